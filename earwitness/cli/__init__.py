@@ -1,0 +1,49 @@
+"""The ``earwitness`` command: a thin layer that parses arguments and prints results.
+
+User mistakes (``EarwitnessError``) become one line on stderr and a non-zero exit, never a
+traceback. Exit codes: 0 all went well; 1 something failed; 2 usage error; 3 everything was
+preserved but some files carry warnings (e.g. not decodable as media); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from earwitness import __version__
+from earwitness.cli import vault_commands
+from earwitness.errors import EarwitnessError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="earwitness")
+def cli() -> None:
+    """Earwitness: preserve, examine, transcribe and package recordings as evidence.
+
+    Commands act on the case found by walking up from the current folder, or on the one given
+    with --case DIR or the EARWITNESS_CASE environment variable.
+    """
+
+
+for command in vault_commands.COMMANDS:
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="earwitness", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("earwitness: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except EarwitnessError as exc:
+        click.echo(f"earwitness: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("earwitness: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,40 @@
+"""Progress display: a rich bar on an interactive terminal, nothing in pipes, logs and CI."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+
+def interactive() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextlib.contextmanager
+def byte_progress(description: str, total_bytes: int) -> Iterator[Callable[[int], None]]:
+    """Yields a callback taking a byte count; shows a bar only when someone is watching."""
+    if not interactive() or total_bytes <= 0:
+        yield lambda _count: None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=total_bytes)
+        yield lambda count: progress.advance(task, count)

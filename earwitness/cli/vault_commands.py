@@ -1,0 +1,236 @@
+"""Vault commands: init, ingest, exhibits, log, verify, export, verify-package."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from earwitness.cli.progress import byte_progress
+from earwitness.errors import EarwitnessError
+from earwitness.formats.bag import export_bag, verify_package
+from earwitness.vault import custody
+from earwitness.vault.case import CASE_ENV, Case
+from earwitness.vault.catalog import Exhibit, Intake
+from earwitness.vault.intake import Outcome, Status, expand_inputs, ingest_paths
+from earwitness.vault.refs import resolve_exhibit
+from earwitness.vault.verify import (
+    VerifyReport,
+    record_verification,
+    total_object_bytes,
+    verify_case,
+)
+
+EXIT_FAILED = 1
+EXIT_WARNINGS = 3
+
+
+def case_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--case",
+        "case_dir",
+        envvar=CASE_ENV,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Case folder (default: found by walking up from the current folder).",
+    )(function)
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path | None) -> None:
+    """Create a case in DIRECTORY (default: the current folder), like 'git init'."""
+    target = directory or Path.cwd()
+    case, created = Case.init(target)
+    verb = "Created" if created else "Already a case:"
+    click.echo(f"{verb} {case.paths.meta}")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", help="Where the files came from (a person, a drop, a URL).")
+@click.option("--note", help="Anything the record should say about this intake.")
+@case_option
+def ingest(paths: tuple[Path, ...], source: str | None, note: str | None, case_dir: Path | None):
+    """Preserve files (or whole folders, recursively) as exhibits of the case.
+
+    Each file is hashed (SHA-256, MD5) and copied into the case's store in one pass, probed as
+    media, and its intake is signed into the custody log. Files that cannot be decoded are
+    preserved all the same, with the reason recorded.
+    """
+    case = Case.open(case_dir)
+    files, _ = expand_inputs(paths)
+    total = sum(_size(path) for path in files)
+    counts = dict.fromkeys(Status, 0)
+
+    def report(outcome: Outcome) -> None:
+        counts[outcome.status] += 1
+        if outcome.status is Status.INGESTED:
+            click.echo(outcome.message)
+        else:
+            click.echo(f"earwitness: {outcome.status.value}: {outcome.message}", err=True)
+
+    with byte_progress("ingesting", total) as advance:
+        ingest_paths(case, list(paths), source, note, on_bytes=advance, on_outcome=report)
+    preserved = counts[Status.INGESTED] + counts[Status.WARNING]
+    click.echo(
+        f"{preserved} file(s) preserved in {case.paths.root}"
+        + (f", {counts[Status.WARNING]} with warnings" if counts[Status.WARNING] else "")
+        + (f", {counts[Status.ERROR]} failed" if counts[Status.ERROR] else ""),
+        err=True,
+    )
+    if counts[Status.ERROR]:
+        sys.exit(EXIT_FAILED)
+    if counts[Status.WARNING]:
+        sys.exit(EXIT_WARNINGS)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per exhibit.")
+@case_option
+def exhibits(as_json: bool, case_dir: Path | None) -> None:
+    """List the exhibits of the case."""
+    case = Case.open(case_dir)
+    with case.session() as session:
+        rows = list(session.scalars(select(Exhibit).order_by(Exhibit.first_seq)))
+        names = {
+            row.exhibit_sha256: row.original_name
+            for row in session.scalars(select(Intake).order_by(Intake.seq.desc()))
+        }
+    for row in rows:
+        if as_json:
+            record = {
+                "sha256": row.sha256,
+                "md5": row.md5,
+                "size_bytes": row.size_bytes,
+                "name": names.get(row.sha256),
+                "media": row.media,
+                "probe_error": row.probe_error,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            media = row.media or {}
+            facts = row.probe_error or ", ".join(
+                str(x)
+                for x in (media.get("codec"), media.get("sample_rate"), media.get("duration_s"))
+                if x
+            )
+            click.echo(
+                f"{row.sha256[:12]}  {row.size_bytes:>12,}  {names.get(row.sha256)}  {facts}"
+            )
+
+
+@click.command()
+@click.argument("exhibit", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print events as JSON lines, as stored.")
+@case_option
+def log(exhibit: str | None, as_json: bool, case_dir: Path | None) -> None:
+    """Show the custody log of the case, or of one EXHIBIT (hash prefix, name or path)."""
+    case = Case.open(case_dir)
+    wanted = resolve_exhibit(case, exhibit) if exhibit else None
+    for event in custody.iter_events(case.paths.custody):
+        if wanted and not _concerns(event, wanted):
+            continue
+        if as_json:
+            click.echo(event.to_line().decode("utf-8"), nl=False)
+        else:
+            click.echo(_describe_event(event))
+
+
+def _concerns(event: custody.Event, sha256: str) -> bool:
+    return event.exhibit == sha256 or sha256 in event.details.get("exhibits", [])
+
+
+def _describe_event(event: custody.Event) -> str:
+    details = event.details
+    subject = f" {event.exhibit[:12]}" if event.exhibit else ""
+    if event.action == "ingest":
+        extra = f"'{details.get('original_name')}' from {details.get('original_path')}"
+        if details.get("source"):
+            extra += f", source: {details['source']}"
+    elif "artefact" in details:
+        artefact = details["artefact"]
+        extra = f"{artefact['stage']} → {artefact['filename']} ({artefact['object_sha256'][:12]})"
+    elif event.action == "verify":
+        extra = "intact" if details.get("ok") else f"{len(details.get('problems', []))} problem(s)"
+    elif event.action == "export":
+        extra = f"{len(details.get('exhibits', []))} exhibit(s) → {details.get('destination')}"
+    else:
+        extra = ""
+    return f"{event.seq:>5}  {event.time}  {event.actor:<20}  {event.action:<9}{subject}  {extra}"
+
+
+def _print_report(report: VerifyReport, what: str) -> None:
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for problem in report.problems:
+        click.echo(f"PROBLEM [{problem.kind}]: {problem.message}")
+    summary = f"{report.objects_checked} object(s) and {report.events_checked} event(s) checked"
+    if report.ok:
+        click.echo(f"OK: {what} is intact; {summary}")
+        if report.head:
+            click.echo(f"custody log head: event {report.head.seq}, hash {report.head.hash}")
+    else:
+        click.echo(f"FAILED: {len(report.problems)} problem(s) in {what}; {summary}")
+
+
+@click.command()
+@case_option
+def verify(case_dir: Path | None) -> None:
+    """Re-hash every stored object and check every custody event and signature.
+
+    Exit code 0 only when everything is intact; each problem is named on its own line.
+    """
+    case = Case.open(case_dir)
+    with byte_progress("verifying", total_object_bytes(case)) as advance:
+        report = verify_case(case, on_bytes=advance)
+    _print_report(report, f"case {case.paths.root}")
+    try:
+        record_verification(case, report)
+    except EarwitnessError as exc:
+        click.echo(f"note: verification not logged: {exc}", err=True)
+    if not report.ok:
+        sys.exit(EXIT_FAILED)
+
+
+@click.command()
+@click.argument("exhibit_refs", nargs=-1, metavar="[EXHIBIT]...")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="New folder, or a file ending in .zip.",
+)
+@case_option
+def export(exhibit_refs: tuple[str, ...], output: Path, case_dir: Path | None) -> None:
+    """Write exhibits (all when none named), their artefacts and custody as a BagIt bag."""
+    case = Case.open(case_dir)
+    chosen = [resolve_exhibit(case, ref) for ref in exhibit_refs] or None
+    written = export_bag(case, chosen, output)
+    click.echo(f"Exported to {written}")
+    click.echo(f"Check it anywhere with: earwitness verify-package {written}")
+
+
+@click.command("verify-package")
+@click.argument("package", type=click.Path(path_type=Path))
+def verify_package_command(package: Path) -> None:
+    """Check an exported evidence package (folder or .zip) without a case."""
+    report = verify_package(package)
+    _print_report(report, f"package {package}")
+    if not report.ok:
+        sys.exit(EXIT_FAILED)
+
+
+COMMANDS = [init, ingest, exhibits, log, verify, export, verify_package_command]

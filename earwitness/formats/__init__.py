@@ -1,0 +1,1 @@
+"""Writers and readers of the formats Earwitness exchanges with other tools (BagIt, ...)."""

@@ -1,0 +1,1 @@
+"""Reading media files: probing containers and streams (decoding comes with the examination)."""

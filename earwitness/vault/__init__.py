@@ -1,0 +1,1 @@
+"""The evidence vault: case folder, object store, catalog, custody log, artefacts, verification."""

@@ -1,0 +1,259 @@
+"""A case folder: where it is, how to open it, and the one way to record an action in it.
+
+``DIR/.earwitness/`` holds ``catalog.sqlite`` (SQLite, WAL), ``objects/`` (content-addressed,
+read-only), ``custody.jsonl`` (the custody log), ``keys/`` (public keys of every actor who
+signed an event here) and ``lock`` (serialises writers across processes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from earwitness import __version__
+from earwitness.errors import CaseCorrupt, CaseNotFound, EarwitnessError
+from earwitness.vault import catalog, custody
+from earwitness.vault.keys import Signer, key_fingerprint, load_or_create_signer
+from earwitness.vault.store import ObjectStore
+
+CASE_DIR_NAME = ".earwitness"
+CASE_ENV = "EARWITNESS_CASE"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class CasePaths:
+    root: Path
+
+    @property
+    def meta(self) -> Path:
+        return self.root / CASE_DIR_NAME
+
+    @property
+    def catalog(self) -> Path:
+        return self.meta / "catalog.sqlite"
+
+    @property
+    def custody(self) -> Path:
+        return self.meta / "custody.jsonl"
+
+    @property
+    def objects(self) -> Path:
+        return self.meta / "objects"
+
+    @property
+    def keys(self) -> Path:
+        return self.meta / "keys"
+
+    @property
+    def tmp(self) -> Path:
+        return self.meta / "tmp"
+
+    @property
+    def lock(self) -> Path:
+        return self.meta / "lock"
+
+
+def find_case_root(start: Path | None = None, explicit: Path | str | None = None) -> Path:
+    """The case to act on: ``explicit``, else ``$EARWITNESS_CASE``, else walk up from ``start``."""
+    chosen = explicit or os.environ.get(CASE_ENV) or None
+    if chosen:
+        root = Path(chosen).expanduser().resolve()
+        if not (root / CASE_DIR_NAME).is_dir():
+            raise CaseNotFound(f"{root}: not an Earwitness case (no {CASE_DIR_NAME}/ folder)")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CASE_DIR_NAME).is_dir():
+            return candidate
+    raise CaseNotFound(
+        f"{here}: no Earwitness case here or in any parent folder "
+        "(run 'earwitness init', or give --case DIR)"
+    )
+
+
+def _alembic_config(connection: Any) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _migrate(engine: Engine) -> None:
+    """Bring the catalog schema to the newest migration (no-op when already there)."""
+    with engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        config = _alembic_config(connection)
+        if current != ScriptDirectory.from_config(config).get_current_head():
+            command.upgrade(config, "head")
+
+
+class Case:
+    """An open case. Reads need nothing; writes go through :meth:`record` under the lock."""
+
+    def __init__(self, root: Path, signer: Signer | None = None) -> None:
+        self.paths = CasePaths(root)
+        self._signer = signer
+        self._lock_depth = 0
+        self._lock_fd: int | None = None
+
+    @classmethod
+    def open(cls, explicit: Path | str | None = None, start: Path | None = None) -> Case:
+        case = cls(find_case_root(start, explicit))
+        for required in (case.paths.custody, case.paths.catalog, case.paths.objects):
+            if not required.exists():
+                raise CaseCorrupt(
+                    f"{case.paths.meta}: case folder is incomplete ({required.name} missing)"
+                )
+        return case
+
+    @classmethod
+    def init(cls, root: Path) -> tuple[Case, bool]:
+        """Create a case in ``root`` (like ``git init``); returns (case, created)."""
+        root = root.expanduser().resolve()
+        paths = CasePaths(root)
+        if paths.custody.exists():
+            return cls(root), False
+        for folder in (paths.meta, paths.objects, paths.keys, paths.tmp):
+            folder.mkdir(parents=True, exist_ok=True)
+        case = cls(root)
+        with case.writing():
+            if case.head() is None:
+                case.record("init", None, {"case": str(root), "tool_version": __version__})
+        return case, True
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = catalog.make_engine(self.paths.catalog)
+        _migrate(engine)
+        return engine
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        return ObjectStore(self.paths.objects, self.paths.tmp)
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = load_or_create_signer()
+        return self._signer
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def head(self) -> custody.Event | None:
+        return custody.last_event(self.paths.custody)
+
+    @contextlib.contextmanager
+    def writing(self, on_wait: Callable[[], None] | None = None) -> Iterator[Case]:
+        """Hold the case's write lock (re-entrant); other writers wait, nothing interleaves."""
+        if self._lock_depth == 0:
+            fd = os.open(self.paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                (on_wait or _say_waiting)()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_fd = fd
+            try:
+                self._recover()
+            except BaseException:
+                self._release()
+                raise
+        self._lock_depth += 1
+        try:
+            yield self
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                self._release()
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _recover(self) -> None:
+        """Finish what a crashed writer left: torn log tail, stale temporaries, catalog lag."""
+        custody.drop_torn_tail(self.paths.custody)
+        self.store.remove_stale_temporaries()
+        log_head = self.head()
+        with self.session() as session:
+            catalog_head = catalog.head_seq(session)
+            log_seq = log_head.seq if log_head else 0
+            if catalog_head > log_seq:
+                raise CaseCorrupt(
+                    f"{self.paths.custody}: the catalog records {catalog_head - log_seq} event(s) "
+                    "missing from the custody log; run 'earwitness verify'"
+                )
+            if catalog_head == log_seq:
+                return
+            try:
+                for committed in custody.iter_events(self.paths.custody):
+                    if committed.seq > catalog_head:
+                        catalog.apply_event(session, committed)
+            except (custody.MalformedLine, TypeError, KeyError) as exc:
+                raise CaseCorrupt(
+                    f"{self.paths.custody}: cannot bring the catalog up to date ({exc}); "
+                    "run 'earwitness verify'"
+                ) from None
+            session.commit()
+
+    def record(self, action: str, exhibit: str | None, details: dict[str, Any]) -> custody.Event:
+        """Commit one action: sign and append its event, then project it into the catalog."""
+        if self._lock_depth == 0:
+            raise RuntimeError("Case.record needs the write lock: use 'with case.writing():'")
+        self._register_key()
+        committed = custody.make_event(self.signer, action, exhibit, details, self.head())
+        custody.append_event(self.paths.custody, committed)
+        with self.session() as session:
+            catalog.apply_event(session, committed)
+            session.commit()
+        return committed
+
+    def _register_key(self) -> None:
+        public = self.signer.public_key_b64
+        path = self.paths.keys / f"{key_fingerprint(public)}.pub"
+        if path.is_file():
+            return
+        self.paths.keys.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(f"{public} {self.signer.actor}\n", encoding="utf-8")
+        os.replace(temporary, path)
+
+    def registered_keys(self) -> dict[str, str]:
+        """Public keys recorded in the case: base64 key -> actor named when it was registered."""
+        return read_key_folder(self.paths.keys)
+
+
+def read_key_folder(folder: Path) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.pub")):
+            key, _, actor = path.read_text(encoding="utf-8").strip().partition(" ")
+            keys[key] = actor
+    return keys
+
+
+def _say_waiting() -> None:
+    print(
+        "earwitness: another earwitness process is writing to this case; waiting…", file=sys.stderr
+    )
+
+
+__all__ = ["Case", "CasePaths", "EarwitnessError", "find_case_root", "read_key_folder"]
