@@ -207,7 +207,8 @@ def _consistency_warnings(info: MediaInfo, path: Path) -> list[str]:
     expected = _EXPECTED_CONTAINERS.get(path.suffix.lower())
     if expected is not None and info.container not in expected:
         warnings.append(
-            f"extension {path.suffix!r} but content is {info.container_long or info.container}"
+            f"content is {info.container_long or info.container}, "
+            f"not what the extension {path.suffix!r} suggests"
         )
     return warnings
 

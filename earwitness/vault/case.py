@@ -114,11 +114,14 @@ class Case:
     @classmethod
     def open(cls, explicit: Path | str | None = None, start: Path | None = None) -> Case:
         case = cls(find_case_root(start, explicit))
-        for required in (case.paths.custody, case.paths.catalog, case.paths.objects):
+        for required in (case.paths.custody, case.paths.objects):
             if not required.exists():
                 raise CaseCorrupt(
                     f"{case.paths.meta}: case folder is incomplete ({required.name} missing)"
                 )
+        if not case.paths.catalog.exists():
+            with case.writing():  # the catalog is an index of the log: rebuild it
+                pass
         return case
 
     @classmethod

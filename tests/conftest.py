@@ -1,0 +1,66 @@
+"""Shared fixtures: every test gets its own signing-key folder and actor, never the user's."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from earwitness.vault.case import Case
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def isolated_identity(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    config = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.setenv("EARWITNESS_ACTOR", "tester@lab")
+    monkeypatch.delenv("EARWITNESS_CASE", raising=False)
+    monkeypatch.setenv("CI", "true")
+    return config
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Case:
+    created, _ = Case.init(tmp_path / "case")
+    return created
+
+
+def write_wav(path: Path, seconds: float = 1.0, rate: int = 8000, seed: int = 0) -> Path:
+    """A short 16-bit mono WAV: a tone plus noise, different for every seed."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    signal = 0.3 * np.sin(2 * np.pi * (220 + seed) * t) + 0.05 * rng.standard_normal(len(t))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes((np.clip(signal, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def encode(path: Path, codec: str, fmt: str, seconds: float = 1.0, rate: int = 16000) -> Path:
+    """Encode a tone with PyAV (e.g. codec 'libmp3lame', format 'mp3')."""
+    import av
+
+    t = np.arange(int(seconds * rate)) / rate
+    pcm = (0.3 * np.sin(2 * np.pi * 330 * t) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate, layout="mono")
+        frame_size = stream.codec_context.frame_size or 1024
+        for start in range(0, len(pcm), frame_size):
+            chunk = pcm[None, start : start + frame_size]
+            if stream.codec_context.frame_size and chunk.shape[1] < frame_size:
+                chunk = np.pad(chunk, ((0, 0), (0, frame_size - chunk.shape[1])))
+            frame = av.AudioFrame.from_ndarray(chunk, "s16", "mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
