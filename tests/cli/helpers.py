@@ -10,7 +10,9 @@ from pathlib import Path
 EARWITNESS = [sys.executable, "-c", "from earwitness.cli import main; main()"]
 
 
-def run(*args: str | Path, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+def run(
+    *args: str | Path, cwd: Path | None = None, check: bool = False
+) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [*EARWITNESS, *map(str, args)],
         cwd=cwd,

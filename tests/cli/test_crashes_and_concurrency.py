@@ -39,7 +39,9 @@ def test_sigkill_at_any_moment_leaves_a_valid_case(inputs: list[Path], tmp_path:
         process.send_signal(signal.SIGKILL)
         process.wait()
         result = run("verify", "--case", case_dir)
-        assert result.returncode == 0, f"after kill at {delay:.2f}s:\n{result.stdout}{result.stderr}"
+        assert result.returncode == 0, (
+            f"after kill at {delay:.2f}s:\n{result.stdout}{result.stderr}"
+        )
         for stored in (case_dir / ".earwitness" / "objects").glob("*/*"):
             assert sha256_file(stored) == stored.parent.name + stored.name, "half-written object"
     finished = run("ingest", "--case", case_dir, *inputs)

@@ -19,8 +19,15 @@ from tests.conftest import write_wav
 def filled(case: Case, tmp_path: Path) -> tuple[Case, list[str]]:
     files = [write_wav(tmp_path / "in" / f"звонок {n}.wav", 0.2, seed=n) for n in range(2)]
     digests = [o.sha256 for o in ingest_paths(case, files)]
-    store_artefact(case, digests[0], "examination", b'{"x": 1}', filename="examination.json",
-                   media_type="application/json", params={"a": 1})
+    store_artefact(
+        case,
+        digests[0],
+        "examination",
+        b'{"x": 1}',
+        filename="examination.json",
+        media_type="application/json",
+        params={"a": 1},
+    )
     return case, digests
 
 
@@ -109,8 +116,16 @@ def test_manifest_with_path_traversal_is_refused(filled, tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("name", "unsafe"),
-    [("../../etc/x", True), ("/etc/x", True), ("a/../../b", True), ("C:\\x", True),
-     ("..\\x", True), ("~/x", True), ("data/originals/ab/a b.wav", False), ("data/..x", False)],
+    [
+        ("../../etc/x", True),
+        ("/etc/x", True),
+        ("a/../../b", True),
+        ("C:\\x", True),
+        ("..\\x", True),
+        ("~/x", True),
+        ("data/originals/ab/a b.wav", False),
+        ("data/..x", False),
+    ],
 )
 def test_unsafe_member_names(name: str, unsafe: bool) -> None:
     assert is_unsafe_member(name) is unsafe

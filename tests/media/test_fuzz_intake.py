@@ -1,6 +1,5 @@
 """Malformed media must never crash intake: every file is preserved, the case stays valid."""
 
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -52,7 +51,9 @@ def mutate(data: bytes, steps: list[tuple[str, float, int]]) -> bytes:
     return bytes(buffer) or b"\x00"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(suffix=st.sampled_from([".wav", ".mp3", ".m4a", ".flac", ".opus"]), steps=mutations)
 def test_probe_never_raises_anything_but_probe_error(
     seeds: dict[str, bytes], tmp_path_factory, suffix: str, steps
@@ -67,7 +68,9 @@ def test_probe_never_raises_anything_but_probe_error(
         assert isinstance(info.to_dict()["channels"], int)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(suffix=st.sampled_from([".wav", ".mp3", ".m4a"]), steps=mutations)
 def test_malformed_files_are_preserved_and_the_case_stays_valid(
     seeds: dict[str, bytes], tmp_path_factory, suffix: str, steps

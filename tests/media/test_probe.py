@@ -9,7 +9,10 @@ from tests.conftest import SHARED, encode, write_wav
 def test_wav_facts(tmp_path: Path) -> None:
     info = probe(write_wav(tmp_path / "a.wav", 1.5, rate=8000)).to_dict()
     assert (info["container"], info["codec"], info["sample_rate"], info["channels"]) == (
-        "wav", "pcm_s16le", 8000, 1,
+        "wav",
+        "pcm_s16le",
+        8000,
+        1,
     )
     stream = info["streams"][0]
     assert stream["bits_per_sample"] == 16 and stream["sample_format"] == "s16"

@@ -56,8 +56,8 @@ def test_no_case_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_catalog_that_fell_behind_is_rebuilt_from_the_log(case: Case, tmp_path: Path) -> None:
     """A crash between the log append and the catalog commit: the log wins."""
-    from tests.conftest import write_wav
     from earwitness.vault.intake import ingest_paths
+    from tests.conftest import write_wav
 
     ingest_paths(case, [write_wav(tmp_path / "a.wav", 0.2)])
     case.paths.catalog.unlink()

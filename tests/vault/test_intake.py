@@ -30,7 +30,11 @@ def test_ingest_records_hashes_media_times_and_custody(case: Case, tmp_path: Pat
     assert exhibit.media["streams"][0]["bits_per_sample"] == 16
     assert exhibit.media["streams"][0]["frames"] == 4000
     assert intake.file_times["modified"] == "2020-09-13T12:26:40.000000Z"
-    assert (intake.source, intake.note, intake.original_name) == ("Signal", "as received", "call.wav")
+    assert (intake.source, intake.note, intake.original_name) == (
+        "Signal",
+        "as received",
+        "call.wav",
+    )
     assert case.store.path_for(outcome.sha256).read_bytes() == path.read_bytes()
     event = custody.last_event(case.paths.custody)
     assert event.action == "ingest" and event.exhibit == outcome.sha256
@@ -121,7 +125,10 @@ def test_directories_are_walked_and_one_without_media_is_flagged(
     (docs / "readme.txt").write_text("no audio here")
     (tmp_path / "hollow").mkdir()
     outcomes = ingest_paths(case, [drop, docs, tmp_path / "hollow"])
-    assert sorted(o.path.name for o in outcomes if o.status is Status.INGESTED) == ["1.wav", "2.wav"]
+    assert sorted(o.path.name for o in outcomes if o.status is Status.INGESTED) == [
+        "1.wav",
+        "2.wav",
+    ]
     flagged = [o for o in outcomes if o.path in (docs, tmp_path / "hollow")]
     assert {o.status for o in flagged} == {Status.WARNING, Status.ERROR}
     assert any("no audio or video" in o.message for o in flagged)

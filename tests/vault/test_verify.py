@@ -47,7 +47,9 @@ def test_intact_case_verifies(pristine: Path, tmp_path: Path) -> None:
     assert report.events_checked == EVENTS
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(which=st.integers(0, 4), offset=st.floats(0, 1, exclude_max=True), bit=st.integers(0, 7))
 def test_any_flipped_bit_in_any_object_is_named(
     pristine: Path, tmp_path_factory: pytest.TempPathFactory, which: int, offset: float, bit: int
@@ -75,7 +77,9 @@ def lines_of(case: Case) -> list[bytes]:
     return case.paths.custody.read_bytes().splitlines(keepends=True)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(line=st.integers(0, EVENTS - 1))
 def test_editing_any_line_is_detected(
     pristine: Path, tmp_path_factory: pytest.TempPathFactory, line: int
@@ -87,7 +91,9 @@ def test_editing_any_line_is_detected(
     assert "edited" in kinds(case)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(line=st.integers(0, EVENTS - 1))
 def test_deleting_any_line_is_detected(
     pristine: Path, tmp_path_factory: pytest.TempPathFactory, line: int
@@ -102,7 +108,9 @@ def test_deleting_any_line_is_detected(
         assert any("missing from the custody log" in p.message for p in verify_case(case).problems)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(line=st.integers(0, EVENTS - 2))
 def test_swapping_neighbouring_lines_is_detected(
     pristine: Path, tmp_path_factory: pytest.TempPathFactory, line: int
