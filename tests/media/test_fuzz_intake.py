@@ -1,6 +1,5 @@
 """Malformed media must never crash intake: every file is preserved, the case stays valid."""
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -35,6 +35,17 @@ def test_catalog_is_sqlite_in_wal_mode_at_the_newest_migration(case: Case) -> No
     assert {"events", "exhibits", "intakes", "artefacts"} <= tables
 
 
+def test_catalog_revision_constant_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from earwitness.vault.case import _MIGRATIONS, CATALOG_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == CATALOG_REVISION
+
+
 def test_case_is_found_from_a_subfolder_by_option_and_by_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
