@@ -114,7 +114,8 @@ def _stream_info(stream: Any) -> StreamInfo:
     is_audio = stream.type == "audio"
     layout = getattr(context, "layout", None) if is_audio else None
     sample_format = getattr(context, "format", None) if is_audio else None
-    codec_name = getattr(codec, "name", None) or ""
+    # The codec, not FFmpeg's decoder for it ("mp3", not "mp3float").
+    codec_name = getattr(codec, "canonical_name", None) or getattr(codec, "name", None) or ""
     pcm = _PCM_BITS.match(codec_name)
     bits = int(pcm.group(1)) if pcm else None
     if bits is None and codec_name in _LOSSLESS and sample_format is not None:
@@ -122,7 +123,7 @@ def _stream_info(stream: Any) -> StreamInfo:
     return StreamInfo(
         index=stream.index,
         type=stream.type,
-        codec=getattr(codec, "name", None),
+        codec=codec_name or None,
         codec_long=getattr(codec, "long_name", None),
         profile=getattr(context, "profile", None) or None,
         sample_rate=getattr(context, "sample_rate", None) or None if is_audio else None,
