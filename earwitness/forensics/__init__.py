@@ -1,0 +1,1 @@
+"""Authenticity examinations: pure functions from samples and metadata to findings."""
