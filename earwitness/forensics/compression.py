@@ -13,15 +13,14 @@ survive conversion to PCM:
   neighbours far more often than the ≈ 1 per mille that noise-like PCM shows. Their share,
   against what Gaussian noise gives, scores earlier lossy coding (``reencoding``).
 
-When the file itself is lossy-coded (``codec``), its own coding explains both traces, so they
-are reported as measurements, not as findings about an earlier generation.
-
-Pure function of the samples; the spectra use at most a few thousand frames spread over the
-file, so an hour of 48 kHz audio takes well under a second.
+When the file itself is lossy-coded (``codec``), its own coding explains both traces: they are
+reported as measurements, not findings. Pure function of the samples; the spectra use at most a
+few thousand frames spread over the file (an hour of 48 kHz audio: ≈ 0.3 s).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -51,6 +50,8 @@ WELL_BELOW_NYQUIST = 0.80  # cutoffs above this share of Nyquist are the convert
 
 HOLE_FRAME = 512  # samples: shorter than an MP3 granule pair, so zeroed bands stay visible
 HOLE_MAX_FRAMES = 8000
+HOLE_BLOCK = 32  # consecutive frames analysed together
+HOLE_TIME_LAG = 3  # frames before and after in which a hole must not persist
 HOLE_HALF_WIDTH = 8  # bins on each side for the local spectral level
 HOLE_DEPTH_DB = 30.0
 HOLE_NOISE_SHARE = 1 - math.exp(-(10 ** (-HOLE_DEPTH_DB / 10)))  # Gaussian noise: ≈ 0.1 %
@@ -213,30 +214,42 @@ class Holes:
 
 
 def spectral_holes(x: np.ndarray, rate: int, low_hz: float, high_hz: float) -> Holes | None:
-    """Count deep holes among time–frequency cells with clear signal, in [low_hz, high_hz].
+    """Count deep, passing holes among time–frequency cells with clear signal, in the band.
 
     Cells count only where the local level is ≥ 30 dB above the 16-bit quantisation floor, so
-    silence and faint bands, whose holes would be rounding, are left out.
+    silence and faint bands, whose holes would be rounding, are left out. A hole counts only
+    if the same bin is not a hole a few frames before or after: the valleys between the lines
+    of a steady tone or a clipped waveform persist, the bands an encoder zeroes come and go.
+    Frames are taken in blocks of consecutive frames spread over the recording.
     """
-    frame = HOLE_FRAME
+    frame, hop, lag = HOLE_FRAME, HOLE_FRAME // 2, HOLE_TIME_LAG
     step = rate / frame
     first, last = math.ceil(low_hz / step), int(high_hz / step)
-    if last - first < 2 * HOLE_HALF_WIDTH or x.size < frame:
+    per_block = min(HOLE_BLOCK, (x.size - frame) // hop + 1)
+    if last - first < 2 * HOLE_HALF_WIDTH or per_block < 2 * lag + 1:
         return None
-    starts = _frame_starts(x.size, frame, frame // 2, HOLE_MAX_FRAMES)
+    span = (per_block - 1) * hop + frame
+    blocks = _frame_starts(x.size, span, span, HOLE_MAX_FRAMES // per_block)
+    starts = (blocks[:, None] + np.arange(per_block) * hop).ravel()
     lo, hi = max(first - HOLE_HALF_WIDTH, 0), min(last + HOLE_HALF_WIDTH + 1, frame // 2 + 1)
     inner = slice(first - lo, last - lo + 1)
     floor = _LSB16**2 / 12 * float(np.sum(np.hanning(frame) ** 2))
     depth = 10 ** (-HOLE_DEPTH_DB / 10)
     holes, active = [], []
-    for power in _power_frames(x, starts, frame):
+    for power in _power_frames(x, starts, frame, batch=per_block * max(512 // per_block, 1)):
         band = power[:, lo:hi]
         local = ndimage.uniform_filter1d(band, 2 * HOLE_HALF_WIDTH + 1, axis=1, mode="nearest")
-        band, local = band[:, inner], local[:, inner]
-        counted = local > floor * 1e3
-        active.append(counted.sum(axis=1))
-        holes.append((counted & (band < local * depth)).sum(axis=1))
-    return Holes(np.concatenate(holes), np.concatenate(active), starts / rate, (low_hz, high_hz))
+        shape = (-1, per_block, last - first + 1)
+        local = local[:, inner].reshape(shape)
+        relative = band[:, inner].reshape(shape) / np.maximum(local, _TINY)
+        centre = slice(lag, per_block - lag)
+        counted = local[:, centre] > floor * 1e3
+        passing = np.maximum(relative[:, : -2 * lag], relative[:, 2 * lag :]) > 0.01
+        deep = counted & (relative[:, centre] < depth) & passing
+        active.append(counted.sum(axis=2).ravel())
+        holes.append(deep.sum(axis=2).ravel())
+    times = starts.reshape(-1, per_block)[:, lag : per_block - lag].ravel() / rate
+    return Holes(np.concatenate(holes), np.concatenate(active), times, (low_hz, high_hz))
 
 
 def _hole_band(cut: Cutoff | None, rate: int) -> tuple[float, float]:
@@ -253,37 +266,43 @@ def _hole_band(cut: Cutoff | None, rate: int) -> tuple[float, float]:
     return min(max(3000.0, 0.3 * nyquist), 0.5 * top), top
 
 
-def _localised(holes: Holes, duration: float) -> list[Finding]:
-    """Reencoding findings for stretches of the recording, when holes crowd into some and
-    others are clean (a lossy-coded insert); empty when the holes are spread evenly.
+def _tonality(freqs: np.ndarray, power: np.ndarray, band: tuple[float, float]) -> float:
+    """How line-like the long-term spectrum is in ``band``: the standard deviation (dB) of its
+    deviation from a 600 Hz running median. Noise ≈ 0.5 dB, speech 1–4 dB, steady tones > 15."""
+    step = float(freqs[1] - freqs[0])
+    first, last = int(band[0] / step), int(band[1] / step)
+    if last - first < 3:
+        return 0.0
+    level = 10 * np.log10(np.maximum(power, max(float(power.max()), _TINY) * 1e-16))
+    smooth = ndimage.median_filter(level, max(int(600 / step) | 1, 3))
+    return float(np.std((level - smooth)[first:last]))
 
-    Stretches are equal, at least 5 s long and at most 12; a stretch with too few cells to
-    judge counts as neither.
-    """
+
+def _localised(holes: Holes, duration: float, weight: float) -> list[Finding]:
+    """Reencoding findings for stretches of the recording when holes crowd into some while
+    others are clean (a lossy-coded insert); none when they are spread evenly. Stretches are
+    equal, ≥ 5 s and ≤ 12; one with too few cells to judge counts as neither."""
     count = min(12, int(duration // SEGMENT_MIN_S))
     if count < 2:
         return []
     edges = np.linspace(0, duration, count + 1)
     which = np.clip(np.searchsorted(edges, holes.times_s, side="right") - 1, 0, count - 1)
     judged = [
-        holes.score(which == i) if holes.active[which == i].sum() >= SEGMENT_MIN_CELLS else None
+        weight * holes.score(which == i)
+        if holes.active[which == i].sum() >= SEGMENT_MIN_CELLS
+        else None
         for i in range(count)
     ]
     if not any(v is not None and v < 0.2 for v in judged):
         return []
     found: list[Finding] = []
-    i = 0
-    while i < count:
-        if judged[i] is None or judged[i] < 0.5:
-            i += 1
-            continue
-        j = i
-        while j + 1 < count and judged[j + 1] is not None and judged[j + 1] >= 0.5:
-            j += 1
-        sel = (which >= i) & (which <= j)
-        start, end = float(edges[i]), float(edges[j + 1])
-        found.append(_reencoding(holes, holes.score(sel), start, end, False, sel))
-        i = j + 1
+    for strong, group in itertools.groupby(range(count), lambda k: (judged[k] or 0) >= 0.5):
+        run = list(group)
+        if strong:
+            i, j = run[0], run[-1]
+            sel = (which >= i) & (which <= j)
+            part = weight * holes.score(sel)
+            found.append(_reencoding(holes, part, edges[i], edges[j + 1], False, sel))
     return found
 
 
@@ -302,22 +321,29 @@ def check_compression(
         return CheckResult(NAME, "not_applicable", f"sample rate {rate} Hz is below {MIN_RATE}")
     if x.size < MIN_DURATION_S * rate:
         return CheckResult(NAME, "not_applicable", "recording shorter than 0.5 s")
+    if not (np.isfinite(x.max()) and np.isfinite(x.min())):  # a damaged float file
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
     freqs, power = long_term_spectrum(x, rate)
     if not np.any(power > 0):
         return CheckResult(NAME, "not_applicable", "the recording is digital silence")
     lossy, duration = is_lossy(codec), x.size / rate
     cut = find_cutoff(freqs, power)
-    holes = spectral_holes(x, rate, *_hole_band(cut, rate))
-    hole_score = holes.score() if holes is not None else 0.0
+    band = _hole_band(cut, rate)
+    holes = spectral_holes(x, rate, *band)
+    tonal = _tonality(freqs, power, band)
+    # Between the steady lines of a tone (a test tone, a clipped or synthetic waveform) the
+    # spectrum has deep valleys that are no trace of coding; speech stays under 4 dB here.
+    hole_score = (holes.score() if holes else 0.0) * (1 - _ramp(tonal, 6.0, 12.0))
     metrics: dict = {
         "codec": codec,
         "file_is_lossy": lossy,
         "nyquist_hz": rate / 2,
         "cutoff_hz": None,
-        "hole_share": None if holes is None else holes.share(),
+        "hole_share": holes.share() if holes else None,
         "hole_share_noise": HOLE_NOISE_SHARE,
-        "hole_active_cells": None if holes is None else int(holes.active.sum()),
-        "hole_band_hz": None if holes is None else [round(v) for v in holes.band_hz],
+        "hole_active_cells": int(holes.active.sum()) if holes else None,
+        "hole_band_hz": [round(v) for v in band],
+        "hole_band_tonality_db": round(tonal, 2),
         "hole_score": hole_score,
     }
     findings, band_note, encoder_band = _band(cut, rate, hole_score, lossy, duration, metrics)
@@ -325,13 +351,13 @@ def check_compression(
         summary = (
             f"The file itself is lossy-coded ({codec}); its own coding explains a band limit "
             "and spectral holes, so earlier coding cannot be told apart by this check. "
-            f"Observed: {band_note}; {_holes_note(holes)}."
+            f"Observed: {band_note}; {_holes_note(holes, tonal)}."
         )
         return CheckResult(NAME, "ok", summary, metrics, findings)
 
     score = 1 - (1 - hole_score) * (1 - 0.6 * encoder_band)
     metrics["reencoding_score"] = round(score, 3)
-    parts = _localised(holes, duration) if holes is not None else []
+    parts = _localised(holes, duration, 1 - _ramp(tonal, 6.0, 12.0)) if holes else []
     if score > 0 and holes is not None and not parts:
         parts.append(_reencoding(holes, score, 0.0, duration, encoder_band > 0))
     findings += parts
@@ -341,7 +367,7 @@ def check_compression(
         if kinds
         else "no indication of earlier lossy coding or upsampling"
     )
-    summary = f"Long-term spectrum: {band_note}; {_holes_note(holes)}; {verdict}."
+    summary = f"Long-term spectrum: {band_note}; {_holes_note(holes, tonal)}; {verdict}."
     return CheckResult(NAME, "ok", summary, metrics, findings)
 
 
@@ -360,19 +386,14 @@ def _band(
     # 12 and 24 kHz are rare as recording rates but a steep encoder low-pass often lands there.
     by_encoder = cut.relative_width < 0.1 and (hole_score >= 0.5 or lossy)
     by_encoder |= cut.relative_width < 0.05 and orig in (12000, 24000)
-    evidence = {
-        "cutoff_hz": round(cut.frequency_hz, 1),
-        "drop_db": round(cut.drop_db, 1),
-        "transition_hz": round(cut.width_hz, 1),
-        "share_of_nyquist": round(cut.frequency_hz / nyquist, 3),
-        "matching_original_rate": orig if fit > 0 else None,
-    }
-    metrics.update(
-        cutoff_hz=evidence["cutoff_hz"],
-        cutoff_drop_db=evidence["drop_db"],
-        cutoff_transition_hz=evidence["transition_hz"],
-        matching_original_rate=evidence["matching_original_rate"],
-    )
+    evidence = {"cutoff_hz": round(cut.frequency_hz, 1), "drop_db": round(cut.drop_db, 1)}
+    evidence.update(transition_hz=round(cut.width_hz, 1), matching_original_rate=None)
+    evidence.update(share_of_nyquist=round(cut.frequency_hz / nyquist, 3))
+    if fit > 0:
+        evidence["matching_original_rate"] = orig
+    metrics.update(cutoff_hz=evidence["cutoff_hz"], cutoff_drop_db=evidence["drop_db"])
+    metrics.update(cutoff_transition_hz=evidence["transition_hz"])
+    metrics.update(matching_original_rate=evidence["matching_original_rate"])
     note = f"content ends at {cut.frequency_hz:.0f} Hz ({cut.drop_db:.0f} dB fall)"
     if lossy:
         return [], note + (f", at the Nyquist frequency of {orig} Hz" if fit > 0 else ""), 0.0
@@ -402,19 +423,16 @@ def _band(
     return found, note + ", well below Nyquist", score * (1 - _ramp(cut.relative_width, 0.05, 0.1))
 
 
-def _holes_note(holes: Holes | None) -> str:
+def _holes_note(holes: Holes | None, tonal: float) -> str:
     if holes is None or int(holes.active.sum()) < HOLE_MIN_CELLS:
         return "too little high-frequency signal to count spectral holes"
-    return f"spectral holes at {holes.share() / HOLE_NOISE_SHARE:.1f}× the rate of noise-like PCM"
+    lines = " (between the lines of a tonal spectrum, where valleys are expected)"
+    excess = holes.share() / HOLE_NOISE_SHARE
+    return f"spectral holes at {excess:.1f}× the rate of noise-like PCM" + lines * (tonal >= 6)
 
 
 def _reencoding(
-    holes: Holes,
-    score: float,
-    start: float,
-    end: float,
-    with_band: bool,
-    sel: slice | np.ndarray = slice(None),
+    holes: Holes, score: float, start: float, end: float, with_band: bool, sel=slice(None)
 ) -> Finding:
     share = holes.share(sel)
     text = (
@@ -425,10 +443,7 @@ def _reencoding(
         + ": consistent with earlier lossy coding (MP3/AAC zero whole bands frame by frame) "
         "or with spectral processing such as noise reduction."
     )
-    evidence = {
-        "hole_share": share,
-        "noise_share": HOLE_NOISE_SHARE,
-        "active_cells": int(holes.active[sel].sum()),
-        "band_hz": [round(v) for v in holes.band_hz],
-    }
-    return Finding("reencoding", NAME, start, end, round(score, 3), text, evidence)
+    cells = int(holes.active[sel].sum())
+    evidence = {"hole_share": share, "noise_share": HOLE_NOISE_SHARE, "active_cells": cells}
+    evidence["band_hz"] = [round(v) for v in holes.band_hz]
+    return Finding("reencoding", NAME, float(start), float(end), round(score, 3), text, evidence)

@@ -86,6 +86,11 @@ def check_levels(
     n = x.size
     duration = n / sample_rate
     hi, lo = float(x.max()), float(x.min())
+    bad = 0
+    if not (math.isfinite(hi) and math.isfinite(lo)):  # a damaged float file
+        bad = int(np.count_nonzero(~np.isfinite(x)))
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        hi, lo = float(x.max()), float(x.min())
     peak = max(abs(hi), abs(lo))
     mean = float(np.mean(x, dtype=np.float64))
     rms = math.sqrt(_sum_squares(x) / n)
@@ -106,6 +111,7 @@ def check_levels(
         **dc_metrics,
         **zero_metrics,
         "lsb_assumed": lsb,
+        "non_finite_samples": bad,
     }
     return CheckResult(
         NAME, "ok", _summary(metrics, clipping, dc_findings, silence, duration), metrics, findings
@@ -131,10 +137,10 @@ def _clipping(
     starts_all: list[np.ndarray] = []
     ends_all: list[np.ndarray] = []
     levels: list[float] = []
-    for level in (hi, -lo):
+    for sign, level in ((1.0, hi), (-1.0, -lo)):
         if level < NEAR_FULL_SCALE:
             continue
-        mask = x >= level - tol if level == hi else x <= -level + tol
+        mask = x >= level - tol if sign > 0 else x <= -level + tol
         starts, ends = _runs(mask)
         keep = ends - starts >= MIN_CLIP_RUN
         starts, ends = starts[keep], ends[keep]

@@ -3,7 +3,8 @@
 Every examination works on the same representation: float32 in [-1, 1], one row per channel
 (or a single mono row, the mean of the channels). Integer formats are scaled by their full
 scale (s16 by 32768, s32 by 2**31, u8 around its offset of 128) so that a sample value means
-the same thing whatever the file's format, which the level and clipping checks rely on.
+the same thing whatever the file's format, which the level and clipping checks rely on. Float
+sources pass through unchanged (lossy decoders may overshoot ±1 a little).
 
 Decoding is one pass over the packets into a buffer sized from the stream's duration, so a
 one-hour recording is never held twice as a list of frames. A packet the decoder rejects in

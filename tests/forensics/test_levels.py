@@ -118,9 +118,10 @@ def test_multichannel_input_is_mixed_and_empty_input_is_not_applicable() -> None
 
 
 def test_ten_minutes_take_well_under_a_second_per_minute() -> None:
-    x = _pcm16(_noise(600.0, seed=4))
-    x[RATE * 100 : RATE * 101] = 0.0
+    rate = 16000
+    x = _pcm16(0.1 * np.random.default_rng(4).standard_normal(600 * rate, np.float32))
+    x[rate * 100 : rate * 101] = 0.0
     started = time.perf_counter()
-    result = check_levels(x, RATE, bit_depth=16)
-    assert time.perf_counter() - started < 3.0
+    result = check_levels(x, rate, bit_depth=16)
+    assert time.perf_counter() - started < 4.0  # ≈ 0.15 s here
     assert len(_by_kind(result, "digital_silence")) == 1
