@@ -31,6 +31,9 @@ demo: install
 	$(BIN)/earwitness init $(DEMO)/case; \
 	$(BIN)/earwitness ingest --case $(DEMO)/case --source "bundled sample" \
 	    --note "made with espeak-ng by samples/make_samples.py" samples/briefing-en.wav samples/briefing-ru.mp3; \
+	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format html \
+	    -o $(DEMO)/briefing-en.examination.html; \
+	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format text; \
 	$(BIN)/earwitness log --case $(DEMO)/case; \
 	$(BIN)/earwitness verify --case $(DEMO)/case; \
 	$(BIN)/earwitness export --case $(DEMO)/case -o $(DEMO)/evidence-bag.zip; \
@@ -39,6 +42,7 @@ demo: install
 	echo "Case folder:       $(CURDIR)/$(DEMO)/case/.earwitness"; \
 	echo "Custody log:       $(CURDIR)/$(DEMO)/case/.earwitness/custody.jsonl"; \
 	echo "Evidence package:  $(CURDIR)/$(DEMO)/evidence-bag.zip"; \
+	echo "Examination:       $(CURDIR)/$(DEMO)/briefing-en.examination.html"; \
 	echo "Signing key (demo): $(CURDIR)/$(DEMO)/config/earwitness/"
 
 clean:

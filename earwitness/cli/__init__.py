@@ -13,6 +13,7 @@ import click
 
 from earwitness import __version__
 from earwitness.cli import vault_commands
+from earwitness.cli.examine_command import examine
 from earwitness.errors import EarwitnessError
 
 
@@ -26,7 +27,7 @@ def cli() -> None:
     """
 
 
-for command in vault_commands.COMMANDS:
+for command in [*vault_commands.COMMANDS, examine]:
     cli.add_command(command)
 
 
