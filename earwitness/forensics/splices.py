@@ -55,11 +55,20 @@ def _floor_steps(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     right = np.full((count, BANDS), np.nan)
     left[side:] = floors[: count - side]
     right[: count - side + 1] = floors
+    # A join changes the background for good; a passing noise (a door, a cough) does not.
+    # So the step must still be there one window further on each side.
+    further = np.full((count, BANDS), np.nan)
+    earlier = np.full((count, BANDS), np.nan)
+    if count > 2 * side:
+        further[: count - 2 * side + 1] = floors[side:]
+        earlier[2 * side :] = floors[: count - 2 * side]
     difference = right - left
     with warnings.catch_warnings():  # the first and last SIDE_S have no two sides
         warnings.simplefilter("ignore", RuntimeWarning)
         level = np.nanmean(difference, axis=1)
         shape = np.sqrt(np.nanmean((difference - level[:, None]) ** 2, axis=1))
+        lasting = np.nanmean(further - left, axis=1)
+        standing = np.nanmean(right - earlier, axis=1)
     valid = np.isfinite(level)
     combined = np.zeros(count)
     if valid.sum() > 10:
@@ -67,7 +76,11 @@ def _floor_steps(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
             centre = np.median(value[valid])
             spread = 1.4826 * np.median(np.abs(value[valid] - centre)) + 0.05
             combined = np.maximum(combined, np.where(valid, (value - centre) / spread, 0))
-    return np.nan_to_num(level), np.nan_to_num(shape), combined
+    persistent = np.ones(count, dtype=bool)
+    for other in (lasting, standing):  # where a side reaches past the file, it cannot be checked
+        holds = np.abs(np.nan_to_num(other)) >= 0.5 * np.abs(np.nan_to_num(level))
+        persistent &= holds | ~np.isfinite(other)
+    return np.nan_to_num(level), np.nan_to_num(shape), np.where(persistent, combined, 0.0)
 
 
 def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, float]]:
@@ -82,7 +95,24 @@ def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, floa
     local = np.repeat(np.maximum(scale, np.roll(scale, 1)), block)
     ratio = second[: count * block] / np.maximum(local, np.roll(local, -block))
     peaks, _ = signal.find_peaks(ratio, height=15, distance=int(0.5 * sample_rate))
-    return [(int(p) + 1, float(ratio[p])) for p in peaks]
+    span = max(int(0.02 * sample_rate), 4)
+    near = max(int(0.002 * sample_rate), 2)
+    jumps = []
+    for peak in peaks:
+        before = samples[max(peak - span, 0) : max(peak - 1, 0)]
+        after = samples[peak + 3 : peak + 3 + span]
+        # A step shows in two neighbouring second differences; look beyond them.
+        around = np.concatenate(
+            [ratio[max(peak - near, 0) : max(peak - 1, 0)], ratio[peak + 2 : peak + near]]
+        )
+        if before.size < 4 or after.size < 4 or around.size == 0:
+            continue
+        rms = sorted([np.std(before) + 1e-12, np.std(after) + 1e-12])
+        # A splice joins sound to sound in one sample; a word starting out of silence is an
+        # onset (level rises), and a click or plosive rings over several samples.
+        if rms[1] / rms[0] <= 4 and ratio[peak] >= 3 * np.max(around):
+            jumps.append((int(peak) + 1, float(ratio[peak])))
+    return jumps
 
 
 def _logistic(value: float, centre: float, width: float) -> float:

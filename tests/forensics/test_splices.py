@@ -60,3 +60,25 @@ def test_butt_splice_sample_jump() -> None:
 @pytest.mark.parametrize("x", [np.zeros(10 * RATE), np.ones(10 * RATE), np.zeros(100)])
 def test_degenerate_input_is_not_applicable(x: np.ndarray) -> None:
     assert check_discontinuities(x, RATE).status == "not_applicable"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "speech/en/whisper.cpp/jfk.wav",
+        "diarization/pyannote-audio/sample/sample.wav",
+        "diarization/pyannote-audio/tests_data/dev00.wav",
+        "diarization/pyannote-audio/tests_data/dev01.wav",
+        "diarization/pyannote-audio/tests_data/tst00.wav",
+    ],
+)
+def test_real_recordings_without_known_edits_stay_below_indication(name: str) -> None:
+    from earwitness.media.decode import decode_audio
+    from tests.conftest import SHARED
+
+    path = SHARED / "data" / "real" / name
+    if not path.is_file():
+        pytest.skip("../shared/data/real is absent")
+    audio = decode_audio(path)
+    result = check_discontinuities(audio.samples, audio.sample_rate)
+    assert [f.start_s for f in result.findings if f.score >= 0.5] == []
