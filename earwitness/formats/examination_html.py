@@ -121,37 +121,36 @@ def render_figures(exam: Examination, samples: np.ndarray, sample_rate: int) -> 
                 _figure_png(figure),
             )
         )
-    track = exam.tracks.get("enf_track")
-    if track is not None and len(track[0]):
+    enf_plots = [
+        (
+            "enf_track",
+            "frequency (Hz)",
+            "#1565c0",
+            "ENF frequency track",
+            "Frequency of the mains hum (electric network frequency) over time, estimated from the "
+            "hum and its harmonics. A real grid wanders slowly and continuously; a step or gap can "
+            "mark an edit.",
+        ),
+        (
+            "enf_phase",
+            "phase residual (rad)",
+            "#2e7d32",
+            "ENF phase residual",
+            "Phase of the mains hum after removing its slowly varying trend. In an unedited "
+            "recording it stays near zero; removing or inserting material that is not a whole "
+            "number of mains cycles makes it jump.",
+        ),
+    ]
+    for key, ylabel, colour, title, caption in enf_plots:
+        series = exam.tracks.get(key)
+        if series is None or not len(series[0]):
+            continue
         figure, axis = plt.subplots(figsize=(11, 2.6))
-        axis.plot(track[0], track[1], color="#1565c0", linewidth=0.9)
+        axis.plot(series[0], series[1], color=colour, linewidth=0.9)
         _mark_edits(axis, exam)
-        axis.set(xlabel="time (s)", ylabel="frequency (Hz)")
+        axis.set(xlabel="time (s)", ylabel=ylabel)
         axis.ticklabel_format(useOffset=False, axis="y")
-        figures.append(
-            (
-                "ENF frequency track",
-                "Frequency of the mains hum (electric network frequency) over time, estimated from "
-                "the hum and its harmonics. A real grid wanders slowly and continuously; a step or "
-                "gap can mark an edit.",
-                _figure_png(figure),
-            )
-        )
-    residual = exam.tracks.get("enf_phase")
-    if residual is not None and len(residual[0]):
-        figure, axis = plt.subplots(figsize=(11, 2.6))
-        axis.plot(residual[0], residual[1], color="#2e7d32", linewidth=0.9)
-        _mark_edits(axis, exam)
-        axis.set(xlabel="time (s)", ylabel="phase residual (rad)")
-        figures.append(
-            (
-                "ENF phase residual",
-                "Phase of the mains hum after removing its slowly varying trend. In an unedited "
-                "recording it stays near zero; removing or inserting material that is not a whole "
-                "number of mains cycles makes it jump.",
-                _figure_png(figure),
-            )
-        )
+        figures.append((title, caption, _figure_png(figure)))
     floor_times, floor = noise_floor_track(samples, sample_rate)
     if len(floor_times):
         figure, axis = plt.subplots(figsize=(11, 2.4))
