@@ -5,23 +5,32 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from earwitness.cli.vault_commands import case_option
 from earwitness.errors import CaseNotFound, ExhibitNotFound, InputFileError
-from earwitness.forensics.examine import INDICATION, ExamOptions, timecode
-from earwitness.jobs.examine import ExamOutcome, examine_exhibit, examine_file
-from earwitness.media.decode import DecodeError
 from earwitness.vault.case import Case
 from earwitness.vault.refs import resolve_exhibit
 
+if TYPE_CHECKING:
+    from earwitness.forensics.examine import ExamOptions
+    from earwitness.jobs.examine import ExamOutcome
+
+# The analysis stack (NumPy, SciPy, matplotlib) is imported when examine runs, not when the CLI
+# starts: it is most of start-up time and ingest, log, verify and export never need it.
+
 
 def _options(enf_nominal: str) -> ExamOptions:
+    from earwitness.forensics.examine import ExamOptions
+
     return ExamOptions(enf_nominal=None if enf_nominal == "auto" else float(enf_nominal))
 
 
 def _text(report: dict) -> str:
+    from earwitness.forensics.examine import INDICATION, timecode
+
     lines = [report["summary"]["text"], ""]
     for check in report["checks"]:
         lines.append(f"[{check['status']}] {check['name']}: {check['summary']}")
@@ -67,6 +76,8 @@ def examine(
     custody; asking again returns the stored report. A file outside any case is examined
     directly and nothing is recorded.
     """
+    from earwitness.media.decode import DecodeError
+
     options = _options(enf_nominal)
     want_html = output_format == "html"
     try:
@@ -100,6 +111,8 @@ def examine(
 def _examine(
     reference: str, options: ExamOptions, want_html: bool, case_dir: Path | None
 ) -> ExamOutcome:
+    from earwitness.jobs.examine import examine_exhibit, examine_file
+
     try:
         case = Case.open(case_dir)
     except CaseNotFound:
