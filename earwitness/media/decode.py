@@ -111,12 +111,16 @@ def _frame_to_mono(frame: av.AudioFrame, out: np.ndarray | None = None) -> np.nd
 def _open(path: Path) -> tuple[av.container.InputContainer, av.audio.stream.AudioStream]:
     try:
         container = av.open(str(path))
-    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise DecodeError(f"{path}: not decodable as media ({_reason(exc)})") from exc
+    except Exception as exc:  # whatever the demuxer trips on, the file is not decodable
+        raise DecodeError(f"{path}: not decodable as media ({_reason(exc)})") from None
     if not container.streams.audio:
         container.close()
         raise DecodeError(f"{path}: no audio stream")
-    return container, container.streams.audio[0]
+    stream = container.streams.audio[0]
+    if stream.codec_context is None:
+        container.close()
+        raise DecodeError(f"{path}: no decoder for the audio stream's codec")
+    return container, stream
 
 
 def _reason(exc: BaseException) -> str:

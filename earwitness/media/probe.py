@@ -131,11 +131,11 @@ def _stream_info(stream: Any) -> StreamInfo:
         channel_layout=getattr(layout, "name", None),
         sample_format=getattr(sample_format, "name", None),
         bits_per_sample=bits,
-        bit_rate=getattr(context, "bit_rate", None) or stream.bit_rate or None,
+        bit_rate=getattr(context, "bit_rate", None) or getattr(stream, "bit_rate", None) or None,
         duration_s=_finite(duration),
-        frames=stream.frames or None,
+        frames=getattr(stream, "frames", None) or None,
         time_base=str(time_base) if time_base else None,
-        tags=_tags(stream.metadata),
+        tags=_tags(getattr(stream, "metadata", None)),
     )
 
 
@@ -148,8 +148,9 @@ def probe(path: Path, original_name: str | None = None) -> MediaInfo:
     path = Path(path)
     try:
         container = av.open(str(path), mode="r", metadata_errors="replace")
-    except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
+    except Exception as exc:  # whatever the demuxer trips on, it is not media
         raise ProbeError(_describe(exc)) from None
+    failure: str | None = None
     try:
         streams = [_stream_info(stream) for stream in container.streams]
         demux_warning = _count_frames(container, streams)
@@ -165,10 +166,14 @@ def probe(path: Path, original_name: str | None = None) -> MediaInfo:
             streams=streams,
             warnings=[demux_warning] if demux_warning else [],
         )
-    except (av.FFmpegError, UnicodeDecodeError, ValueError, OverflowError) as exc:
-        raise ProbeError(_describe(exc)) from None
+    except Exception as exc:  # a damaged file may trip any error in the demuxer
+        failure = _describe(exc)
     finally:
         container.close()
+    if failure is not None:
+        # Raised only after the container is closed and the PyAV objects are out of scope:
+        # a traceback holding streams of a closed container crashes whoever prints it.
+        raise ProbeError(failure)
     info.warnings.extend(_consistency_warnings(info, Path(original_name or path.name)))
     return info
 
@@ -191,7 +196,7 @@ def _count_frames(container: Any, streams: list[StreamInfo]) -> str | None:
         for packet in container.demux(wanted):
             if packet.size:
                 counts[packet.stream.index] += 1
-    except (av.FFmpegError, ValueError) as exc:
+    except Exception as exc:  # truncation shows up as any of several errors
         return f"demuxing stopped early: {_describe(exc).removeprefix('not readable as media: ')}"
     finally:
         for index, count in counts.items():
@@ -217,4 +222,6 @@ def _consistency_warnings(info: MediaInfo, path: Path) -> list[str]:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, av.FFmpegError):
         return f"not readable as media: {exc.strerror or exc}"
-    return f"not readable as media: {exc}"
+    if isinstance(exc, (UnicodeDecodeError, ValueError, OverflowError, OSError)):
+        return f"not readable as media: {exc}"
+    return f"not readable as media: {type(exc).__name__}: {exc}"
