@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# resemblyzer only carries the speaker encoder's weights; its torch stack is not wanted.
+	$(BIN)/python -m pip install --quiet --no-deps resemblyzer==0.1.4
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,6 +36,15 @@ demo: install
 	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format html \
 	    -o $(DEMO)/briefing-en.examination.html; \
 	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format text; \
+	$(BIN)/earwitness models; \
+	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-ru.mp3 --translate en \
+	    --format json -o $(DEMO)/briefing-ru.transcript.json; \
+	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-ru.mp3 --translate en \
+	    --format srt -o $(DEMO)/briefing-ru.srt; \
+	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-ru.mp3 --translate en \
+	    --format docx -o $(DEMO)/briefing-ru.transcript.docx; \
+	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-en.wav --format txt; \
+	cat $(DEMO)/briefing-ru.srt; \
 	$(BIN)/earwitness log --case $(DEMO)/case; \
 	$(BIN)/earwitness verify --case $(DEMO)/case; \
 	$(BIN)/earwitness export --case $(DEMO)/case -o $(DEMO)/evidence-bag.zip; \
@@ -43,6 +54,7 @@ demo: install
 	echo "Custody log:       $(CURDIR)/$(DEMO)/case/.earwitness/custody.jsonl"; \
 	echo "Evidence package:  $(CURDIR)/$(DEMO)/evidence-bag.zip"; \
 	echo "Examination:       $(CURDIR)/$(DEMO)/briefing-en.examination.html"; \
+	echo "Transcripts:       $(CURDIR)/$(DEMO)/briefing-ru.transcript.json, .srt, .transcript.docx"; \
 	echo "Signing key (demo): $(CURDIR)/$(DEMO)/config/earwitness/"
 
 clean:

@@ -1,17 +1,20 @@
-"""Regenerate the bundled sample recordings (needs espeak-ng; run from the repo root).
+"""Regenerate the bundled sample recordings (needs espeak-ng, and Festival with its Russian
+voice: Debian packages espeak-ng festival festvox-ru; run from the repo root).
 
     .venv/bin/python samples/make_samples.py
 
 ``briefing-en.wav`` — English synthetic speech (espeak-ng, two voices) over room noise with
 50 Hz mains hum and its harmonics, 16 kHz mono 16-bit: what a phone or recorder near mains
-wiring picks up. ``briefing-ru.mp3`` — Russian synthetic speech, MP3 at 64 kbit/s, no hum
-(a battery recorder). The committed files were made by this script; they are ours, CC0.
+wiring picks up. ``briefing-ru.mp3`` — Russian synthetic speech (Festival's msu_ru_nsh voice:
+espeak-ng's Russian is nearly unintelligible to Whisper), MP3 at 64 kbit/s, no hum (a battery
+recorder). The committed files were made by this script; they are ours, CC0.
 """
 
 from __future__ import annotations
 
 import io
 import subprocess
+import tempfile
 import wave
 from pathlib import Path
 
@@ -26,17 +29,31 @@ ENGLISH = [
     ("en-us", "Understood. Who signs the orders for the second shift?"),
     ("en-gb", "The orders come from the ministry. Nobody outside this room hears about it."),
 ]
-RUSSIAN = [("ru", "Слушайте внимательно. С завтрашнего дня работаем в две смены.")]
+RUSSIAN = [
+    ("festival", "Слушайте внимательно. С завтрашнего дня работаем в две смены."),
+    ("festival", "Приказы приходят из министерства. Никто за пределами этой комнаты не узнает."),
+]
 
 
 def speak(voice: str, text: str) -> np.ndarray:
-    wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", "150", "--stdout", text], capture_output=True, check=True
-    ).stdout
+    if voice == "festival":
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / "speech.wav"
+            subprocess.run(
+                ["text2wave", "-eval", "(voice_msu_ru_nsh_clunits)", "-o", str(target)],
+                input=text.encode("utf-8"),
+                capture_output=True,
+                check=True,
+            )
+            wav = target.read_bytes()
+    else:
+        command = ["espeak-ng", "-v", voice, "-s", "150", "--stdout", text]
+        wav = subprocess.run(command, capture_output=True, check=True).stdout
     with wave.open(io.BytesIO(wav)) as reader:
         rate = reader.getframerate()
         data = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2") / 32768.0
-    # espeak-ng speaks at 22.05 kHz; resample by linear interpolation (speech only, no ENF here).
+    # espeak-ng speaks at 22.05 kHz, Festival at 16 kHz; linear interpolation is enough for
+    # speech (the hum is added afterwards, at the final rate).
     times = np.arange(int(len(data) * RATE / rate)) / RATE
     return np.interp(times, np.arange(len(data)) / rate, data)
 

@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -38,3 +39,27 @@ def byte_progress(description: str, total_bytes: int) -> Iterator[Callable[[int]
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(description, total=total_bytes)
         yield lambda count: progress.advance(task, count)
+
+
+@contextlib.contextmanager
+def stage_progress(labels: dict[str, str]) -> Iterator[Callable[[str, float, float], None]]:
+    """Yields a callback ``(stage, done, total)`` in seconds of audio; one bar per stage, with
+    the time remaining, shown only when someone is watching."""
+    if not interactive():
+        yield lambda _stage, _done, _total: None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} s of speech"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: float, total: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(labels.get(stage, stage), total=max(total, 1e-9))
+            progress.update(tasks[stage], completed=done)
+
+        yield update

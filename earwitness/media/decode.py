@@ -265,3 +265,16 @@ def iter_audio_chunks(path: Path, seconds: float = 10.0) -> Iterator[np.ndarray]
         raise DecodeError(f"{path}: decoding failed ({_reason(exc)})") from exc
     finally:
         container.close()
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """``samples`` (mono float32) at ``to_rate``, by polyphase filtering (no aliasing)."""
+    if from_rate == to_rate:
+        return samples.astype(np.float32, copy=False)
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    common = gcd(int(from_rate), int(to_rate))
+    out = resample_poly(samples, int(to_rate) // common, int(from_rate) // common)
+    return out.astype(np.float32, copy=False)

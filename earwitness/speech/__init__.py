@@ -1,0 +1,1 @@
+"""Speech: transcription, translation, speakers (faster-whisper, offline models)."""

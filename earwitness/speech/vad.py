@@ -1,0 +1,103 @@
+"""Where people speak, and a compact timeline of only that speech.
+
+Voice activity comes from the Silero VAD model that faster-whisper's wheel ships (ONNX, no
+torch), checked against its pinned hash first. It runs once per recording; the regions it finds
+feed both the recogniser and the speaker diarization.
+
+Whisper reads 30-second windows. Feeding it the recording as it is wastes windows on silence
+and invites text where nobody speaks, so the speech regions are laid end to end in a compact
+timeline, cut into windows of at most 30 s, and every time the recogniser reports is mapped back
+to the recording's own clock by ``SpeechMap.to_original``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+WINDOW_S = 30.0  # Whisper's input length
+MIN_SILENCE_MS = 160  # as faster-whisper's batched pipeline: pauses between sentences split
+
+
+def speech_regions(samples16k: np.ndarray, *, threshold: float = 0.5) -> list[tuple[float, float]]:
+    """Speech regions ``(start, end)`` in seconds of a 16 kHz mono recording, none over 30 s."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from earwitness.speech.models import vad_model_path
+
+    vad_model_path()  # refuses an altered model before faster-whisper loads it
+    options = VadOptions(
+        threshold=threshold, max_speech_duration_s=WINDOW_S, min_silence_duration_ms=MIN_SILENCE_MS
+    )
+    stamps = get_speech_timestamps(samples16k, options, sampling_rate=SAMPLE_RATE)
+    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+@dataclass(frozen=True)
+class SpeechMap:
+    """Speech regions laid end to end: ``compact`` audio plus the map back to the recording."""
+
+    regions: tuple[tuple[float, float], ...]  # in the recording, sorted, non-overlapping
+    offsets: tuple[float, ...]  # where each region starts in the compact timeline
+    windows: tuple[tuple[float, float], ...]  # compact-timeline spans, each <= WINDOW_S
+
+    @classmethod
+    def build(cls, regions: Sequence[tuple[float, float]], window: float = WINDOW_S) -> SpeechMap:
+        cleaned: list[tuple[float, float]] = []
+        for start, end in sorted(regions):
+            if end <= start:
+                continue
+            if cleaned and start <= cleaned[-1][1]:
+                cleaned[-1] = (cleaned[-1][0], max(cleaned[-1][1], end))
+            else:
+                cleaned.append((start, end))
+        pieces: list[tuple[float, float]] = []
+        for start, end in cleaned:  # a region longer than a window is cut into windows
+            while end - start > window:
+                pieces.append((start, start + window))
+                start += window
+            pieces.append((start, end))
+        offsets, windows = [], []
+        position = 0.0
+        window_start = 0.0
+        for start, end in pieces:
+            length = end - start
+            if position + length - window_start > window + 1e-9:
+                windows.append((window_start, position))
+                window_start = position
+            offsets.append(position)
+            position += length
+        if pieces:
+            windows.append((window_start, position))
+        return cls(tuple(pieces), tuple(offsets), tuple(windows))
+
+    @property
+    def speech_seconds(self) -> float:
+        return sum(end - start for start, end in self.regions)
+
+    def compact(self, samples16k: np.ndarray) -> np.ndarray:
+        """The speech regions of ``samples16k``, end to end."""
+        if not self.regions:
+            return np.zeros(0, dtype=np.float32)
+        parts = [
+            samples16k[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
+            for start, end in self.regions
+        ]
+        return np.concatenate(parts).astype(np.float32, copy=False)
+
+    def to_original(self, t: float, *, is_end: bool = False) -> float:
+        """A compact-timeline time on the recording's clock.
+
+        A time exactly on a junction of two regions belongs to the earlier region when it ends
+        something (``is_end``), to the later one when it starts something.
+        """
+        if not self.regions:
+            return t
+        find = bisect.bisect_left if is_end else bisect.bisect_right
+        index = max(find(self.offsets, t) - 1, 0)
+        start, end = self.regions[index]
+        return min(start + max(t - self.offsets[index], 0.0), end)

@@ -1,0 +1,89 @@
+"""``earwitness transcribe`` end to end: offline model, case artefacts, custody, formats."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from docx import Document
+
+from earwitness.formats.subtitles import read_srt
+from tests.cli.helpers import run
+from tests.conftest import REPO, SHARED
+
+SAMPLE_RU = REPO / "samples" / "briefing-ru.mp3"
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return json.loads((SHARED / "schemas" / "transcript.schema.json").read_text())
+
+
+def test_transcribe_in_a_case_stores_logs_and_reuses(tmp_path: Path, schema: dict) -> None:
+    case = tmp_path / "case"
+    run("init", case, check=True)
+    run("ingest", SAMPLE_RU, cwd=case, check=True)
+    first = run("transcribe", "briefing-ru.mp3", "--translate", "en", "--format", "json", cwd=case)
+    assert first.returncode == 0, first.stderr
+    transcript = json.loads(first.stdout)
+    jsonschema.validate(transcript, schema)
+    assert transcript["language"] == "ru"
+    assert "ministry" in " ".join(s["text"] for s in transcript["translation"]["segments"]).lower()
+    again = run("transcribe", "briefing-ru.mp3", "--translate", "en", "--format", "json", cwd=case)
+    assert json.loads(again.stdout) == transcript
+    assert "taken from the case" in again.stderr
+    events = [json.loads(line) for line in run("log", "--json", cwd=case).stdout.splitlines()]
+    transcribed = [e for e in events if e["action"] == "transcribe"]
+    assert len(transcribed) == 1  # the second request was answered from the store
+    details = transcribed[0]["details"]["artefact"]
+    assert details["model_sha256"] == transcript["model"]["sha256"]
+    assert details["stage"] == "transcript"
+    srt = run("transcribe", "briefing-ru.mp3", "--translate", "en", "--format", "srt", cwd=case)
+    cues = read_srt(srt.stdout)
+    assert len(cues) >= 2 and "taken from the case" in srt.stderr
+    assert re.search("[а-я]", cues[0].lines[0]) and re.search("[a-z]", cues[0].lines[-1])
+    docx = tmp_path / "out.docx"
+    run(
+        "transcribe",
+        "briefing-ru.mp3",
+        "--translate",
+        "en",
+        "--format",
+        "docx",
+        "-o",
+        docx,
+        cwd=case,
+        check=True,
+    )
+    table_text = " ".join(c.text for t in Document(str(docx)).tables for c in t._cells)
+    assert "Министерства" in table_text or "министерства" in table_text.lower()
+    events = [json.loads(line) for line in run("log", "--json", cwd=case).stdout.splitlines()]
+    stages = {e["details"]["artefact"]["stage"] for e in events if e["action"] == "transcribe"}
+    assert stages == {"transcript", "transcript-srt", "transcript-docx"}
+    assert run("verify", cwd=case).returncode == 0
+
+
+def test_a_different_request_is_a_new_artefact(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    run("init", case, check=True)
+    run("ingest", SAMPLE_RU, cwd=case, check=True)
+    run("transcribe", "briefing-ru.mp3", "--speakers", "none", cwd=case, check=True)
+    result = run("transcribe", "briefing-ru.mp3", "--speakers", "1", cwd=case)
+    assert result.returncode == 0 and "taken from the case" not in result.stderr
+    events = [json.loads(line) for line in run("log", "--json", cwd=case).stdout.splitlines()]
+    assert sum(e["action"] == "transcribe" for e in events) >= 2
+
+
+def test_bad_input_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"\xff\xfb" + b"not audio" * 200)
+    result = run("transcribe", junk, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "junk.mp3" in result.stderr
+    usage = run("transcribe", junk, "--speakers", "zero", cwd=tmp_path)
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+    missing = run("transcribe", junk, "--model", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert missing.returncode == 1 and "no such model directory" in missing.stderr

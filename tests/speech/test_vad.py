@@ -1,0 +1,81 @@
+"""The compact speech timeline: windows Whisper can read, times that map back exactly."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from earwitness.speech.vad import SAMPLE_RATE, WINDOW_S, SpeechMap, speech_regions
+from tests.conftest import SHARED
+
+regions = st.lists(
+    st.tuples(st.floats(0, 3600, allow_nan=False), st.floats(0, 90, allow_nan=False)).map(
+        lambda pair: (pair[0], pair[0] + pair[1])
+    ),
+    max_size=40,
+)
+
+
+@given(regions)
+def test_windows_tile_the_compact_timeline_and_none_is_too_long(spans) -> None:
+    speech = SpeechMap.build(spans)
+    total = speech.speech_seconds
+    assert all(end - start <= WINDOW_S + 1e-6 for start, end in speech.windows)
+    assert all(end - start <= WINDOW_S + 1e-6 for start, end in speech.regions)
+    if speech.windows:
+        assert speech.windows[0][0] == 0.0
+        assert abs(speech.windows[-1][1] - total) < 1e-6
+        for (_, end), (start, _) in zip(speech.windows, speech.windows[1:], strict=False):
+            assert abs(end - start) < 1e-9
+    covered = (
+        sum(max(0.0, min(e, max(b for _, b in spans)) - s) for s, e in speech.regions)
+        if spans
+        else 0.0
+    )
+    assert abs(covered - total) < 1e-6
+
+
+@given(regions, st.floats(0, 1))
+def test_compact_times_map_back_inside_speech_and_in_order(spans, fraction) -> None:
+    speech = SpeechMap.build(spans)
+    if not speech.regions:
+        return
+    times = np.linspace(0, speech.speech_seconds, 50)
+    mapped = [speech.to_original(t) for t in times]
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(mapped))
+    t = fraction * speech.speech_seconds
+    inside = speech.to_original(t)
+    assert any(s - 1e-9 <= inside <= e + 1e-9 for s, e in speech.regions)
+
+
+def test_a_junction_belongs_to_the_region_it_ends_or_starts() -> None:
+    speech = SpeechMap.build([(10.0, 12.0), (20.0, 21.0)])
+    assert speech.to_original(2.0, is_end=True) == 12.0
+    assert speech.to_original(2.0) == 20.0
+    assert speech.to_original(0.5) == 10.5
+    assert speech.to_original(2.5) == 20.5
+
+
+def test_compact_audio_holds_only_speech() -> None:
+    samples = np.zeros(SAMPLE_RATE * 5, dtype=np.float32)
+    samples[SAMPLE_RATE : 2 * SAMPLE_RATE] = 1.0
+    samples[3 * SAMPLE_RATE : 4 * SAMPLE_RATE] = 2.0
+    compact = SpeechMap.build([(1.0, 2.0), (3.0, 4.0)]).compact(samples)
+    assert len(compact) == 2 * SAMPLE_RATE
+    assert set(np.unique(compact)) == {1.0, 2.0}
+
+
+def test_silence_and_noise_hold_no_speech_but_a_voice_does() -> None:
+    rng = np.random.default_rng(1)
+    assert speech_regions(np.zeros(SAMPLE_RATE * 10, dtype=np.float32)) == []
+    noise = (0.01 * rng.standard_normal(SAMPLE_RATE * 10)).astype(np.float32)
+    assert sum(e - s for s, e in speech_regions(noise)) < 1.0
+    from earwitness.media.decode import decode_audio
+
+    jfk = decode_audio(SHARED / "data/real/speech/en/whisper.cpp/jfk.wav").samples
+    found = speech_regions(jfk)
+    assert 7.0 < sum(e - s for s, e in found) < 11.0
+    assert found[0][0] < 0.6
