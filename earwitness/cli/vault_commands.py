@@ -168,7 +168,7 @@ def _describe_event(event: custody.Event) -> str:
         extra = f"{len(details.get('exhibits', []))} exhibit(s) → {details.get('destination')}"
     else:
         extra = ""
-    return f"{event.seq:>5}  {event.time}  {event.actor:<20}  {event.action:<9}{subject}  {extra}"
+    return f"{event.seq:>5}  {event.time}  {event.actor:<20}  {event.action:<11}{subject}  {extra}"
 
 
 def _print_report(report: VerifyReport, what: str) -> None:
