@@ -64,3 +64,27 @@ def encode(path: Path, codec: str, fmt: str, seconds: float = 1.0, rate: int = 1
         for packet in stream.encode(None):
             container.mux(packet)
     return path
+
+
+def encode_samples(
+    path: Path, samples: np.ndarray, rate: int, codec: str, fmt: str, bit_rate: int = 64_000
+) -> Path:
+    """Encode mono float ``samples`` (−1..1) with PyAV, e.g. codec 'libmp3lame', format 'mp3'."""
+    import av
+
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate, layout="mono")
+        stream.bit_rate = bit_rate
+        size = stream.codec_context.frame_size or 1152
+        for start in range(0, len(pcm), size):
+            chunk = pcm[None, start : start + size]
+            if chunk.shape[1] < size:
+                chunk = np.pad(chunk, ((0, 0), (0, size - chunk.shape[1])))
+            frame = av.AudioFrame.from_ndarray(chunk, "s16", "mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path

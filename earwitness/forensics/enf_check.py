@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
 
 from earwitness.forensics.enf_track import (
     FRAME_S,
@@ -41,6 +41,7 @@ from earwitness.forensics.findings import CheckResult, Finding
 NAME = "enf"
 FORCED_SNR_DB = 6.0  # when the user names the nominal frequency, weaker hum is still tracked
 PHASE_RATE = 10  # residual samples per second
+PHASE_SMOOTH_FRAMES = 3  # track smoothing for demodulation, in frames (see phase_residual)
 BAND_HZ = 0.5  # half-width of the band around each harmonic; narrow keeps speech out
 
 
@@ -49,7 +50,15 @@ def phase_residual(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Phase (radians of the fundamental) and amplitude of harmonic ``harmonic`` against the
     tracked frequency, per 0.1 s: a jump of π/2 is a quarter mains cycle missing or added."""
-    smooth = signal.medfilt(freq, 5) if len(freq) >= 5 else freq
+    # A running mean over three frames: where a frame straddles a phase jump its spectral
+    # peak splits and the track is thrown off, one way before the jump and the other way
+    # after, for about a frame each side; integrated into the reference phase, that would
+    # show as further, false jumps a few seconds away. Over three frames the two excursions
+    # cancel, the grid's wander (minutes) passes, and what the mean leaves out only makes the
+    # residual drift slowly, which the step detector (1 s either side) does not see.
+    spacing = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    size = max(round(PHASE_SMOOTH_FRAMES * FRAME_S / spacing), 1)
+    smooth = ndimage.uniform_filter1d(freq, size, mode="nearest")
     centre = nominal * harmonic
     sos = signal.butter(
         4,

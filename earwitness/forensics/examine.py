@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from earwitness import __version__
-from earwitness.forensics import compression, enf_check, levels, splices
+from earwitness.forensics import compression, duplicates, enf_check, levels, splices
 from earwitness.forensics.findings import CheckResult, Finding
 from earwitness.forensics.metadata import check_metadata
 
@@ -27,6 +27,7 @@ CHECK_TITLES = {
     "container_metadata": "container and metadata",
     "enf": "electric network frequency (ENF)",
     "discontinuities": "discontinuities in noise floor, spectrum and waveform",
+    "duplicated_material": "material repeated with its background (copy-move)",
     "compression_history": "compression history and bandwidth",
     "levels": "levels (clipping, DC offset, digital silence)",
 }
@@ -99,6 +100,7 @@ def run_checks(
             "enf", lambda: enf_check.check_enf(samples, sample_rate, options.enf_nominal, tracks)
         ),
         _guarded("discontinuities", lambda: splices.check_discontinuities(samples, sample_rate)),
+        _guarded("duplicated_material", lambda: duplicates.check_duplicates(samples, sample_rate)),
         _guarded(
             "compression_history",
             lambda: compression.check_compression(samples, sample_rate, codec=media.get("codec")),

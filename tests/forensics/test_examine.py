@@ -66,6 +66,7 @@ def test_report_validates_and_lists_every_check(schema: dict) -> None:
         "container_metadata",
         "enf",
         "discontinuities",
+        "duplicated_material",
         "compression_history",
         "levels",
     ]

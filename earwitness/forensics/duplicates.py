@@ -1,0 +1,238 @@
+"""Copy-move: the same stretch of recording appearing twice.
+
+A recording never repeats itself sample for sample: even a speaker who says the same words
+twice says them into a different moment of background noise. So material that recurs *with its
+background* was copied. This is how an editor lengthens a pause, repeats a "yes", or moves a
+phrase to where it changes the meaning, and it leaves no discontinuity of its own that a noise
+or ENF check could see when the cuts are made in pauses.
+
+Method:
+
+1. Landmarks, as audio fingerprinting does (robust to lossy coding): peaks of the log
+   spectrogram at 8 kHz, each paired with a few later peaks nearby; a pair's frequencies and
+   time gap form a hash.
+2. Hashes that occur at two places vote for the time offset between them; an offset with many
+   votes over at least half a second is a candidate repeat.
+3. Each candidate is checked on the waveform: the exact lag by cross-correlation, then the
+   correlation of the two stretches block by block. The repeat is grown block by block while
+   the correlation holds, which finds its edges to a few milliseconds, and it counts as copied
+   only if the quietest blocks (background between words, where a genuine repetition would
+   hold different noise) correlate too.
+"""
+
+from __future__ import annotations
+
+from math import gcd
+
+import numpy as np
+from scipy import ndimage, signal
+
+from earwitness.forensics.findings import CheckResult, Finding
+
+NAME = "duplicated_material"
+RATE = 8000
+N_FFT, HOP = 512, 128  # 64 ms windows every 16 ms
+FAN_OUT = 4  # later peaks paired with each anchor
+TARGET_FRAMES = 40  # how far ahead (0.64 s) and how far in frequency a pair may reach
+TARGET_BINS = 48
+MIN_OFFSET_S = 1.0  # a repeat closer than this is an echo or a held sound, not a copy
+MIN_VOTES = 12
+BLOCK_S = 0.02
+MIN_SPAN_S = 0.5
+HOLD = 0.6  # block correlation above which the repeat goes on
+QUIET_SHARE = 0.3
+
+
+def _to_rate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    if sample_rate == RATE:
+        return samples.astype(np.float64)
+    common = gcd(RATE, sample_rate)
+    return signal.resample_poly(samples.astype(np.float64), RATE // common, sample_rate // common)
+
+
+def landmarks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes and anchor frames of spectrogram peak pairs."""
+    _, _, spectrum = signal.stft(x, RATE, nperseg=N_FFT, noverlap=N_FFT - HOP, boundary=None)
+    power = np.log(np.abs(spectrum[4:200]) + 1e-9)  # 62 Hz - 3.1 kHz: speech, not hum
+    floor = np.median(power, axis=1, keepdims=True)
+    peaks = (power == ndimage.maximum_filter(power, size=(15, 9))) & (power > floor + 2.0)
+    bins, frames = np.nonzero(peaks)
+    order = np.argsort(frames, kind="stable")
+    bins, frames = bins[order], frames[order]
+    hashes, anchors = [], []
+    for k in range(1, 1 + 6 * FAN_OUT):  # candidates among the next peaks in time
+        if k >= len(frames):
+            break
+        dt = frames[k:] - frames[:-k]
+        df = bins[k:] - bins[:-k]
+        ok = (dt > 0) & (dt <= TARGET_FRAMES) & (np.abs(df) <= TARGET_BINS)
+        hashes.append((bins[:-k][ok] << 16) | ((df[ok] + 128) << 8) | dt[ok])
+        anchors.append(frames[:-k][ok])
+    if not hashes:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(hashes).astype(np.int64), np.concatenate(anchors).astype(np.int64)
+
+
+def candidate_repeats(hashes: np.ndarray, anchors: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(first frame, last frame, offset)`` of stretches whose landmarks recur ``offset``
+    frames later."""
+    order = np.argsort(hashes, kind="stable")
+    hashes, anchors = hashes[order], anchors[order]
+    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    sizes = np.diff(np.r_[starts, len(hashes)])
+    min_offset = int(MIN_OFFSET_S * RATE / HOP)
+    votes_at, votes_off = [], []
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+        if size > 12:  # a hash everywhere (a tone, a hum harmonic) says nothing about copies
+            continue
+        times = np.sort(anchors[start : start + size])
+        gap = times[None, :] - times[:, None]
+        i, j = np.nonzero(gap >= min_offset)
+        votes_at.append(times[i])
+        votes_off.append(gap[i, j])
+    if not votes_at:
+        return []
+    at, offset = np.concatenate(votes_at), np.concatenate(votes_off)
+    result = []
+    for value, count in zip(*np.unique(offset, return_counts=True), strict=True):
+        if count < MIN_VOTES // 2:
+            continue
+        near = np.abs(offset - value) <= 1  # lossy coding moves peaks by a frame
+        times = np.sort(at[near])
+        # Votes for one copy lie together in time; split where they stop.
+        for group in np.split(times, np.flatnonzero(np.diff(times) > RATE / HOP) + 1):
+            if len(group) >= MIN_VOTES and group[-1] - group[0] >= 0.3 * RATE / HOP:
+                result.append((int(group[0]), int(group[-1]), int(value)))
+    return _distinct(result)
+
+
+def _distinct(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    kept: list[tuple[int, int, int]] = []
+    for span in sorted(spans, key=lambda s: s[0] - s[1]):
+        if not any(abs(span[2] - k[2]) <= 3 and span[0] <= k[1] and k[0] <= span[1] for k in kept):
+            kept.append(span)
+    return kept
+
+
+def _block_correlation(
+    a: np.ndarray, b: np.ndarray, block: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Correlation and the energies of ``a`` and ``b``, block by block."""
+    count = min(len(a), len(b)) // block
+    a = a[: count * block].reshape(count, block)
+    b = b[: count * block].reshape(count, block)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    energy_a, energy_b = (a**2).sum(axis=1), (b**2).sum(axis=1)
+    corr = (a * b).sum(axis=1) / np.sqrt(energy_a * energy_b + 1e-20)
+    return corr, energy_a, energy_b
+
+
+def local_floor(x: np.ndarray) -> np.ndarray:
+    """Per block: the background level around it (10th percentile of block energy over 8 s)."""
+    block = int(BLOCK_S * RATE)
+    energy = (x[: len(x) // block * block].reshape(-1, block) ** 2).sum(axis=1)
+    size = max(int(8.0 / BLOCK_S), 1)
+    return ndimage.percentile_filter(energy, 10, size=size, mode="nearest") + 1e-20
+
+
+def verify(
+    x: np.ndarray, first: int, last: int, offset: int, floor: np.ndarray
+) -> dict[str, float] | None:
+    """The repeat on the waveform: exact lag, edges, and how well its background matches."""
+    a0, a1 = first * HOP, last * HOP + N_FFT
+    lag0 = offset * HOP
+    search = 2 * HOP
+    if a0 + lag0 - search < 0 or a1 + lag0 + search > len(x):
+        return None
+    piece = x[a0:a1]
+    region = x[a0 + lag0 - search : a1 + lag0 + search]
+    xcorr = signal.correlate(region, piece, mode="valid", method="fft")
+    lag = lag0 - search + int(np.argmax(xcorr))
+    block = int(BLOCK_S * RATE)
+    # Grow block by block from the voted stretch while the two copies still agree.
+    start, end = a0, a1
+    while start - block >= 0 and start - block + lag >= 0:
+        corr, _, _ = _block_correlation(
+            x[start - block : start], x[start - block + lag : start + lag], block
+        )
+        if corr[0] < HOLD:
+            break
+        start -= block
+    while end + block + lag <= len(x) and end + block <= start + lag:
+        corr, _, _ = _block_correlation(
+            x[end : end + block], x[end + lag : end + lag + block], block
+        )
+        if corr[0] < HOLD:
+            break
+        end += block
+    corr, energy_a, energy_b = _block_correlation(x[start:end], x[start + lag : end + lag], block)
+    if len(corr) * BLOCK_S < MIN_SPAN_S:
+        return None
+    # Background: blocks within 3 dB of the local noise floor in both copies. Louder blocks
+    # may hold the decaying tail of a word, which a repeated utterance would repeat too.
+    index_a = np.minimum(start // block + np.arange(len(corr)), len(floor) - 1)
+    index_b = np.minimum((start + lag) // block + np.arange(len(corr)), len(floor) - 1)
+    quiet = (energy_a <= 2 * floor[index_a]) & (energy_b <= 2 * floor[index_b])
+    return {
+        "start_s": start / RATE,
+        "end_s": end / RATE,
+        "lag_s": lag / RATE,
+        "correlation": float(np.median(corr)),
+        "quiet_blocks": int(quiet.sum()),
+        "quiet_correlation": float(np.median(corr[quiet])) if quiet.any() else 0.0,
+    }
+
+
+def _score(found: dict[str, float]) -> float:
+    """Near 1 when the background recurs too, over at least a fifth of a second of it."""
+    match = np.clip((found["quiet_correlation"] - 0.6) / 0.3, 0.0, 1.0)
+    amount = np.clip((found["quiet_blocks"] - 8) / 7, 0.0, 1.0)
+    return float(match * amount)
+
+
+def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
+    samples = np.nan_to_num(np.asarray(samples, dtype=np.float64))
+    if len(samples) < 3 * sample_rate:
+        return CheckResult(NAME, "not_applicable", "Recording shorter than 3 s.")
+    x = _to_rate(samples, sample_rate)
+    hashes, anchors = landmarks(x)
+    candidates = candidate_repeats(hashes, anchors)
+    # Verified above the mains hum's harmonics: hum repeats every cycle and would make any
+    # two stretches of background look alike.
+    verified_on = signal.sosfiltfilt(
+        signal.butter(4, [400, 3400], "bandpass", fs=RATE, output="sos"), x
+    )
+    floor = local_floor(verified_on)
+    repeats = []
+    for first, last, offset in candidates[:50]:
+        found = verify(verified_on, first, last, offset, floor)
+        if found is not None:
+            repeats.append((found, _score(found)))
+    findings = []
+    for found, score in repeats:
+        if score <= 0:
+            continue
+        a, b, lag = found["start_s"], found["end_s"], found["lag_s"]
+        text = (
+            f"The stretch {a:.2f}-{b:.2f} s recurs at {a + lag:.2f}-{b + lag:.2f} s together with "
+            f"its background noise (correlation {found['quiet_correlation']:.2f} over "
+            f"{found['quiet_blocks'] * BLOCK_S:.2f} s of background); a recording does not repeat "
+            "its background, so one of the two is consistent with a copy, whose boundaries are "
+            "edit points."
+        )
+        for at in (a, b, a + lag, b + lag):
+            findings.append(
+                Finding(
+                    "edit_point", NAME, max(at - 0.02, 0), at + 0.02, round(score, 4), text, found
+                )
+            )
+    strong = sum(score >= 0.5 for _, score in repeats)
+    return CheckResult(
+        NAME,
+        "ok",
+        f"Searched for material that recurs with its background: {len(candidates)} candidate "
+        f"repeat(s) of the sound, {strong} with the background repeated too.",
+        {"candidates": len(candidates), "verified": len(repeats), "copies": strong},
+        sorted(findings, key=lambda f: f.start_s),
+    )
