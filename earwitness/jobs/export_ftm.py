@@ -1,0 +1,76 @@
+"""``earwitness export --format ftm``: the case's exhibits as FollowTheMoney JSON lines.
+
+Each exhibit becomes one entity carrying its newest transcript and examination summary (the
+stored artefacts, never recomputed here). The export is logged in custody like a bag export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from earwitness.errors import EarwitnessError
+from earwitness.jobs.examine import exhibit_facts
+from earwitness.vault.artefacts import list_artefacts
+from earwitness.vault.case import Case
+from earwitness.vault.catalog import Exhibit
+
+
+def _newest(case: Case, sha256: str, stage: str) -> dict[str, Any] | None:
+    found = [a for a in list_artefacts(case, sha256) if a.stage == stage]
+    if not found:
+        return None
+    return json.loads(case.store.read_bytes(found[-1].object_sha256))
+
+
+def _sha1(path: Path) -> str:
+    digest = hashlib.sha1(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        while block := handle.read(4 * 1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export_ftm(case: Case, exhibits: list[str] | None, destination: Path) -> int:
+    """Write one FtM entity per exhibit to ``destination`` (JSON lines); returns the count."""
+    from earwitness.formats.ftm import exhibit_entity
+
+    with case.session() as session:
+        query = select(Exhibit.sha256).order_by(Exhibit.first_seq)
+        chosen = [s for s in session.scalars(query) if exhibits is None or s in exhibits]
+    if not chosen:
+        raise EarwitnessError("nothing to export: the case holds no exhibits")
+    lines = []
+    for sha256 in chosen:
+        facts = exhibit_facts(case, sha256)
+        exhibit = {
+            "sha256": sha256,
+            "filename": facts.filename,
+            "size_bytes": facts.size_bytes,
+            "media": facts.media,
+        }
+        entity = exhibit_entity(
+            exhibit,
+            sha1=_sha1(case.store.path_for(sha256)),
+            transcript=_newest(case, sha256, "transcript"),
+            examination=_newest(case, sha256, "examination"),
+        )
+        lines.append(json.dumps(entity, ensure_ascii=False, sort_keys=True))
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".earwitness-ftm-")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    with case.writing():
+        case.record(
+            "export",
+            None,
+            {"exhibits": chosen, "destination": str(destination), "format": "ftm"},
+        )
+        os.replace(temporary, destination)
+    return len(lines)
