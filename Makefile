@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-.PHONY: install test lint demo clean
+# Debian packages: Chromium for the dossier's browser tests, Pango (and a font) for its PDF.
+SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+
+.PHONY: install system-packages test lint demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +19,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps resemblyzer==0.1.4
 	touch $(STAMP)
 
-install: $(STAMP)
+# Installs only what is missing, only as root on a Debian-like system; otherwise says so.
+system-packages:
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "note: no apt-get; browser tests skip without /usr/bin/chromium, PDF needs Pango"; \
+	else \
+	    missing=""; \
+	    for package in $(SYSTEM_PACKAGES); do \
+	        dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" \
+	            || missing="$$missing $$package"; \
+	    done; \
+	    if [ -n "$$missing" ] && [ "$$(id -u)" != 0 ]; then \
+	        echo "note: not root, so not installing$$missing (browser tests skip without it)"; \
+	    elif [ -n "$$missing" ]; then \
+	        echo "installing Debian packages:$$missing"; \
+	        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq$$missing; } >/dev/null \
+	            || echo "warning: apt-get could not install$$missing"; \
+	    fi; \
+	fi
+
+install: system-packages $(STAMP)
 
 lint: install
 	$(BIN)/ruff check .
@@ -31,30 +54,27 @@ demo: install
 	@export XDG_CONFIG_HOME="$(CURDIR)/$(DEMO)/config"; \
 	set -e; \
 	$(BIN)/earwitness init $(DEMO)/case; \
-	$(BIN)/earwitness ingest --case $(DEMO)/case --source "bundled sample" \
-	    --note "made with espeak-ng by samples/make_samples.py" samples/briefing-en.wav samples/briefing-ru.mp3; \
+	$(BIN)/earwitness report --case $(DEMO)/case -o $(DEMO)/dossiers --translate en \
+	    --source "bundled sample" samples/briefing-ru.mp3 samples/briefing-en.wav; \
 	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format html \
 	    -o $(DEMO)/briefing-en.examination.html; \
 	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format text; \
+	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-ru.mp3 --translate en --format srt; \
 	$(BIN)/earwitness models; \
-	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-ru.mp3 --translate en \
-	    --format json -o $(DEMO)/briefing-ru.transcript.json; \
-	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-ru.mp3 --translate en \
-	    --format srt -o $(DEMO)/briefing-ru.srt; \
-	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-ru.mp3 --translate en \
-	    --format docx -o $(DEMO)/briefing-ru.transcript.docx; \
-	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-en.wav --format txt; \
-	cat $(DEMO)/briefing-ru.srt; \
 	$(BIN)/earwitness log --case $(DEMO)/case; \
 	$(BIN)/earwitness verify --case $(DEMO)/case; \
 	$(BIN)/earwitness export --case $(DEMO)/case -o $(DEMO)/evidence-bag.zip; \
 	$(BIN)/earwitness verify-package $(DEMO)/evidence-bag.zip; \
+	$(BIN)/earwitness export --case $(DEMO)/case --format ftm -o $(DEMO)/aleph-entities.json; \
 	echo; \
+	echo "Dossiers:          $(CURDIR)/$(DEMO)/dossiers/index.html"; \
+	echo "                   (each: index.html, dossier.pdf, examination.json, transcript.json,"; \
+	echo "                    bilingual transcript.srt and .vtt, transcript.docx)"; \
 	echo "Case folder:       $(CURDIR)/$(DEMO)/case/.earwitness"; \
 	echo "Custody log:       $(CURDIR)/$(DEMO)/case/.earwitness/custody.jsonl"; \
 	echo "Evidence package:  $(CURDIR)/$(DEMO)/evidence-bag.zip"; \
 	echo "Examination:       $(CURDIR)/$(DEMO)/briefing-en.examination.html"; \
-	echo "Transcripts:       $(CURDIR)/$(DEMO)/briefing-ru.transcript.json, .srt, .transcript.docx"; \
+	echo "Aleph entities:    $(CURDIR)/$(DEMO)/aleph-entities.json"; \
 	echo "Signing key (demo): $(CURDIR)/$(DEMO)/config/earwitness/"
 
 clean:

@@ -81,8 +81,34 @@ def examine_file(path: Path, options: ExamOptions, want_html: bool) -> ExamOutco
     return ExamOutcome(exam.report, html, reused=False)
 
 
+def exam_params(options: ExamOptions) -> dict[str, Any]:
+    return {**options.parameters(), "decoder": DECODER}
+
+
+def stored_examination(case: Case, sha256: str, options: ExamOptions) -> dict[str, Any] | None:
+    """The examination report already made for exactly this request, if any."""
+    stored = find_artefact(case, sha256, JSON_STAGE, exam_params(options))
+    return json.loads(case.store.read_bytes(stored.object_sha256)) if stored else None
+
+
+def store_examination(
+    case: Case, sha256: str, report: dict[str, Any], options: ExamOptions
+) -> None:
+    body = json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
+    store_artefact(
+        case,
+        sha256,
+        JSON_STAGE,
+        body,
+        filename="examination.json",
+        media_type="application/json",
+        params=exam_params(options),
+        action="examine",
+    )
+
+
 def examine_exhibit(case: Case, sha256: str, options: ExamOptions, want_html: bool) -> ExamOutcome:
-    params = {**options.parameters(), "decoder": DECODER}
+    params = exam_params(options)
     stored_json = find_artefact(case, sha256, JSON_STAGE, params)
     stored_html = find_artefact(case, sha256, HTML_STAGE, params) if want_html else None
     if stored_json and (stored_html or not want_html):
@@ -91,17 +117,7 @@ def examine_exhibit(case: Case, sha256: str, options: ExamOptions, want_html: bo
         return ExamOutcome(report, html, reused=True)
     facts = exhibit_facts(case, sha256)
     exam, html = run_examination(case.store.path_for(sha256), facts, options, want_html)
-    body = json.dumps(exam.report, indent=2, ensure_ascii=False).encode("utf-8")
-    store_artefact(
-        case,
-        sha256,
-        JSON_STAGE,
-        body,
-        filename="examination.json",
-        media_type="application/json",
-        params=params,
-        action="examine",
-    )
+    store_examination(case, sha256, exam.report, options)
     if html is not None:
         store_artefact(
             case,

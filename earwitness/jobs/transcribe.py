@@ -83,6 +83,32 @@ def _params(options: TranscribeOptions) -> dict[str, Any]:
     return {**options.parameters(), "decoder": DECODER}
 
 
+def stored_transcript(
+    case: Case, sha256: str, options: TranscribeOptions, model: ResolvedModel
+) -> Transcript | None:
+    """The transcript already made for exactly this request and model, if any."""
+    stored = find_artefact(case, sha256, STAGE, _params(options), model_sha256=model.sha256)
+    if stored is None:
+        return None
+    return Transcript.from_dict(json.loads(case.store.read_bytes(stored.object_sha256)))
+
+
+def store_transcript(
+    case: Case, transcript: Transcript, options: TranscribeOptions, model: ResolvedModel
+) -> None:
+    store_artefact(
+        case,
+        transcript.exhibit_sha256,
+        STAGE,
+        render(transcript, "json"),
+        filename="transcript.json",
+        media_type=MEDIA_TYPES["json"],
+        params=_params(options),
+        model_sha256=model.sha256,
+        action="transcribe",
+    )
+
+
 def transcribe_exhibit(
     case: Case,
     sha256: str,
@@ -91,23 +117,11 @@ def transcribe_exhibit(
     progress: Progress,
 ) -> TranscribeOutcome:
     model = resolve_model(model_spec)
-    params = _params(options)
-    stored = find_artefact(case, sha256, STAGE, params, model_sha256=model.sha256)
+    stored = stored_transcript(case, sha256, options, model)
     if stored is not None:
-        data = json.loads(case.store.read_bytes(stored.object_sha256))
-        return TranscribeOutcome(Transcript.from_dict(data), reused=True)
+        return TranscribeOutcome(stored, reused=True)
     transcript = run_transcription(case.store.path_for(sha256), sha256, model, options, progress)
-    store_artefact(
-        case,
-        sha256,
-        STAGE,
-        render(transcript, "json"),
-        filename="transcript.json",
-        media_type=MEDIA_TYPES["json"],
-        params=params,
-        model_sha256=model.sha256,
-        action="transcribe",
-    )
+    store_transcript(case, transcript, options, model)
     return TranscribeOutcome(transcript, reused=False)
 
 
