@@ -46,28 +46,12 @@ def write_wav(path: Path, seconds: float = 1.0, rate: int = 8000, seed: int = 0)
 
 def encode(path: Path, codec: str, fmt: str, seconds: float = 1.0, rate: int = 16000) -> Path:
     """Encode a tone with PyAV (e.g. codec 'libmp3lame', format 'mp3')."""
-    import av
-
     t = np.arange(int(seconds * rate)) / rate
-    pcm = (0.3 * np.sin(2 * np.pi * 330 * t) * 32767).astype(np.int16)
-    with av.open(str(path), "w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=rate, layout="mono")
-        frame_size = stream.codec_context.frame_size or 1024
-        for start in range(0, len(pcm), frame_size):
-            chunk = pcm[None, start : start + frame_size]
-            if stream.codec_context.frame_size and chunk.shape[1] < frame_size:
-                chunk = np.pad(chunk, ((0, 0), (0, frame_size - chunk.shape[1])))
-            frame = av.AudioFrame.from_ndarray(chunk, "s16", "mono")
-            frame.sample_rate = rate
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
+    return encode_samples(path, 0.3 * np.sin(2 * np.pi * 330 * t), rate, codec, fmt)
 
 
 def encode_samples(
-    path: Path, samples: np.ndarray, rate: int, codec: str, fmt: str, bit_rate: int = 64_000
+    path: Path, samples: np.ndarray, rate: int, codec: str, fmt: str, bit_rate: int | None = None
 ) -> Path:
     """Encode mono float ``samples`` (−1..1) with PyAV, e.g. codec 'libmp3lame', format 'mp3'."""
     import av
@@ -75,11 +59,12 @@ def encode_samples(
     pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
     with av.open(str(path), "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=rate, layout="mono")
-        stream.bit_rate = bit_rate
-        size = stream.codec_context.frame_size or 1152
+        if bit_rate:
+            stream.bit_rate = bit_rate
+        size = stream.codec_context.frame_size or 1024
         for start in range(0, len(pcm), size):
             chunk = pcm[None, start : start + size]
-            if chunk.shape[1] < size:
+            if stream.codec_context.frame_size and chunk.shape[1] < size:
                 chunk = np.pad(chunk, ((0, 0), (0, size - chunk.shape[1])))
             frame = av.AudioFrame.from_ndarray(chunk, "s16", "mono")
             frame.sample_rate = rate

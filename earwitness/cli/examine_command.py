@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from earwitness.cli.targets import resolve_target
 from earwitness.cli.vault_commands import case_option
-from earwitness.errors import CaseNotFound, ExhibitNotFound, InputFileError
-from earwitness.vault.case import Case
-from earwitness.vault.refs import resolve_exhibit
+from earwitness.errors import InputFileError
 
 if TYPE_CHECKING:
     from earwitness.forensics.examine import ExamOptions
@@ -113,21 +112,7 @@ def _examine(
 ) -> ExamOutcome:
     from earwitness.jobs.examine import examine_exhibit, examine_file
 
-    try:
-        case = Case.open(case_dir)
-    except CaseNotFound:
-        if case_dir is not None or not Path(reference).is_file():
-            raise
-        return examine_file(Path(reference), options, want_html)
-    try:
-        sha256 = resolve_exhibit(case, reference)
-    except ExhibitNotFound:
-        if not Path(reference).is_file():
-            raise
-        click.echo(
-            f"earwitness: note: {reference} is not in the case; examined directly, "
-            "nothing recorded (ingest it first to keep the report)",
-            err=True,
-        )
-        return examine_file(Path(reference), options, want_html)
-    return examine_exhibit(case, sha256, options, want_html)
+    target = resolve_target(reference, case_dir, "examined")
+    if target.case is None or target.sha256 is None:
+        return examine_file(target.path or Path(reference), options, want_html)
+    return examine_exhibit(target.case, target.sha256, options, want_html)

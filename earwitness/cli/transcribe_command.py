@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from earwitness.cli.targets import resolve_target
 from earwitness.cli.vault_commands import case_option
-from earwitness.errors import CaseNotFound, EarwitnessError, ExhibitNotFound, InputFileError
-from earwitness.vault.case import Case
-from earwitness.vault.refs import resolve_exhibit
+from earwitness.errors import EarwitnessError, InputFileError
 
 if TYPE_CHECKING:
     from earwitness.jobs.transcribe import TranscribeOutcome
     from earwitness.speech.transcribe import Progress, TranscribeOptions
+    from earwitness.vault.case import Case
 
 # faster-whisper, CTranslate2 and ONNX Runtime load when transcribe runs, not at CLI start-up.
 
@@ -171,27 +171,13 @@ def _transcribe(
     from earwitness.jobs.examine import exhibit_facts
     from earwitness.jobs.transcribe import transcribe_exhibit, transcribe_file
 
-    try:
-        case = Case.open(case_dir)
-    except CaseNotFound:
-        if case_dir is not None or not Path(reference).is_file():
-            raise
-        path = Path(reference)
+    target = resolve_target(reference, case_dir, "transcribed")
+    if target.case is None or target.sha256 is None:
+        path = target.path or Path(reference)
         return transcribe_file(path, options, model_spec, progress), None, path.name
-    try:
-        sha256 = resolve_exhibit(case, reference)
-    except ExhibitNotFound:
-        if not Path(reference).is_file():
-            raise
-        click.echo(
-            f"earwitness: note: {reference} is not in the case; transcribed directly, "
-            "nothing recorded (ingest it first to keep the transcript)",
-            err=True,
-        )
-        path = Path(reference)
-        return transcribe_file(path, options, model_spec, progress), None, path.name
-    name = exhibit_facts(case, sha256).filename
-    return transcribe_exhibit(case, sha256, options, model_spec, progress), case, name
+    name = exhibit_facts(target.case, target.sha256).filename
+    outcome = transcribe_exhibit(target.case, target.sha256, options, model_spec, progress)
+    return outcome, target.case, name
 
 
 @click.command()

@@ -6,20 +6,13 @@ import html
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from earwitness.jobs.report import FileReport
 
 
-class Reported(Protocol):
-    name: str
-    sha256: str
-    duration_s: float
-    edit_score: float
-    language: str | None
-    speakers: int
-    dossier: Path
-
-
-def render_index(out_dir: Path, reports: Sequence[Reported]) -> str:
+def render_index(out_dir: Path, reports: Sequence[FileReport]) -> str:
     rows = []
     for item in reports:
         link = os.path.relpath(item.dossier, out_dir)
@@ -47,7 +40,7 @@ def render_index(out_dir: Path, reports: Sequence[Reported]) -> str:
     )
 
 
-def write_index(out_dir: Path, reports: Sequence[Reported]) -> Path:
+def write_index(out_dir: Path, reports: Sequence[FileReport]) -> Path:
     target = out_dir / "index.html"
     temporary = target.with_name(".index.html.tmp")
     temporary.write_text(render_index(out_dir, reports), encoding="utf-8")

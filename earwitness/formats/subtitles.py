@@ -78,25 +78,24 @@ def subtitle_text(text: str) -> str:
     return clean_text(text).replace("-->", "→")
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What subtitle editors expect of a cue: characters a line, lines, seconds on screen."""
+
+    max_line: int = 42
+    max_lines: int = 2
+    max_duration: float = 7.0
+    min_duration: float = 0.7
+
+
 def to_srt(
     segments: Sequence[Segment],
     *,
     translation: Sequence[Segment] | None = None,
-    max_line: int = 42,
-    max_lines: int = 2,
-    max_duration: float = 7.0,
-    min_duration: float = 0.7,
+    limits: Limits = Limits(),
 ) -> str:
     """SubRip subtitles. SRT has no escapes, so text is written as it is, ``-->`` aside."""
-    captions = layout_cues(
-        segments,
-        translation=translation,
-        max_line=max_line,
-        max_lines=max_lines,
-        max_duration=max_duration,
-        min_duration=min_duration,
-        speaker_prefix=True,
-    )
+    captions = layout_cues(segments, translation=translation, limits=limits, speaker_prefix=True)
     return "\n".join(
         f"{number}\n{_timecode(c.start, ',')} --> {_timecode(c.end, ',')}\n"
         + "".join(line + "\n" for line in c.lines)
@@ -108,22 +107,11 @@ def to_vtt(
     segments: Sequence[Segment],
     *,
     translation: Sequence[Segment] | None = None,
-    max_line: int = 42,
-    max_lines: int = 2,
-    max_duration: float = 7.0,
-    min_duration: float = 0.7,
+    limits: Limits = Limits(),
 ) -> str:
     """WebVTT subtitles: speakers as voice tags, ``&``, ``<`` and ``>`` as character
     references (the line limit counts the characters shown, not the markup)."""
-    captions = layout_cues(
-        segments,
-        translation=translation,
-        max_line=max_line,
-        max_lines=max_lines,
-        max_duration=max_duration,
-        min_duration=min_duration,
-        speaker_prefix=False,
-    )
+    captions = layout_cues(segments, translation=translation, limits=limits, speaker_prefix=False)
     blocks = ["WEBVTT\n"]
     for number, c in enumerate(captions, 1):
         lines = [_escape(line) for line in c.lines]
@@ -138,10 +126,7 @@ def layout_cues(
     segments: Sequence[Segment],
     *,
     translation: Sequence[Segment] | None = None,
-    max_line: int = 42,
-    max_lines: int = 2,
-    max_duration: float = 7.0,
-    min_duration: float = 0.7,
+    limits: Limits = Limits(),
     speaker_prefix: bool = True,
 ) -> list[Caption]:
     """The captions both writers format, times in whole milliseconds.
@@ -150,6 +135,8 @@ def layout_cues(
     Segments with neither text nor translated text are left out. ``speaker_prefix`` puts
     ``"S1: "`` before the first line shown (SRT) and counts it against the line length.
     """
+    max_line, max_lines = limits.max_line, limits.max_lines
+    max_duration, min_duration = limits.max_duration, limits.min_duration
     if max_line < 8 or max_lines < 1:
         raise ValueError("subtitle lines need room: max_line >= 8 and max_lines >= 1")
     if not 0 <= min_duration <= max_duration or max_duration <= 0:

@@ -57,7 +57,7 @@ def test_a_copy_survives_lossy_coding(speech: np.ndarray, tmp_path) -> None:
     original = recording(speech, seed=1)
     copied = original[int(3.2 * RATE) : int(6.4 * RATE)]
     edited = np.concatenate([original[: 10 * RATE], copied, original[10 * RATE :]])
-    path = encode_samples(tmp_path / "edited.mp3", edited, RATE, "libmp3lame", "mp3")
+    path = encode_samples(tmp_path / "edited.mp3", edited, RATE, "libmp3lame", "mp3", 64_000)
     decoded = decode_audio(path)
     assert max(score for _, score in edit_points(decoded.samples)) >= 0.8
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from earwitness.formats.subtitles import (
     Caption,
+    Limits,
     layout_cues,
     read_srt,
     read_vtt,
@@ -185,8 +186,8 @@ def _check_well_formed(captions: list[Caption], rules: dict[str, float], bilingu
 def test_srt_cues_are_well_formed_and_keep_every_word(data: st.DataObject, rules: dict) -> None:
     segments = data.draw(segment_lists())
     translation = data.draw(translations(segments))
-    srt = to_srt(segments, translation=translation, **rules)
-    captions = layout_cues(segments, translation=translation, **rules)
+    srt = to_srt(segments, translation=translation, limits=Limits(**rules))
+    captions = layout_cues(segments, translation=translation, limits=Limits(**rules))
     bilingual = translation is not None
 
     # The file itself: numbered blocks, strict timing lines, no blank lines inside a cue.
@@ -225,8 +226,10 @@ def test_srt_cues_are_well_formed_and_keep_every_word(data: st.DataObject, rules
 def test_vtt_reads_back_as_laid_out(data: st.DataObject, rules: dict) -> None:
     segments = data.draw(segment_lists())
     translation = data.draw(translations(segments))
-    vtt = to_vtt(segments, translation=translation, **rules)
-    captions = layout_cues(segments, translation=translation, speaker_prefix=False, **rules)
+    vtt = to_vtt(segments, translation=translation, limits=Limits(**rules))
+    captions = layout_cues(
+        segments, translation=translation, limits=Limits(**rules), speaker_prefix=False
+    )
     assert vtt.startswith("WEBVTT\n")
     timing = re.compile(r"\d{2,}:[0-5]\d:[0-5]\d\.\d{3} --> \d{2,}:[0-5]\d:[0-5]\d\.\d{3}")
     assert sum(bool(timing.fullmatch(line)) for line in vtt.splitlines()) == len(captions)
@@ -354,6 +357,6 @@ def test_empty_input_and_bad_limits() -> None:
     assert to_srt([]) == "" and to_vtt([]) == "WEBVTT\n"
     assert to_srt([Segment(0, 0, 1, "  \n")]) == ""
     with pytest.raises(ValueError):
-        to_srt(RU, max_line=3)
+        to_srt(RU, limits=Limits(max_line=3))
     with pytest.raises(ValueError):
-        to_srt(RU, min_duration=8.0)
+        to_srt(RU, limits=Limits(min_duration=8.0))
