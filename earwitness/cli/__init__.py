@@ -14,6 +14,7 @@ import click
 from earwitness import __version__
 from earwitness.cli import vault_commands
 from earwitness.cli.examine_command import examine
+from earwitness.cli.publish_command import publish
 from earwitness.cli.report_command import report
 from earwitness.cli.transcribe_command import models, transcribe
 from earwitness.errors import EarwitnessError
@@ -29,7 +30,7 @@ def cli() -> None:
     """
 
 
-for command in [*vault_commands.COMMANDS, examine, transcribe, models, report]:
+for command in [*vault_commands.COMMANDS, examine, transcribe, models, report, publish]:
     cli.add_command(command)
 
 

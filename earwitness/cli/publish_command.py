@@ -1,0 +1,96 @@
+"""``earwitness publish``: a subtitled video of an exhibit for social platforms."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from earwitness.cli.vault_commands import case_option
+from earwitness.errors import EarwitnessError, InputFileError
+
+# PyAV, Pillow and the speech stack load when publish runs, not at CLI start-up.
+
+MODES = ("bilingual", "en", "original")
+STAGE_LABELS = {
+    "transcribe": "Transcribing",
+    "translate": "Translating",
+    "speakers": "Separating speakers",
+}
+
+
+class _UsageMistake(EarwitnessError):
+    exit_code = 2
+
+
+@click.command()
+@click.argument("exhibit")
+@click.option(
+    "--subtitles",
+    type=click.Choice(MODES),
+    default="bilingual",
+    show_default=True,
+    help="bilingual: the original's line over the English one; en: English only; original: "
+    "the spoken language only.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The video to write (.mp4).",
+)
+@case_option
+def publish(exhibit: str, subtitles: str, output: Path, case_dir: Path | None) -> None:
+    """Render EXHIBIT (hash prefix, name or path) as a video for social platforms.
+
+    The original audio (stream-copied where MP4 allows the codec, else stored losslessly), the
+    recording's waveform with burned-in subtitles, the same subtitles as a soft mov_text
+    track, and a closing card with the original's SHA-256 and how to check it. None of the
+    original's tags (encoder, device, dates, names, paths) go into the video; the command
+    lists what it left out. The video is stored in the case and the publication is logged.
+    The transcript already in the case is used; without one the recording is transcribed
+    first (and translated into English unless --subtitles original).
+    """
+    from earwitness.cli.progress import stage_progress
+    from earwitness.jobs.publish import publish_exhibit
+    from earwitness.media.decode import DecodeError
+    from earwitness.vault.case import Case
+    from earwitness.vault.refs import resolve_exhibit
+
+    if output.suffix.lower() != ".mp4":
+        raise _UsageMistake(f"{output}: the output must be an .mp4 file")
+    if output.is_dir() or not output.parent.is_dir():
+        raise _UsageMistake(f"{output}: not a file in an existing folder")
+    if not os.access(output.parent, os.W_OK):
+        raise InputFileError(output, "the folder is not writable")
+    # Only exhibits are published: the publication has to be in the custody log.
+    case = Case.open(case_dir)
+    sha256 = resolve_exhibit(case, exhibit)
+    try:
+        with stage_progress(STAGE_LABELS) as progress:
+            outcome = publish_exhibit(case, sha256, subtitles, output, progress)
+    except DecodeError as exc:
+        raise InputFileError(exhibit, str(exc)) from None
+    if outcome.transcript_reused:
+        click.echo("earwitness: note: transcript taken from the case", err=True)
+    if outcome.rendering_reused:
+        click.echo("earwitness: note: the same video was in the case; publication logged", err=True)
+    if outcome.captions == 0:
+        click.echo(
+            "earwitness: note: no speech was transcribed; the video has no subtitles", err=True
+        )
+    for note in outcome.notes:
+        click.echo(f"earwitness: note: {note}", err=True)
+    stripped = (
+        ", ".join(str(tag) for tag in outcome.stripped) or "nothing (the original had no tags)"
+    )
+    click.echo(f"Video: {output.resolve()}")
+    click.echo(f"  audio: {outcome.audio}")
+    click.echo(f"  picture: {outcome.video_codec}, 1280x720, subtitles burned in ({subtitles})")
+    click.echo(f"  soft subtitles: mov_text track, {outcome.captions} cues")
+    click.echo(f"  stripped: {stripped}")
+    click.echo(
+        f"  logged: publish event {outcome.record.seq}, artefact {outcome.record.object_sha256}"
+    )
