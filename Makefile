@@ -60,6 +60,8 @@ demo: install
 	    -o $(DEMO)/briefing-en.examination.html; \
 	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format text; \
 	$(BIN)/earwitness transcribe --case $(DEMO)/case briefing-ru.mp3 --translate en --format srt; \
+	$(BIN)/earwitness publish --case $(DEMO)/case briefing-ru.mp3 --subtitles bilingual \
+	    -o $(DEMO)/briefing-ru.published.mp4; \
 	$(BIN)/earwitness models; \
 	$(BIN)/earwitness log --case $(DEMO)/case; \
 	$(BIN)/earwitness verify --case $(DEMO)/case; \
@@ -75,6 +77,7 @@ demo: install
 	echo "Evidence package:  $(CURDIR)/$(DEMO)/evidence-bag.zip"; \
 	echo "Examination:       $(CURDIR)/$(DEMO)/briefing-en.examination.html"; \
 	echo "Aleph entities:    $(CURDIR)/$(DEMO)/aleph-entities.json"; \
+	echo "Video to publish:  $(CURDIR)/$(DEMO)/briefing-ru.published.mp4"; \
 	echo "Signing key (demo): $(CURDIR)/$(DEMO)/config/earwitness/"
 
 clean:

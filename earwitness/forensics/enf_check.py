@@ -7,30 +7,47 @@ Method, in the order the signal goes through it:
    50 and 60 Hz against the median level 0.5–2·h Hz away. The best nominal and harmonics win.
 3. Frequency track (``enf_track``, where the method is described): a point every second from
    16 s frames of a noise-weighted baseband around each used harmonic, harmonics that agree
-   summed, the slowly moving path through the frames found by dynamic programming. It is the
-   track benchmarked in bench/enf_accuracy (about 3 mHz RMSE with the hum 40 dB under speech).
-4. Phase: the hum is demodulated against the phase integrated from the (median-smoothed)
-   track, not against a fixed frequency, so grid wander does not look like phase drift. Real
-   continuity leaves a smooth residual; removing or inserting material that is not a whole
-   number of mains cycles leaves a step. This tracks phase through the wander rather than
-   reading a raw Hilbert phase (cf. Rodríguez, Apolinário & Biscainho, IEEE TIFS 2010).
-5. Edit points: steps in the phase residual (and in the frequency track) larger than the
-   file's own step noise, scored with one logistic so scores mean the same across files.
+   summed, the slowly moving path through the frames found by dynamic programming.
+4. Phasors: each used harmonic's baseband turned back by the phase the track accumulates
+   (``harmonic_phasors``). Continuity leaves a phasor that stays put; removing or inserting
+   material that is not a whole number of mains cycles turns it (a phase step), and joining
+   another recording changes its phase and usually its length (the other hum is weaker,
+   stronger or absent). Each sample carries the variance of the noise beside the harmonic,
+   raised where the phasor spikes away and back (``outlier_variance``).
+5. Steps: a likelihood-ratio test of "another phasor after t" at every t, over 4 and 8 s
+   either side, harmonics combined (``step_evidence``); the strongest steps are taken one at
+   a time, each becoming a boundary for the next (``find_steps``).
+6. The track's 16 s frames straddle a real jump and bend around it, which can swallow a jump
+   or fake more of them a few seconds away. So the first search runs against a track
+   smoothed over another 16 s (the bend cannot swallow the jump there); its strong steps only
+   nominate cuts, the frequency is tracked again with frames kept to their own side of each
+   cut, and the reported steps come from the phasors against that unsmoothed track, the cuts
+   following the steps it confirms (``_follow_cuts``).
+7. Each step is reported with the stretch where it may lie (``_span``), its phase jump, the
+   change of hum level and its evidence.
+
+The evidence is −log of the chance that noise alone makes a step this large at one place, so
+weak hum is judged against the phase noise its own strength implies, not against one global
+threshold, and one logistic turns it into a score that means the same for every file. This
+follows the phase-discontinuity idea of Rodríguez, Apolinário & Biscainho (IEEE TIFS 2010),
+with the instantaneous phase replaced by a noise-weighted step test, which is what keeps it
+usable with the hum 40 dB under speech. A separate frequency-step test was dropped: a join of
+two recordings moves phase and level at once, which this test already sees, and in the tamper
+benchmark the frequency test never reported a step on its own.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from scipy import ndimage, signal
 
 from earwitness.forensics.enf_track import (
-    FRAME_S,
-    HOP_S,
+    BASE_RATE,
     PRESENT_SNR_DB,
-    RATE,
+    baseband,
     choose_harmonics,
+    harmonic_phasors,
     harmonic_snr,
     resample,
     top_harmonic_hz,
@@ -40,69 +57,183 @@ from earwitness.forensics.findings import CheckResult, Finding
 
 NAME = "enf"
 FORCED_SNR_DB = 6.0  # when the user names the nominal frequency, weaker hum is still tracked
-PHASE_RATE = 10  # residual samples per second
-PHASE_SMOOTH_FRAMES = 3  # track smoothing for demodulation, in frames (see phase_residual)
-BAND_HZ = 0.5  # half-width of the band around each harmonic; narrow keeps speech out
+STEP_HALF_WINDOWS_S = (4.0, 8.0)  # hum compared this long either side of a step
+MIN_SIDE_S = 0.5  # shortest side a step is judged on (copied stretches are longer)
+EDGE_S = 1.5  # filter transients at the ends of the file are not steps
+MODEL_ERROR = 0.01  # κ: relative wander of a side's mean phasor (about 0.1 rad)
+WANDER_HZ = 0.003  # untracked frequency wander: phase drift grows with the window
+FLOOR_EVIDENCE = 8.0  # below this (p ≈ 3e−4 at one place) a step is not reported at all
+HALF_EVIDENCE = 13.0  # evidence scored 0.5 (p ≈ 2e−6 at one place)
+EVIDENCE_WIDTH = 1.5
+MAX_STEPS = 20
+SEARCH_SMOOTH_S = 16.0  # track smoothing for the first search (see the module docstring)
+CUT_EVIDENCE = 10.0  # a step this strong becomes a cut for the next track
+MAX_CUTS = 6  # tracks at most this many times more
+NEAR_S = 2.0  # a step this close to a cut moves it (see _follow_cuts)
+LOCATE_DROP = 1.0  # evidence lost at the ends of a step's interval (see _span)
+JOIN_DB = 3.0  # a step where the hum level changes this much joins another recording
+BLOCK_S = 0.25  # blocks compared by outlier_variance
+SPIKE_RATIO = 2.0  # a block this far (in expected differences) from both neighbours is a spike
+
+Phasors = list[tuple[int, np.ndarray, np.ndarray]]  # (harmonic, phasor, variance) per harmonic
 
 
-def phase_residual(
-    x: np.ndarray, times: np.ndarray, freq: np.ndarray, harmonic: int, nominal: float
+class Step(NamedTuple):
+    index: int  # baseband sample: the step lies just before it
+    evidence: float  # −log p under continuity
+    half_s: float  # the window either side that gave it
+    left: complex  # mean phasor of the strongest harmonic before the step
+    right: complex  # and after
+    low: int = 0  # where the step may lie: evidence within ``LOCATE_DROP`` of its best
+    high: int = 0
+
+
+def _log_tail(total: np.ndarray, dof: int) -> np.ndarray:
+    """−log P(Γ(dof, 1) > total): the evidence against continuity of a summed GLR statistic
+    (closed form for whole ``dof``, exact far into the tail where ``gammaincc`` underflows)."""
+    total = np.maximum(total, 0.0)
+    series = np.zeros_like(total)
+    term = np.ones_like(total)
+    for k in range(dof):
+        if k:
+            term = term * total / k
+        series += term
+    return total - np.log(series)
+
+
+def outlier_variance(z: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """``variance`` raised where the phasor jumps away and comes back: a spike, not a step.
+
+    The noise model behind ``variance`` is the noise next to the harmonic, assumed white. A
+    voice harmonic gliding through the hum frequency, or a thump, puts slowly varying energy
+    right on the hum that the model does not see, and its samples would then count as if they
+    were precise. So the phasor is averaged over blocks of ``BLOCK_S``; each block is compared
+    with the block before and the one after, against the difference the model expects (r is
+    Exp(1) under the model). A block far from both neighbours is an outlier, and its samples'
+    variance is raised by the smaller of the two ratios (over ``SPIKE_RATIO``). A real step
+    differs from only one neighbour, so it is left alone: the test stays sharp for steps and
+    deaf to spikes. In the tamper benchmark this alone removed every false edit point on
+    clean files.
+    """
+    size = max(round(BLOCK_S * BASE_RATE), 1)
+    count = len(z) // size
+    if count < 3:
+        return variance
+    weight = 1.0 / variance[: count * size].reshape(count, size)
+    total = weight.sum(axis=1)
+    mean = (z[: count * size].reshape(count, size) * weight).sum(axis=1) / total
+    ratio = np.abs(np.diff(mean)) ** 2 / (1 / total[1:] + 1 / total[:-1])
+    both = np.minimum(np.concatenate([[0.0], ratio]), np.concatenate([ratio, [0.0]]))
+    scale = np.ones(len(z))
+    scale[: count * size] = np.repeat(np.maximum(both / SPIKE_RATIO, 1.0), size)
+    return variance * scale
+
+
+def step_evidence(
+    phasors: Phasors, half: int, bounds: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Phase (radians of the fundamental) and amplitude of harmonic ``harmonic`` against the
-    tracked frequency, per 0.1 s: a jump of π/2 is a quarter mains cycle missing or added."""
-    # A running mean over three frames: where a frame straddles a phase jump its spectral
-    # peak splits and the track is thrown off, one way before the jump and the other way
-    # after, for about a frame each side; integrated into the reference phase, that would
-    # show as further, false jumps a few seconds away. Over three frames the two excursions
-    # cancel, the grid's wander (minutes) passes, and what the mean leaves out only makes the
-    # residual drift slowly, which the step detector (1 s either side) does not see.
-    spacing = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
-    size = max(round(PHASE_SMOOTH_FRAMES * FRAME_S / spacing), 1)
-    smooth = ndimage.uniform_filter1d(freq, size, mode="nearest")
-    centre = nominal * harmonic
-    sos = signal.butter(
-        4,
-        [centre - BAND_HZ * harmonic, centre + BAND_HZ * harmonic],
-        "bandpass",
-        fs=RATE,
-        output="sos",
-    )
-    band = signal.sosfiltfilt(sos, x)
-    instantaneous = np.interp(np.arange(len(x)) / RATE, times, smooth)
-    reference = 2 * np.pi * harmonic * np.cumsum(instantaneous) / RATE
-    baseband = band * np.exp(-1j * reference)
-    block = RATE // PHASE_RATE
-    count = len(baseband) // block
-    averaged = baseband[: count * block].reshape(count, block).mean(axis=1)
-    # A 0.3 s moving average keeps the step sharp while removing the 2h·f image.
-    kernel = np.ones(3) / 3
-    averaged = np.convolve(averaged, kernel, mode="same")
-    residual = np.unwrap(np.angle(averaged)) / harmonic
-    return (np.arange(count) + 0.5) / PHASE_RATE, residual, np.abs(averaged)
+    """Evidence for a step between samples i−1 and i, at every i, from windows of ``half``
+    samples each side cut short at ``bounds`` (sorted sample indices: the file's usable ends
+    and the steps already found, so each side is one continuous stretch); also the weighted
+    side means of the first (strongest) harmonic, for the jump's size and the level change.
+
+    Per harmonic, the generalised likelihood ratio of "one phasor before, another after"
+    against "one phasor throughout", each sample weighted by its noise variance:
+    Δ = |m_L − m_R|² / (1/W_L + 1/W_R + κ·(|m_L|² + |m_R|²)/2), m a side's weighted mean, W
+    its summed weight. Without κ, Δ is Exp(1) under continuity whatever the hum's strength:
+    weak hum is judged against the phase noise its own SNR implies, and a short burst inside
+    one side barely moves that side's mean, so a spike is not a step. κ is what the model
+    leaves out, the phasor's own wander: a fixed part (``MODEL_ERROR``) and the drift that
+    untracked frequency wander (``WANDER_HZ``) adds over the window. It caps the statistic
+    for strong hum, where a few hundredths of a radian would otherwise look significant.
+    Harmonics carry independent noise, so their Δ add (harmonic h turns by h times the
+    fundamental's jump, and each one's own SNR weights it); the sum is Γ(H, 1) under
+    continuity, and the evidence is −log of its tail probability.
+    """
+    n = len(phasors[0][1])
+    index = np.arange(n + 1)
+    slot = np.searchsorted(bounds, index, side="right")
+    start = np.maximum(index - half, bounds[np.clip(slot - 1, 0, len(bounds) - 1)])
+    end = np.minimum(index + half, bounds[np.clip(slot, 0, len(bounds) - 1)])
+    shortest = round(MIN_SIDE_S * BASE_RATE)
+    valid = (index - start >= shortest) & (end - index >= shortest)
+    valid &= (slot > 0) & (slot < len(bounds))
+    start, end = np.where(valid, start, index), np.where(valid, end, index)
+    total = np.zeros(n + 1)
+    means: list[np.ndarray] = []
+    for harmonic, z, variance in phasors:
+        kappa = MODEL_ERROR + (2 * np.pi * WANDER_HZ * harmonic * half / BASE_RATE) ** 2
+        weight = 1.0 / variance
+        sums = np.concatenate([[0], np.cumsum(weight * z)])
+        weights = np.concatenate([[0], np.cumsum(weight)])
+        left_w = np.maximum(weights[index] - weights[start], 1e-300)
+        right_w = np.maximum(weights[end] - weights[index], 1e-300)
+        left = (sums[index] - sums[start]) / left_w
+        right = (sums[end] - sums[index]) / right_w
+        power = (np.abs(left) ** 2 + np.abs(right) ** 2) / 2
+        spread = 1 / left_w + 1 / right_w + kappa * power
+        total += np.where(valid, np.abs(left - right) ** 2 / spread, 0.0)
+        means = means or [left, right]
+    return np.where(valid, _log_tail(total, len(phasors)), 0.0), means[0], means[1]
 
 
-def _steps(values: np.ndarray, rate: float, half_window_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Size of a step at each point (right median − left median) and its z-score against the
-    file's own step noise (median absolute step)."""
-    half = max(int(half_window_s * rate), 1)
-    if len(values) < 2 * half + 3:
-        return np.zeros(len(values)), np.zeros(len(values))
-    windows = np.lib.stride_tricks.sliding_window_view(values, half)
-    medians = np.median(windows, axis=1)
-    jump = np.zeros(len(values))
-    jump[half : len(values) - half + 1] = medians[half:] - medians[: len(medians) - half]
-    noise = 1.4826 * np.median(np.abs(jump[half : len(values) - half + 1])) + 1e-9
-    return jump, np.abs(jump) / noise
+def find_steps(phasors: Phasors) -> list[Step]:
+    """The steps in the hum phasors, strongest first.
+
+    Greedy segmentation: the best-supported step over both window lengths is accepted,
+    becomes a boundary that later windows may not cross, and the search repeats. So the two
+    ends of a copied stretch a second or two long are each tested against flat sides, not
+    against a window that also holds the other end. Finally each step is scored again with
+    every other step as a boundary; those below ``FLOOR_EVIDENCE`` are dropped. The 8 s
+    windows gather the most hum (weak hum needs them); the 4 s ones suffer less from the
+    grid's untracked wander.
+    """
+    n = len(phasors[0][1])
+    edge = round(EDGE_S * BASE_RATE)
+    if n < 2 * edge + 4 * round(MIN_SIDE_S * BASE_RATE):
+        return []
+
+    def scan(bounds: list[int], at: int | None = None) -> Step:
+        """The best step over both window lengths (at ``at`` only, when given)."""
+        top = Step(0, 0.0, 0.0, 0j, 0j)
+        for half_s in STEP_HALF_WINDOWS_S:
+            evidence, left, right = step_evidence(
+                phasors, round(half_s * BASE_RATE), np.array(sorted([edge, n - edge, *bounds]))
+            )
+            where = int(np.argmax(evidence)) if at is None else at
+            if evidence[where] > top.evidence:
+                sides = complex(left[where]), complex(right[where])
+                top = Step(where, float(evidence[where]), half_s, *sides, *_span(evidence, where))
+        return top
+
+    accepted: list[int] = []
+    for _ in range(MAX_STEPS):
+        found = scan(accepted)
+        if found.evidence < FLOOR_EVIDENCE:
+            break
+        accepted.append(found.index)
+    steps = [scan([a for a in accepted if a != at], at) for at in accepted]
+    return sorted((s for s in steps if s.evidence >= FLOOR_EVIDENCE), key=lambda s: -s.evidence)
 
 
-def _peaks(z: np.ndarray, rate: float, threshold: float, spacing_s: float) -> list[int]:
-    found, _ = signal.find_peaks(z, height=threshold, distance=max(int(spacing_s * rate), 1))
-    return list(found)
+def _span(evidence: np.ndarray, at: int) -> tuple[int, int]:
+    """The stretch around ``at`` where the evidence stays within ``LOCATE_DROP`` of its value
+    there: where the step may lie. Inside a loud word the hum is barely measured, so the
+    likelihood is flat across it and a single best sample would be arbitrary. A drop of 1
+    (likelihood ratio e) makes roughly an 85 % interval."""
+    outside = np.flatnonzero(evidence < evidence[at] - LOCATE_DROP)
+    slot = np.searchsorted(outside, at)
+    low = int(outside[slot - 1]) + 1 if slot > 0 else 0
+    high = int(outside[slot]) - 1 if slot < len(outside) else len(evidence) - 1
+    return low, high
 
 
-def score_from_z(z: float) -> float:
-    """One logistic for every file: z = 6 gives 0.5, z = 10 about 0.98, z = 3 about 0.05."""
-    return float(1 / (1 + np.exp(-(z - 6.0) / 1.0)))
+def score_from_evidence(evidence: float) -> float:
+    """One logistic for every file and every hum strength, since the evidence is already a
+    tail probability: ``HALF_EVIDENCE`` gives 0.5, 4.4 more (p 80 times smaller) 0.95. The
+    clean files of the tamper benchmark reach about 12 at most (1.2 h of audio); 13 keeps a
+    margin for longer recordings."""
+    return float(1 / (1 + np.exp(-(evidence - HALF_EVIDENCE) / EVIDENCE_WIDTH)))
 
 
 def check_enf(
@@ -123,15 +254,14 @@ def check_enf(
     snrs = harmonic_snr(x, top_harmonic_hz(sample_rate))
     candidates = {k: v for k, v in snrs.items() if nominal is None or k[0] == nominal}
     (best_nominal, best_harmonic), best_snr = max(candidates.items(), key=lambda kv: kv[1])
+    threshold = PRESENT_SNR_DB if nominal is None else FORCED_SNR_DB
     metrics: dict[str, Any] = {
-        "present": best_snr >= PRESENT_SNR_DB,
+        "present": best_snr >= threshold,
         "nominal_hz": best_nominal,
         "best_harmonic": best_harmonic,
         "snr_db": round(best_snr, 2),
         "harmonic_snr_db": {f"{n:g}x{h}": round(s, 1) for (n, h), s in sorted(snrs.items())},
     }
-    threshold = PRESENT_SNR_DB if nominal is None else FORCED_SNR_DB
-    metrics["present"] = best_snr >= threshold
     if best_snr < threshold:
         return CheckResult(
             NAME,
@@ -141,97 +271,143 @@ def check_enf(
             metrics,
         )
     used = choose_harmonics(snrs, best_nominal, threshold)
-    times, freq, _ = track_frequency(x, best_nominal, used)
-    phase_times, residual, amplitude = phase_residual(x, times, freq, best_harmonic, best_nominal)
+    bands = {h: baseband(x, best_nominal * h) for h, _ in used}
+    times, freq, _ = track_frequency(x, best_nominal, used, bands=bands)
+    phasors = _phasors(bands, best_nominal, times, freq, SEARCH_SMOOTH_S)
+    steps = find_steps(phasors)
+    times, freq, phasors, steps = _follow_cuts(x, best_nominal, used, bands, times, freq, steps)
     if tracks is not None:
         tracks["enf_track"] = (times, freq)
-        tracks["enf_phase"] = (phase_times, residual - np.median(residual))
-    findings = _edit_points(times, freq, phase_times, residual, amplitude)
+        tracks["enf_phase"] = _plotted_phase(phasors)
+    findings = _edit_points(steps, phasors[0][0])
+    strong = [f for f in findings if f.score >= 0.5]
     metrics.update(
         harmonics_used=[h for h, _ in used],
         mean_hz=round(float(np.mean(freq)), 5),
         std_mhz=round(float(np.std(freq) * 1000), 3),
         track_points=len(times),
-        edit_point_count=sum(f.score >= 0.5 for f in findings),
+        edit_point_count=len(strong),
     )
-    strong = [f for f in findings if f.score >= 0.5]
     summary = (
         f"Mains hum present at {best_nominal:g} Hz (strongest at harmonic {best_harmonic}, "
         f"{best_snr:.1f} dB); frequency tracked over {len(times)} s, mean "
         f"{np.mean(freq):.4f} Hz, spread {np.std(freq) * 1000:.1f} mHz. "
         + (
-            f"{len(strong)} discontinuity(ies) in ENF phase or frequency."
+            f"{len(strong)} discontinuity(ies) in ENF phase or level."
             if strong
-            else "Phase and frequency continuous throughout."
+            else "Phase and level continuous throughout."
         )
     )
     return CheckResult(NAME, "ok", summary, metrics, findings)
 
 
-def _edit_points(
+def _follow_cuts(
+    x: np.ndarray,
+    nominal: float,
+    used: list[tuple[int, float]],
+    bands: dict[int, np.ndarray],
     times: np.ndarray,
     freq: np.ndarray,
-    phase_times: np.ndarray,
-    residual: np.ndarray,
-    amplitude: np.ndarray,
-) -> list[Finding]:
-    typical = float(np.median(amplitude)) + 1e-30
-    phase_jump, phase_z = _steps(residual, PHASE_RATE, 1.0)
-    freq_jump, freq_z = _steps(freq, 1.0 / HOP_S, 4.0)
-    findings: list[Finding] = []
-    for index in _peaks(phase_z, PHASE_RATE, 3.0, 2.0):
-        at = float(phase_times[index])
-        jump = float(np.angle(np.exp(1j * phase_jump[index])))
-        near = int(np.clip(np.searchsorted(times, at), 0, len(times) - 1))
-        window = slice(max(near - 4, 0), near + 5)
-        freq_step = float(np.max(np.abs(freq_jump[window]))) * 1000 if len(freq_jump) else 0.0
-        score = score_from_z(float(phase_z[index]))
-        if abs(jump) < 0.1:  # below a sixtieth of a cycle: within estimation noise
-            score = min(score, 0.3)
-        # Amplitude beside the step, not at it: a real phase jump itself cancels the
-        # band-passed hum for a moment.
-        beside = np.concatenate(
-            [amplitude[max(index - 20, 0) : max(index - 8, 0)], amplitude[index + 8 : index + 20]]
-        )
-        if beside.size == 0 or np.min(beside) < 0.3 * typical:  # hum too weak to measure
-            score = min(score, 0.3)
+    steps: list[Step],
+) -> tuple[np.ndarray, np.ndarray, Phasors, list[Step]]:
+    """Track and test again with the strong steps as cuts until the cuts stay put.
+
+    The steps of the smoothed search only nominate cuts; what is reported comes from the
+    unsmoothed track with cuts at the steps that this track itself confirms. Each round keeps
+    a cut where a strong step still lies within ``NEAR_S`` of it (moved onto that step: the
+    smoothed search may place a step a second off, and a cut holds the track's bend there, so
+    a misplaced cut would pin the step to itself), drops a cut no step confirms, and adds the
+    strongest step not yet cut (one at a time: a jump's own bend must not become a cut)."""
+    near = NEAR_S * BASE_RATE
+    cuts: list[Step] | None = None
+    phasors: Phasors = []
+    for _ in range(MAX_CUTS + 1):
+        strong = [s for s in steps if s.evidence >= CUT_EVIDENCE]
+        kept = []
+        for cut in cuts or []:
+            close = [s for s in strong if abs(s.index - cut.index) <= near]
+            if close and all(abs(close[0].index - k.index) > near for k in kept):
+                kept.append(close[0])
+        fresh = [s for s in strong if all(abs(s.index - k.index) > near for k in kept)]
+        proposal = kept + fresh[:1]
+        if cuts is not None and [c.index for c in proposal] == [c.index for c in cuts]:
+            break
+        if proposal or cuts:
+            times, freq, _ = track_frequency(
+                x,
+                nominal,
+                used,
+                cuts_s=[c.index / BASE_RATE for c in proposal],
+                joins_s=[c.index / BASE_RATE for c in proposal if abs(_level_db(c)) >= JOIN_DB],
+                bands=bands,
+            )
+        cuts = proposal
+        phasors = _phasors(bands, nominal, times, freq, 0.0)
+        steps = find_steps(phasors)
+    return times, freq, phasors, steps
+
+
+def _phasors(
+    bands: dict[int, np.ndarray],
+    nominal: float,
+    times: np.ndarray,
+    freq: np.ndarray,
+    smooth_s: float,
+) -> Phasors:
+    """The harmonics' phasors against the track, strongest harmonic first (``bands`` keeps
+    the order of ``choose_harmonics``), with spikes' variance raised."""
+    phasors = harmonic_phasors(bands, nominal, times, freq, smooth_s)
+    return [(h, z, outlier_variance(z, v)) for h, z, v in phasors]
+
+
+def _plotted_phase(phasors: Phasors) -> tuple[np.ndarray, np.ndarray]:
+    """Phase of the strongest harmonic (radians of the fundamental), noise-weighted over
+    0.5 s and shown every 0.1 s, for the report's plot."""
+    harmonic, z, variance = phasors[0]
+    kernel = np.ones(BASE_RATE // 2)
+    weight = 1.0 / variance
+    mean = np.convolve(weight * z, kernel, "same") / np.convolve(weight, kernel, "same")
+    step = BASE_RATE // 10
+    phase = np.unwrap(np.angle(mean[::step])) / harmonic
+    return np.arange(len(phase)) * step / BASE_RATE, phase - np.median(phase)
+
+
+def _level_db(step: Step) -> float:
+    """How much stronger the hum is after the step than before it, dB."""
+    return float(20 * np.log10((abs(step.right) + 1e-30) / (abs(step.left) + 1e-30)))
+
+
+def _edit_points(steps: list[Step], harmonic: int) -> list[Finding]:
+    findings = []
+    for step in steps[:MAX_STEPS]:
+        at = step.index / BASE_RATE
+        start, end = min(step.low / BASE_RATE, at - 0.25), max(step.high / BASE_RATE, at + 0.25)
+        left, right = step.left, step.right
+        turn = float(np.angle(right * np.conj(left))) if abs(left) and abs(right) else 0.0
+        level_db = _level_db(step)
+        # Harmonic h turns by h times the fundamental's jump: only h = 1 gives it uniquely.
+        jump = turn / harmonic
+        where = "" if harmonic == 1 else f" (from harmonic {harmonic}, modulo {360 // harmonic}°)"
         findings.append(
             Finding(
                 "edit_point",
                 NAME,
-                max(at - 0.25, 0.0),
-                at + 0.25,
-                round(score, 4),
-                f"ENF phase jumps by {np.degrees(jump):.0f}° at {at:.1f} s "
-                f"(z = {phase_z[index]:.1f}); a continuous recording keeps the mains phase "
-                "continuous. Consistent with material removed or inserted here.",
+                max(start, 0.0),
+                end,
+                round(score_from_evidence(step.evidence), 4),
+                f"ENF phase jumps by {np.degrees(jump):.0f}°{where} and the hum level changes "
+                f"by {level_db:+.1f} dB at {at:.1f} s (somewhere in {start:.1f}–{end:.1f} s), "
+                f"the hum being steady over "
+                f"{step.half_s:g} s either side; noise alone gives a step this large at one "
+                f"place with probability about {np.exp(-step.evidence):.0e}. A continuous "
+                "recording keeps the mains phase and level continuous: consistent with "
+                "material removed, inserted or joined here.",
                 {
                     "phase_jump_rad": round(jump, 4),
-                    "z": round(float(phase_z[index]), 2),
-                    "freq_jump_mhz": round(freq_step, 2),
+                    "level_change_db": round(level_db, 2),
+                    "evidence": round(step.evidence, 2),
+                    "window_s": step.half_s,
                 },
             )
         )
-    for index in _peaks(freq_z, 1.0 / HOP_S, 6.0, 8.0):
-        at = float(times[index])
-        # Within half a frame of a phase jump, the frequency step is that jump seen through
-        # the analysis window (the peak splits while the window straddles it): not a new edit.
-        if any(abs(f.start_s + 0.25 - at) < max(3.0, FRAME_S / 2) for f in findings):
-            continue
-        step = float(freq_jump[index]) * 1000
-        score = score_from_z(float(freq_z[index])) if abs(step) >= 5 else 0.2
-        findings.append(
-            Finding(
-                "edit_point",
-                NAME,
-                max(at - 2.0, 0.0),
-                at + 2.0,
-                round(score, 4),
-                f"ENF frequency steps by {step:+.1f} mHz around {at:.0f} s "
-                f"(z = {freq_z[index]:.1f}); the grid frequency drifts smoothly, so a step is "
-                "consistent with a join of recordings made at different times.",
-                {"freq_jump_mhz": round(step, 2), "z": round(float(freq_z[index]), 2)},
-            )
-        )
-    findings.sort(key=lambda f: -f.score)
-    return sorted(findings[:20], key=lambda f: f.start_s)
+    return sorted(findings, key=lambda f: f.start_s)

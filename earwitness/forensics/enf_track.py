@@ -34,7 +34,7 @@ from __future__ import annotations
 from math import gcd
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
 
 RATE = 1000
 BASE_RATE = 20  # complex baseband: ±10 Hz around each harmonic
@@ -116,13 +116,23 @@ def _noise_weights(z: np.ndarray, harmonic: int) -> tuple[np.ndarray, np.ndarray
 
 
 def _snr_spectra(
-    z: np.ndarray, harmonic: int, deviations: np.ndarray, frame: int, hop: int
+    z: np.ndarray,
+    harmonic: int,
+    deviations: np.ndarray,
+    frame: int,
+    hop: int,
+    cuts: list[int] | None = None,
 ) -> np.ndarray:
-    """Per frame, power at ``nominal·h + h·deviation`` over the frame's noise level per bin."""
+    """Per frame, power at ``nominal·h + h·deviation`` over the frame's noise level per bin.
+    A frame that straddles one of ``cuts`` (baseband samples) uses only its samples on its
+    centre's side."""
     weight, residual, share = _noise_weights(z, harmonic)
     count = 1 + (len(z) - frame) // hop
     index = np.arange(frame)[None, :] + hop * np.arange(count)[:, None]
     taper = weight[index]
+    for cut in cuts or []:
+        centre = index[:, frame // 2 : frame // 2 + 1]
+        taper[(index < cut) != (centre < cut)] = 0.0
     taper *= np.hanning(frame + 2)[1:-1] / taper.mean(axis=1, keepdims=True)
     kernel = np.exp(-2j * np.pi * np.outer(np.arange(frame) / BASE_RATE, harmonic * deviations))
     power = np.abs((z[index] * taper) @ kernel) ** 2
@@ -147,16 +157,20 @@ def _agreeing(spectra: list[np.ndarray], snrs: list[float], deviations: np.ndarr
     return best
 
 
-def _viterbi(score: np.ndarray, deviations: np.ndarray, sigma: float) -> np.ndarray:
-    """Index per frame of the path maximising Σ score − ½·Σ(step / sigma)²."""
+def _viterbi(
+    score: np.ndarray, deviations: np.ndarray, sigma: float, free: frozenset[int] = frozenset()
+) -> np.ndarray:
+    """Index per frame of the path maximising Σ score − ½·Σ(step / sigma)²; the step into
+    each frame in ``free`` costs nothing (a join of two recordings may jump)."""
     steps = deviations[:, None] - deviations[None, :]
     transition = -0.5 * (steps / sigma) ** 2
+    jump = np.zeros_like(transition)
     count, size = score.shape
     back = np.zeros((count, size), dtype=np.intp)
     total = score[0].copy()
     columns = np.arange(size)
     for i in range(1, count):
-        candidates = total[None, :] + transition
+        candidates = total[None, :] + (jump if i in free else transition)
         back[i] = np.argmax(candidates, axis=1)
         total = candidates[columns, back[i]] + score[i]
     path = np.empty(count, dtype=np.intp)
@@ -172,23 +186,44 @@ def track_frequency(
     harmonics: list[tuple[int, float]],
     hop_s: float = HOP_S,
     frame_s: float = FRAME_S,
+    cuts_s: list[float] | None = None,
+    bands: dict[int, np.ndarray] | None = None,
+    joins_s: list[float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(times s, frequency Hz, SNR dB) every ``hop_s`` s of ``x`` (1 kHz), from the given
-    (harmonic, SNR dB) pairs; frames are ``frame_s`` long (shorter if ``x`` is)."""
+    (harmonic, SNR dB) pairs; frames are ``frame_s`` long (shorter if ``x`` is).
+
+    ``cuts_s``: times of known discontinuities (edit points found in the phase). A frame
+    that straddles one holds two pieces of hum whose phases do not join; its spectral peak
+    splits and the track swings one way before the cut and the other way after, which the
+    phase test would read as further steps a few seconds away. Such a frame uses only its
+    samples on its centre's side of the cut (at least half a frame) and its time becomes the
+    middle of those; times are then no longer evenly spaced.
+
+    ``joins_s``: cuts where another recording begins; there the path may jump freely (into
+    the first frame centred after it), since the other recording's grid frequency need not
+    be near this one's. Elsewhere the usual prior holds: a free jump would let a cut within
+    one recording snap the track to a noise peak.
+
+    ``bands``: the harmonics' basebands (``baseband``), when the caller already has them."""
     frame = max(min(round(frame_s * BASE_RATE), len(x) * BASE_RATE // RATE), 8)
     hop = max(round(hop_s * BASE_RATE), 1)
     points = round(2 * SPAN_HZ / GRID_STEP_HZ) + 1
     deviations = np.linspace(-SPAN_HZ, SPAN_HZ, points)
+    cuts = [round(cut * BASE_RATE) for cut in cuts_s or []]
     spectra = []
     for harmonic, _ in harmonics:
-        z = baseband(x, nominal * harmonic)
+        z = bands[harmonic] if bands is not None else baseband(x, nominal * harmonic)
         if len(z) < frame:
             return np.zeros(0), np.zeros(0), np.zeros(0)
-        spectra.append(_snr_spectra(z, harmonic, deviations, frame, hop))
+        spectra.append(_snr_spectra(z, harmonic, deviations, frame, hop, cuts))
+    centres = np.arange(len(spectra[0])) * hop + frame / 2
+    joins = [round(join * BASE_RATE) for join in joins_s or []]
+    free = frozenset(int(np.searchsorted(centres, join)) for join in joins)
     used = _agreeing(spectra, [s for _, s in harmonics], deviations)
     combined = np.sum([spectra[i] for i in used], axis=0)
     log_snr = np.log(combined + 1e-30)
-    path = _viterbi(log_snr, deviations, STEP_SIGMA_HZ * np.sqrt(hop / BASE_RATE))
+    path = _viterbi(log_snr, deviations, STEP_SIGMA_HZ * np.sqrt(hop / BASE_RATE), free)
     best = np.clip(path, 1, points - 2)
     rows = np.arange(len(best))
     left, mid, right = (log_snr[rows, best + k] for k in (-1, 0, 1))
@@ -196,8 +231,50 @@ def track_frequency(
     offset = np.where(denom < -1e-12, 0.5 * (left - right) / np.minimum(denom, -1e-12), 0.0)
     freq = nominal + deviations[best] + np.clip(offset, -1, 1) * GRID_STEP_HZ
     times = (np.arange(len(best)) * hop + frame / 2) / BASE_RATE
+    if cuts:
+        # A frame cut short speaks for the middle of what it kept, not for its centre: the
+        # grid's wander would otherwise lag by up to a quarter frame beside every cut.
+        index = np.arange(frame)[None, :] + hop * rows[:, None]
+        taper = np.repeat(np.hanning(frame + 2)[None, 1:-1], len(rows), axis=0)
+        for cut in cuts:
+            taper[(index < cut) != (index[:, frame // 2 : frame // 2 + 1] < cut)] = 0.0
+        times = ((taper * index).sum(axis=1) / taper.sum(axis=1) + 0.5) / BASE_RATE
+        times = np.maximum.accumulate(times)
     snr = 10 * np.log10(combined[rows, path] + 1e-30)
     return times, freq, snr
+
+
+def harmonic_phasors(
+    bands: dict[int, np.ndarray],
+    nominal: float,
+    times: np.ndarray,
+    freq: np.ndarray,
+    smooth_s: float = FRAME_S,
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Per harmonic h of ``bands`` (h → its ``baseband``): (h, phasor, noise variance), both
+    at ``BASE_RATE``.
+
+    The phasor is the baseband turned back by h times the phase that the tracked frequency (a
+    ``smooth_s`` running mean of it; 0 for none) accumulates, so the grid's wander cancels and
+    a continuous recording leaves a phasor that stays put; an edit that is not a whole number
+    of mains cycles turns it by h times the fundamental's phase jump, and a join of two
+    recordings changes its length too.
+
+    The variance of each sample is the local noise power next to the harmonic (the noise
+    weighting of ``_noise_weights``, scaled to the whole baseband), so speech bursts are known
+    to be noisy and the pauses between words count fully when phases are compared.
+    """
+    spacing = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    size = max(round(smooth_s / spacing), 1)
+    smooth = ndimage.uniform_filter1d(freq, size, mode="nearest") if len(freq) else freq
+    result = []
+    for harmonic, z in bands.items():
+        at = np.arange(len(z)) / BASE_RATE
+        deviation = (np.interp(at, times, smooth) if len(times) else nominal) - nominal
+        turned = z * np.exp(-2j * np.pi * harmonic * np.cumsum(deviation) / BASE_RATE)
+        weight, _, share = _noise_weights(z, harmonic)
+        result.append((harmonic, turned, 1.0 / (weight * share)))
+    return result
 
 
 def enf_track(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from earwitness.forensics.enf_check import check_enf
+from earwitness.forensics.enf_check import BASE_RATE, check_enf, outlier_variance
 from tests.conftest import SHARED
 
 RATE = 8000
@@ -63,6 +63,94 @@ def test_phase_jump_of_known_size_at_known_time() -> None:
     assert abs(point.start_s + 0.25 - 60.0) < 0.5
     expected = np.angle(np.exp(1j * 2 * np.pi * 0.685))  # later material moved earlier
     assert abs(point.evidence["phase_jump_rad"] - expected) < 0.5
+
+
+def weak_hum(
+    seconds: float, hum_db: float, seed: int = 0, pause_s: tuple[float, float] | None = None
+) -> tuple[np.ndarray, float]:
+    """Weak hum as in the tamper benchmark: speech-like bursts (tilted away from the low end
+    like a voice), brown noise 20 dB under them, and hum (fundamental, and a third harmonic
+    at half its amplitude) ``hum_db`` under the bursts, wandering like a grid. ``pause_s``:
+    a stretch without speech. Returns (x, the hum's SNR within ±0.5 Hz of 50 Hz, dB)."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    t = np.arange(n) / RATE
+    freq = 50 + 0.02 * np.sin(2 * np.pi * t / 50 + seed) + 0.004 * np.sin(2 * np.pi * t / 17)
+    phase = 2 * np.pi * np.cumsum(freq) / RATE
+    highpass = signal.butter(1, 100, "highpass", fs=RATE, output="sos")
+    voice = signal.sosfilt(highpass, rng.normal(size=n))
+    lengths = (rng.uniform(0.15, 0.6, size=int(seconds) * 4) * RATE).astype(int)
+    on = np.repeat(rng.random(len(lengths)) < 0.6, lengths)[:n].astype(float)
+    on = np.pad(on, (0, n - len(on)))
+    if pause_s is not None:
+        on[int(pause_s[0] * RATE) : int(pause_s[1] * RATE)] = 0.0
+    voice *= signal.sosfiltfilt(signal.butter(2, 20, fs=RATE, output="sos"), 0.03 + on)
+    rumble = signal.butter(1, 10, "highpass", fs=RATE, output="sos")
+    brown = signal.sosfilt(rumble, np.cumsum(rng.normal(size=n)))
+    brown *= 0.1 * np.std(voice) / np.std(brown)
+    level = np.std(voice) * 10 ** (hum_db / 20) * np.sqrt(2)
+    band = signal.butter(4, [49.5, 50.5], "bandpass", fs=RATE, output="sos")
+    snr = 10 * np.log10(level**2 / 2 / np.var(signal.sosfiltfilt(band, voice + brown)))
+    x = voice + brown + level * (np.sin(phase) + 0.5 * np.sin(3 * phase + 1))
+    return x.astype(np.float32), float(snr)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_weak_hum_phase_step_is_found_where_it_is(seed: int) -> None:
+    x, band_snr = weak_hum(90, -34, seed, pause_s=(44.0, 46.8))
+    assert band_snr < 10  # the weak class of the tamper benchmark
+    cut, removed = int(44.9 * RATE), int(0.905 * RATE)  # 45.25 cycles: a quarter-cycle jump
+    edited = np.concatenate([x[:cut], x[cut + removed :]])  # cut in a pause, as editors do
+    found = [f for f in check_enf(edited, RATE).findings if f.score >= 0.5]
+    assert len(found) == 1
+    [point] = found
+    assert point.start_s - 0.5 <= 44.9 <= point.end_s + 0.5
+    turn = point.evidence["phase_jump_rad"] - np.pi / 2
+    assert abs(np.angle(np.exp(1j * turn))) < 0.6
+
+
+@pytest.mark.parametrize(("hum_db", "seed"), [(-38, 0), (-38, 1), (-34, 2), (-34, 3), (-30, 4)])
+def test_weak_hum_without_edit_gives_no_edit_point(hum_db: float, seed: int) -> None:
+    x, _ = weak_hum(90, hum_db, seed)
+    result = check_enf(x, RATE)
+    assert result.status == "ok"
+    assert max((f.score for f in result.findings), default=0) < 0.5
+
+
+def test_a_burst_near_the_hum_frequency_is_not_a_step() -> None:
+    """A voice harmonic or a thump passing through 50 Hz for a moment moves the hum's phasor
+    away and back: a spike, which must not be taken for a jump."""
+    x, _ = hum(120, seed=4)
+    t = np.arange(len(x)) / RATE
+    burst = (np.abs(t - 60) < 0.2) * 0.05 * np.sin(2 * np.pi * 50.4 * t + 2)
+    result = check_enf((x + burst).astype(np.float32), RATE)
+    assert max((f.score for f in result.findings), default=0) < 0.5
+
+
+def test_outlier_variance_raises_a_spike_and_leaves_a_step() -> None:
+    """The noise model's variance is raised for a block that leaves and comes back (the
+    phasor knocked away by a voice harmonic on the hum), not for a real step."""
+    rng = np.random.default_rng(0)
+    n = 60 * BASE_RATE
+    variance = np.full(n, 0.01)
+    noise = (rng.normal(size=n) + 1j * rng.normal(size=n)) * np.sqrt(variance / 2)
+    spike, step = np.ones(n, complex), np.ones(n, complex)
+    spike[20 * BASE_RATE : 20 * BASE_RATE + 5] = -1  # one 0.25 s block turned by 180°
+    step[40 * BASE_RATE :] = 1j  # a quarter turn from 40 s on
+    raised = outlier_variance(spike + noise, variance) / variance
+    assert raised[20 * BASE_RATE] > 20 and np.median(raised) == 1
+    assert np.max(outlier_variance(step + noise, variance) / variance) < 3
+
+
+def test_hum_that_stops_marks_a_join() -> None:
+    """Splicing in a recording made without hum: the phasor's length drops at the join."""
+    x, _ = weak_hum(90, -30, seed=5, pause_s=(44.0, 46.0))
+    other, _ = weak_hum(90, -200, seed=6, pause_s=(44.0, 46.0))
+    joined = np.concatenate([x[: 45 * RATE], other[45 * RATE :]])
+    found = [f for f in check_enf(joined, RATE).findings if f.score >= 0.5]
+    assert len(found) == 1
+    assert found[0].start_s - 0.5 <= 45.0 <= found[0].end_s + 0.5
+    assert found[0].evidence["level_change_db"] < -6
 
 
 def whu(name: str) -> np.ndarray:
