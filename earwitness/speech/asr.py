@@ -11,8 +11,10 @@ times (what a bilingual subtitle needs).
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,10 @@ import numpy as np
 from earwitness.speech.models import ResolvedModel
 from earwitness.speech.types import Segment, Word
 from earwitness.speech.vad import SAMPLE_RATE, SpeechMap
+
+# Seconds of a window without any recognised word after which that stretch is decoded again
+# (see ``Recognizer.recognise``); None turns the second look off.
+REPAIR_MIN_GAP: float | None = 1.5
 
 
 @dataclass(frozen=True)
@@ -104,52 +110,188 @@ class Recognizer:
         *,
         task: str = "transcribe",
     ) -> tuple[Iterator[Segment], Detected]:
-        """Segments on the recording's clock, yielded as each batch of windows is decoded."""
+        """Segments on the recording's clock, yielded as each batch of windows is decoded.
+
+        Windows are decoded ``batch_size`` at a time. Whisper sometimes stops writing before
+        the end of a window, or passes over a sentence inside it; decoding one window at a
+        time, faster-whisper would seek back and read on from its last timestamp, but a batch
+        cannot. So after each batch, the stretches of its windows that are speech yet got no
+        text (``_unheard``) are laid end to end and decoded once more, and what that finds is
+        merged in by time before the batch's segments are yielded.
+        """
         if not speech.windows:
             return iter(()), Detected(options.language or "und", None)
         compact = speech.compact(samples16k)
-        clips = [{"start": start, "end": end} for start, end in speech.windows]
+        size = max(options.batch_size, 1)
+        groups = [speech.windows[i : i + size] for i in range(0, len(speech.windows), size)]
+        first, info = self._decode(compact, groups[0], options, options.language, task)
+        detected = Detected(info.language, _rounded(info.language_probability))
+
+        def segments() -> Iterator[Segment]:
+            number = 0
+            for index, group in enumerate(groups):
+                raw = first if index == 0 else None
+                if raw is None:
+                    raw, _ = self._decode(compact, group, options, info.language, task)
+                found = list(raw)
+                found += self._repair(compact, group, found, options, info.language, task)
+                found.sort(key=_compact_start)
+                for repair, item in found:
+                    yield _on_recording_clock(item, repair, speech, number)
+                    number += 1
+
+        return segments(), detected
+
+    def _decode(
+        self,
+        audio: np.ndarray,
+        windows: Sequence[tuple[float, float]],
+        options: DecodeOptions,
+        language: str | None,
+        task: str,
+    ) -> tuple[Iterator[tuple[SpeechMap | None, Any]], Any]:
+        """faster-whisper's batched decoding of ``windows`` of ``audio`` (times in ``audio``)."""
         raw, info = self._batched.transcribe(
-            compact,
-            language=options.language,
+            audio,
+            language=language,
             task=task,
             beam_size=options.beam_size,
             batch_size=options.batch_size,
             word_timestamps=options.word_timestamps and task == "transcribe",
             without_timestamps=False,
             initial_prompt=options.initial_prompt,
-            clip_timestamps=clips,
+            clip_timestamps=[{"start": start, "end": end} for start, end in windows],
             vad_filter=False,
         )
-        detected = Detected(info.language, _rounded(info.language_probability))
-        return _on_recording_clock(raw, speech), detected
+        return ((None, item) for item in raw), info
+
+    def _repair(
+        self,
+        compact: np.ndarray,
+        windows: Sequence[tuple[float, float]],
+        found: list[tuple[SpeechMap | None, Any]],
+        options: DecodeOptions,
+        language: str,
+        task: str,
+    ) -> list[tuple[SpeechMap | None, Any]]:
+        """Segments for the stretches of ``windows`` that the first decoding left without text,
+        decoded again as a timeline of their own, paired with the map (``repair``) from that
+        timeline back to ``compact``."""
+        unheard = _unheard(windows, [item for _, item in found])
+        if not unheard:
+            return []
+        repair = SpeechMap.build(unheard)
+        kept = self._batched.last_speech_timestamp  # word-timing state of the main timeline
+        self._batched.last_speech_timestamp = 0.0
+        try:
+            raw, _ = self._decode(repair.compact(compact), repair.windows, options, language, task)
+            repaired = [(repair, part) for _, item in raw for part in _per_gap(item, repair)]
+        finally:
+            self._batched.last_speech_timestamp = kept
+        return repaired
+
+
+def _per_gap(item: Any, repair: SpeechMap) -> list[Any]:
+    """``item`` cut where its words cross from one repaired stretch to the next: stretches
+    from different places are laid end to end for decoding, and one segment of text must not
+    span two of them. Without word times the segment stays whole."""
+    if not item.words:
+        return [item]
+    runs: list[list[Any]] = []
+    last = None
+    for word in item.words:
+        stretch = max(bisect.bisect_right(repair.offsets, (word.start + word.end) / 2) - 1, 0)
+        if runs and stretch == last:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        last = stretch
+    if len(runs) == 1:
+        return [item]
+    return [
+        dataclasses.replace(
+            item,
+            start=run[0].start,
+            end=run[-1].end,
+            text="".join(word.word for word in run),
+            words=run,
+        )
+        for run in runs
+    ]
+
+
+def _unheard(
+    windows: Sequence[tuple[float, float]], items: Sequence[Any]
+) -> list[tuple[float, float]]:
+    """Stretches of at least ``REPAIR_MIN_GAP`` s of the (compact-timeline) ``windows`` where no
+    word, or without word times no segment, of ``items`` lies. Everything in a window is
+    speech, or the short padding the VAD leaves around it (under a second between two
+    regions), so a longer stretch without text is speech the recogniser passed over."""
+    if REPAIR_MIN_GAP is None:
+        return []
+    spans = []
+    for item in items:
+        if item.words:
+            spans.extend((word.start, word.end) for word in item.words)
+        else:
+            spans.append((item.start, item.end))
+    spans.sort()
+    gaps = []
+    for window_start, window_end in windows:
+        heard = [(s, e) for s, e in spans if e > window_start and s < window_end]
+        edge = window_start
+        for start, end in [*heard, (window_end, window_end)]:
+            if start - edge >= REPAIR_MIN_GAP:
+                gaps.append((edge, min(start, window_end)))
+            edge = max(edge, end)
+    return gaps
 
 
 def _rounded(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _on_recording_clock(raw: Any, speech: SpeechMap) -> Iterator[Segment]:
-    for number, item in enumerate(raw):
-        words = tuple(_word(w, speech) for w in item.words or ())
-        start = speech.to_original(item.start)
-        end = max(speech.to_original(item.end, is_end=True), start)
-        if words:  # word times are finer than segment times: trust them at the edges
-            start, end = min(start, words[0].start), max(end, words[-1].end)
-        yield Segment(
-            id=number,
-            start=round(start, 3),
-            end=round(end, 3),
-            text=item.text.strip(),
-            words=words,
-            avg_logprob=_rounded(item.avg_logprob),
-            no_speech_prob=_rounded(item.no_speech_prob),
-        )
+def _compact_start(entry: tuple[SpeechMap | None, Any]) -> float:
+    repair, item = entry
+    return item.start if repair is None else repair.to_original(item.start)
 
 
-def _word(raw: Any, speech: SpeechMap) -> Word:
-    start = speech.to_original(raw.start)
-    end = max(speech.to_original(raw.end, is_end=True), start)
+class _Clock:
+    """Times of a decoded timeline on the recording's clock: through the repair timeline's
+    map to the compact timeline (when there is one), then through the speech map."""
+
+    def __init__(self, repair: SpeechMap | None, speech: SpeechMap) -> None:
+        self.repair, self.speech = repair, speech
+
+    def __call__(self, t: float, *, is_end: bool = False) -> float:
+        if self.repair is not None:
+            t = self.repair.to_original(t, is_end=is_end)
+        return self.speech.to_original(t, is_end=is_end)
+
+
+def _on_recording_clock(
+    item: Any, repair: SpeechMap | None, speech: SpeechMap, number: int
+) -> Segment:
+    clock = _Clock(repair, speech)
+    words = tuple(_word(w, clock) for w in item.words or ())
+    start = clock(item.start)
+    end = max(clock(item.end, is_end=True), start)
+    if words:  # word times are finer than segment times: trust them at the edges
+        start, end = min(start, words[0].start), max(end, words[-1].end)
+    return Segment(
+        id=number,
+        start=round(start, 3),
+        end=round(end, 3),
+        text=item.text.strip(),
+        words=words,
+        avg_logprob=_rounded(item.avg_logprob),
+        no_speech_prob=_rounded(item.no_speech_prob),
+    )
+
+
+def _word(raw: Any, clock: _Clock) -> Word:
+    start = clock(raw.start)
+    end = max(clock(raw.end, is_end=True), start)
     return Word(round(start, 3), round(end, 3), raw.word, round(float(raw.probability), 4))
 
 

@@ -174,3 +174,18 @@ def test_a_segment_is_cut_where_the_speaker_of_its_words_changes() -> None:
         (1, 1.0, 2.0, "S2", "The ministry."),
         (2, 3.0, 4.0, "S1", "Yes."),
     ]
+
+
+def test_speech_the_recogniser_passed_over_is_found_for_a_second_look() -> None:
+    from types import SimpleNamespace
+
+    from earwitness.speech.asr import _unheard
+
+    def item(*words: tuple[float, float]) -> SimpleNamespace:
+        said = [SimpleNamespace(start=s, end=e) for s, e in words]
+        return SimpleNamespace(start=words[0][0], end=words[-1][1], words=said)
+
+    windows = [(0.0, 26.0), (26.0, 40.0)]
+    heard = [item((0.2, 0.6), (0.7, 5.0)), item((5.5, 20.0)), item((26.1, 39.9))]
+    # 20-26 s of the first window got no word: decoded again; gaps under 1.5 s are not.
+    assert _unheard(windows, heard) == [(20.0, 26.0)]
