@@ -87,10 +87,12 @@ def test_space_plays_and_pauses_and_escape_too(page: Any) -> None:
     page.keyboard.press("Space")
     page.wait_for_function("document.getElementById('audio').currentTime > 0.3", timeout=10000)
     assert not page.evaluate("document.getElementById('audio').paused")
-    assert page.get_attribute("#btn-play", "aria-label").startswith("Pause")
+    label = "document.getElementById('btn-play').getAttribute('aria-label')"
+    # The button follows the player's play/pause events, a moment after the state flips.
+    page.wait_for_function(f"{label}.startsWith('Pause')", timeout=5000)
     page.keyboard.press("Escape")
     page.wait_for_function("document.getElementById('audio').paused")
-    assert page.get_attribute("#btn-play", "aria-label").startswith("Play")
+    page.wait_for_function(f"{label}.startsWith('Play')", timeout=5000)
 
 
 def test_clicking_a_word_seeks_and_highlights_it(page: Any) -> None:
