@@ -194,26 +194,31 @@ class Recognizer:
 def _per_gap(item: Any, repair: SpeechMap) -> list[Any]:
     """``item`` cut where its words cross from one repaired stretch to the next: stretches
     from different places are laid end to end for decoding, and one segment of text must not
-    span two of them. Without word times the segment stays whole."""
+    span two of them. A word is held inside the stretch its middle lies in: its start can fall
+    in the stretch before, which would put it seconds earlier on the recording's clock (and
+    the segment out of order). Without word times the segment stays whole."""
     if not item.words:
         return [item]
     runs: list[list[Any]] = []
     last = None
     for word in item.words:
         stretch = max(bisect.bisect_right(repair.offsets, (word.start + word.end) / 2) - 1, 0)
+        low = repair.offsets[stretch]
+        high = low + repair.regions[stretch][1] - repair.regions[stretch][0]
+        held = dataclasses.replace(
+            word, start=min(max(word.start, low), high), end=min(max(word.end, low), high)
+        )
         if runs and stretch == last:
-            runs[-1].append(word)
+            runs[-1].append(held)
         else:
-            runs.append([word])
+            runs.append([held])
         last = stretch
-    if len(runs) == 1:
-        return [item]
     return [
         dataclasses.replace(
             item,
             start=run[0].start,
             end=run[-1].end,
-            text="".join(word.word for word in run),
+            text="".join(word.word for word in run) if len(runs) > 1 else item.text,
             words=run,
         )
         for run in runs
@@ -268,16 +273,22 @@ class _Clock:
             t = self.repair.to_original(t, is_end=is_end)
         return self.speech.to_original(t, is_end=is_end)
 
+    def span(self, start: float, end: float) -> tuple[float, float]:
+        if self.repair is not None:
+            start, end = self.repair.span_to_original(start, end)
+        return self.speech.span_to_original(start, end)
+
 
 def _on_recording_clock(
     item: Any, repair: SpeechMap | None, speech: SpeechMap, number: int
 ) -> Segment:
     clock = _Clock(repair, speech)
     words = tuple(_word(w, clock) for w in item.words or ())
-    start = clock(item.start)
-    end = max(clock(item.end, is_end=True), start)
-    if words:  # word times are finer than segment times: trust them at the edges
-        start, end = min(start, words[0].start), max(end, words[-1].end)
+    if words:  # word times are finer than segment times, and each is held in its region
+        start, end = words[0].start, max(words[-1].end, words[0].start)
+    else:
+        start = clock(item.start)
+        end = max(clock(item.end, is_end=True), start)
     return Segment(
         id=number,
         start=round(start, 3),
@@ -290,8 +301,7 @@ def _on_recording_clock(
 
 
 def _word(raw: Any, clock: _Clock) -> Word:
-    start = clock(raw.start)
-    end = max(clock(raw.end, is_end=True), start)
+    start, end = clock.span(raw.start, raw.end)
     return Word(round(start, 3), round(end, 3), raw.word, round(float(raw.probability), 4))
 
 

@@ -97,6 +97,21 @@ class SpeechMap:
         ]
         return np.concatenate(parts).astype(np.float32, copy=False)
 
+    def span_to_original(self, start: float, end: float) -> tuple[float, float]:
+        """A compact-timeline span (a word) on the recording's clock, held inside the region
+        its middle lies in: a word Whisper starts a little before its region would otherwise
+        begin at the end of the region before, which can be a long silence earlier."""
+        if not self.regions:
+            return start, end
+        index = max(bisect.bisect_right(self.offsets, (start + end) / 2) - 1, 0)
+        region_start, region_end = self.regions[index]
+        offset = self.offsets[index]
+
+        def held(t: float) -> float:
+            return min(region_start + max(t - offset, 0.0), region_end)
+
+        return held(start), max(held(end), held(start))
+
     def to_original(self, t: float, *, is_end: bool = False) -> float:
         """A compact-timeline time on the recording's clock.
 

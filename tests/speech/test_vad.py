@@ -59,6 +59,24 @@ def test_a_junction_belongs_to_the_region_it_ends_or_starts() -> None:
     assert speech.to_original(2.5) == 20.5
 
 
+def test_a_word_across_a_junction_stays_in_the_region_of_its_middle() -> None:
+    speech = SpeechMap.build([(10.0, 12.0), (40.0, 41.0)])
+    # Starts 0.1 s before the junction, mostly after it: said at 40 s, not from 11.9 s.
+    assert speech.span_to_original(1.9, 2.5) == (40.0, 40.5)
+    assert speech.span_to_original(1.5, 2.1) == (11.5, 12.0)
+
+
+@given(regions, st.floats(0, 1), st.floats(0, 2))
+def test_a_mapped_span_lies_in_one_region(spans, fraction, length) -> None:
+    speech = SpeechMap.build(spans)
+    if not speech.regions:
+        return
+    start = fraction * speech.speech_seconds
+    mapped_start, mapped_end = speech.span_to_original(start, start + length)
+    assert mapped_start <= mapped_end
+    assert any(s <= mapped_start and mapped_end <= e for s, e in speech.regions)
+
+
 def test_compact_audio_holds_only_speech() -> None:
     samples = np.zeros(SAMPLE_RATE * 5, dtype=np.float32)
     samples[SAMPLE_RATE : 2 * SAMPLE_RATE] = 1.0
