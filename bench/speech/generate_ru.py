@@ -23,14 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
-import tempfile
 import wave
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tamper"))
+
+from voices import Voice, synthesize
 
 RATE = 16000
 FESTIVAL_VOICE = "voice_msu_ru_nsh_clunits"
@@ -138,65 +139,17 @@ UKRAINIAN = [
 ]
 
 
-def festival_sentences(texts: list[str], stretch: float = 1.0) -> list[np.ndarray]:
+def festival_sentences(texts: list[str]) -> list[np.ndarray]:
     """Each text spoken by Festival's Russian voice, 16 kHz float64, edge silence trimmed."""
     if not shutil.which("festival"):
         raise SystemExit("festival is not installed (Debian: festival festvox-ru)")
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        lines = [f"({FESTIVAL_VOICE})", f"(Parameter.set 'Duration_Stretch {stretch})"]
-        paths = [folder / f"s{i:03}.wav" for i in range(len(texts))]
-        for text, path in zip(texts, paths, strict=True):
-            quoted = text.replace("\\", "\\\\").replace('"', '\\"')
-            lines.append(f'(set! u (utt.synth (Utterance Text "{quoted}")))')
-            lines.append(f'(utt.save.wave u "{path}" \'riff)')
-        script = folder / "say.scm"
-        script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        _run(["festival", "-b", str(script)])
-        return [trim(*read_wav(path)) for path in paths]
+    return synthesize(Voice("festival", FESTIVAL_VOICE, 1.0, 0, 1.0), texts, RATE)
 
 
 def espeak_sentences(texts: list[str], voice: str) -> list[np.ndarray]:
     if not shutil.which("espeak-ng"):
         raise SystemExit("espeak-ng is not installed")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = []
-        for index, text in enumerate(texts):
-            path = Path(tmp) / f"e{index:03}.wav"
-            _run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(path), text])
-            out.append(trim(*read_wav(path)))
-        return out
-
-
-def _run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, timeout=600)
-    if done.returncode:
-        reason = (done.stderr or done.stdout).decode(errors="replace").strip()[-300:]
-        raise RuntimeError(f"{command[0]} failed ({done.returncode}): {reason}")
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path), "rb") as handle:
-        rate, width, channels = handle.getframerate(), handle.getsampwidth(), handle.getnchannels()
-        raw = handle.readframes(handle.getnframes())
-    if width != 2:
-        raise ValueError(f"{path}: expected 16-bit PCM")
-    data = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
-    return data.reshape(-1, channels).mean(axis=1), rate
-
-
-def trim(samples: np.ndarray, rate: int, floor_db: float = -45.0) -> np.ndarray:
-    """At 16 kHz, leading and trailing 10 ms frames quieter than ``floor_db`` cut."""
-    if rate != RATE:
-        from math import gcd
-
-        common = gcd(rate, RATE)
-        samples = resample_poly(samples, RATE // common, rate // common)
-    frame = RATE // 100
-    count = len(samples) // frame
-    energy = (samples[: count * frame].reshape(count, frame) ** 2).mean(axis=1)
-    loud = np.flatnonzero(energy > energy.max() * 10 ** (floor_db / 10))
-    return samples[loud[0] * frame : (loud[-1] + 1) * frame]
+    return synthesize(Voice("espeak-ng", voice, 150, 50, 1.0), texts, RATE)
 
 
 def noise(seconds: float, rng: np.random.Generator, level_db: float = -62.0) -> np.ndarray:

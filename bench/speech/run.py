@@ -26,7 +26,9 @@ seconds are reported too ("CPU-time plain/ours"): on a shared machine they move 
 jobs' load than wall time does.
 
 WER is corpus-level (jiwer: all substitutions, deletions and insertions of a set over all its
-reference words), after ``normalise``: lowercase, ё→е, apostrophes removed, every other
+reference words), the mean over the rounds with its range where rounds differ (plain's
+temperature fallback samples, so its text can change from round to round; ours is
+deterministic), after ``normalise``: lowercase, ё→е, apostrophes removed, every other
 punctuation or symbol character replaced by a space, spaces collapsed. Numbers are not spelt
 out: FLEURS references with digits count against both engines alike.
 
@@ -278,7 +280,9 @@ def make_engines(threads: int) -> tuple[dict[str, Engine], dict[str, object]]:
 
 @dataclass
 class Measured:
-    texts: dict[str, list[str]] = field(default_factory=dict)  # engine -> text per item
+    # engine -> per round, the text of every item (plain's temperature fallback samples, so
+    # its text can differ from round to round)
+    texts: dict[str, list[list[str]]] = field(default_factory=dict)
     seconds: dict[str, list[float]] = field(default_factory=dict)  # engine -> time per round
     cpu: dict[str, list[float]] = field(default_factory=dict)  # process CPU seconds per round
 
@@ -303,8 +307,7 @@ def measure(data: Dataset, engines: dict[str, Engine], rounds: int) -> Measured:
         for name in names:
             result.seconds.setdefault(name, []).append(seconds[name])
             result.cpu.setdefault(name, []).append(cpu[name])
-            if round_number == 0:
-                result.texts[name] = texts[name]
+            result.texts.setdefault(name, []).append(texts[name])
         times = ", ".join(f"{n} {seconds[n]:.1f} s ({cpu[n]:.1f} s CPU)" for n in names)
         print(f"  {data.name} round {round_number + 1}: {times}", flush=True)
     return result
@@ -441,6 +444,14 @@ def machine() -> dict[str, object]:
     }
 
 
+def wer_cell(row: dict[str, object], engine: str) -> str:
+    """Mean WER over the rounds, and its range where the rounds differ."""
+    rounds: list[float] = row[f"wer_rounds_{engine}"]  # type: ignore[assignment]
+    low, high = min(rounds), max(rounds)
+    spread = f" ({low:.3f}–{high:.3f})" if high - low >= 0.0005 else ""
+    return f"{row[f'wer_{engine}']:.3f}{spread}"
+
+
 def markdown(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -496,16 +507,22 @@ def main(argv: list[str] | None = None) -> int:
             "audio_s": data.seconds,
         }
         for name in engines:
-            error, words = wer(references, measured.texts[name])
+            per_round = [wer(references, texts) for texts in measured.texts[name]]
+            words = per_round[0][1]
+            errors = [error for error, _ in per_round]
             median = statistics.median(measured.seconds[name])
-            row.update({"words": words, f"wer_{name}": error, f"s_{name}": measured.seconds[name]})
+            row.update({"words": words, f"wer_{name}": statistics.mean(errors)})
+            row.update({f"wer_rounds_{name}": errors, f"s_{name}": measured.seconds[name]})
             row[f"cpu_{name}"] = measured.cpu[name]
             row[f"xrt_{name}"] = data.seconds / median
         row["ratio"] = row["xrt_ours"] / row["xrt_plain"]  # type: ignore[operator]
         cpu_plain, cpu_ours = (statistics.median(measured.cpu[n]) for n in ("plain", "ours"))
         row["cpu_ratio"] = cpu_plain / cpu_ours
         row["texts"] = {
-            item.name: {"reference": item.reference, **{n: t[i] for n, t in measured.texts.items()}}
+            item.name: {
+                "reference": item.reference,
+                **{n: [texts[i] for texts in t] for n, t in measured.texts.items()},
+            }
             for i, item in enumerate(data.items)
         }
         results.append(row)
@@ -531,8 +548,8 @@ def main(argv: list[str] | None = None) -> int:
                 str(row["files"]),
                 f"{row['audio_s']:.0f} s",
                 str(row["words"]),
-                f"{row['wer_ours']:.3f}",
-                f"{row['wer_plain']:.3f}",
+                wer_cell(row, "ours"),
+                wer_cell(row, "plain"),
                 f"{row['xrt_ours']:.1f}",
                 f"{row['xrt_plain']:.1f}",
                 f"{row['ratio']:.2f}",

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from earwitness import __version__
-from earwitness.forensics.examine import ExamOptions, examine
+from earwitness.forensics.examine import ExamOptions, ExhibitFacts, examine
 from earwitness.jobs.examine import exhibit_facts, store_examination, stored_examination
 from earwitness.jobs.transcribe import (
     Rendering,
@@ -99,12 +99,11 @@ def report_paths(
 
 
 def _examine_stage(
-    case: Case, sha256: str, decoded: DecodedAudio, options: ReportOptions
+    case: Case, facts: ExhibitFacts, decoded: DecodedAudio, options: ReportOptions
 ) -> tuple[dict[str, Any], bool]:
-    stored = stored_examination(case, sha256, options.exam)
+    stored = stored_examination(case, facts.sha256, options.exam)
     if stored is not None:
         return stored, True
-    facts = exhibit_facts(case, sha256)
     return examine(decoded.samples, decoded.sample_rate, facts, options.exam).report, False
 
 
@@ -144,7 +143,7 @@ def report_exhibit(
     # Two workers: CTranslate2 and NumPy release the GIL, so the stages overlap on two cores.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="earwitness-stage") as pool:
         exam_job = pool.submit(
-            _timed, seconds, "examine", lambda: _examine_stage(case, sha256, decoded, options)
+            _timed, seconds, "examine", lambda: _examine_stage(case, facts, decoded, options)
         )
         speech_job = pool.submit(
             _timed,
@@ -164,7 +163,7 @@ def report_exhibit(
         seconds,
         "dossier",
         lambda: write_dossier(
-            case, sha256, folder, decoded, examination, transcript, options, model
+            case, facts, folder, decoded, examination, transcript, options, model
         ),
     )
     speakers = (transcript.processing.get("diarization") or {}).get("speakers", [])
@@ -218,7 +217,7 @@ def verify_commands(case: Case, sha256: str, filename: str, options: ReportOptio
 
 def write_dossier(
     case: Case,
-    sha256: str,
+    facts: ExhibitFacts,
     folder: Path,
     decoded: DecodedAudio,
     examination: dict[str, Any],
@@ -229,7 +228,7 @@ def write_dossier(
     """Write the dossier folder whole, or not at all."""
     from earwitness.formats.dossier import DossierInputs, render_dossier, write_pdf
 
-    facts = exhibit_facts(case, sha256)
+    sha256 = facts.sha256
     original = case.store.path_for(sha256)
     suffix = Path(facts.filename).suffix.lower() or ".bin"
     custody = [asdict(e) for e in iter_events(case.paths.custody) if e.exhibit in (sha256, None)]
