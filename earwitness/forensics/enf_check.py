@@ -4,7 +4,11 @@ Method, in the order the signal goes through it:
 
 1. Resample to 1 kHz (hum and its low harmonics live below 500 Hz).
 2. Presence: a long-window Welch spectrum; the peak within ±0.1·h Hz of each harmonic h of
-   50 and 60 Hz against the median level 0.5–2·h Hz away. The best nominal and harmonics win.
+   50 and 60 Hz against the median level 0.5–2·h Hz away. Its best candidate must also stand
+   out along its own track (``tracked_snr``: the mean SNR along each harmonic's most likely
+   path through noise-weighted 16 s frames), which alone finds hum under the rest of its
+   band: under speech the long-term spectrum sees the hum smeared by the grid's wander and
+   buried under the bursts. The tracked SNR also picks the harmonics (up to three).
 3. Frequency track (``enf_track``, where the method is described): a point every second from
    16 s frames of a noise-weighted baseband around each used harmonic, harmonics that agree
    summed, the slowly moving path through the frames found by dynamic programming.
@@ -19,7 +23,7 @@ Method, in the order the signal goes through it:
    a time, each becoming a boundary for the next (``find_steps``).
 6. The track's 16 s frames straddle a real jump and bend around it, which can swallow a jump
    or fake more of them a few seconds away. So the first search runs against a track
-   smoothed over another 16 s (the bend cannot swallow the jump there); its strong steps only
+   smoothed over another 16 s (the bend cannot swallow all of the jump there); its steps only
    nominate cuts, the frequency is tracked again with frames kept to their own side of each
    cut, and the reported steps come from the phasors against that unsmoothed track, the cuts
    following the steps it confirms (``_follow_cuts``).
@@ -45,13 +49,15 @@ import numpy as np
 from earwitness.forensics.enf_track import (
     BASE_RATE,
     PRESENT_SNR_DB,
-    baseband,
-    choose_harmonics,
+    RATE,
+    ROLL_OFF_HZ,
     harmonic_phasors,
     harmonic_snr,
     resample,
     top_harmonic_hz,
     track_frequency,
+    tracked_present,
+    tracked_snr,
 )
 from earwitness.forensics.findings import CheckResult, Finding
 
@@ -67,7 +73,10 @@ HALF_EVIDENCE = 13.0  # evidence scored 0.5 (p ≈ 2e−6 at one place)
 EVIDENCE_WIDTH = 1.5
 MAX_STEPS = 20
 SEARCH_SMOOTH_S = 16.0  # track smoothing for the first search (see the module docstring)
-CUT_EVIDENCE = 10.0  # a step this strong becomes a cut for the next track
+# Every reported step becomes a cut for the next track: under weak hum the smoothed search's
+# track still bends around a jump and hides half of it. A weaker candidate must not: the
+# tracks either side of a cut are free to differ, so a cut makes any place look like a step.
+CUT_EVIDENCE = FLOOR_EVIDENCE
 MAX_CUTS = 6  # tracks at most this many times more
 NEAR_S = 2.0  # a step this close to a cut moves it (see _follow_cuts)
 LOCATE_DROP = 1.0  # evidence lost at the ends of a step's interval (see _span)
@@ -262,17 +271,33 @@ def check_enf(
         "snr_db": round(best_snr, 2),
         "harmonic_snr_db": {f"{n:g}x{h}": round(s, 1) for (n, h), s in sorted(snrs.items())},
     }
-    if best_snr < threshold:
-        return CheckResult(
-            NAME,
-            "not_applicable",
-            f"No mains hum found (best candidate {best_nominal:g} Hz × {best_harmonic}, "
-            f"{best_snr:.1f} dB above the neighbouring spectrum; {threshold:g} dB needed).",
-            metrics,
-        )
-    used = choose_harmonics(snrs, best_nominal, threshold)
-    bands = {h: baseband(x, best_nominal * h) for h, _ in used}
-    times, freq, _ = track_frequency(x, best_nominal, used, bands=bands)
+    # A line at a high harmonic that does not follow the grid can pass the long-term
+    # spectrum; the hum it names must also stand out along its own track. The tracked SNR
+    # also picks the harmonics: under speech the long-term spectrum ranks them poorly.
+    top_hz = top_harmonic_hz(sample_rate)
+    found_by = "spectrum"
+    present_at = tracked_present(len(x) / RATE)
+    stats, bands = tracked_snr(x, best_nominal, top_hz) if best_snr >= threshold else ({}, {})
+    if max(stats.values(), default=0.0) < present_at:
+        weak = _weak_hum(x, top_hz, nominal, present_at)
+        if weak is None:
+            return CheckResult(
+                NAME,
+                "not_applicable",
+                f"No mains hum found (best candidate {best_nominal:g} Hz × {best_harmonic}, "
+                f"{best_snr:.1f} dB above the neighbouring spectrum; {threshold:g} dB needed; "
+                f"no harmonic stands {10 * np.log10(present_at):.1f} dB above the "
+                "noise along its own track).",
+                metrics,
+            )
+        best_nominal, stats, bands = weak
+        found_by = "track"
+    used = _strongest(stats, present_at)
+    best_harmonic = used[0][0]
+    metrics.update(present=True, nominal_hz=best_nominal, best_harmonic=best_harmonic)
+    metrics["found_by"] = found_by
+    bands = {h: bands[h] for h, _ in used}
+    times, freq, _ = track_frequency(x, best_nominal, used, bands=bands, edge_hz=ROLL_OFF_HZ)
     phasors = _phasors(bands, best_nominal, times, freq, SEARCH_SMOOTH_S)
     steps = find_steps(phasors)
     times, freq, phasors, steps = _follow_cuts(x, best_nominal, used, bands, times, freq, steps)
@@ -288,9 +313,15 @@ def check_enf(
         track_points=len(times),
         edit_point_count=len(strong),
     )
+    strength = (
+        f"{best_snr:.1f} dB"
+        if found_by == "spectrum"
+        else f"{used[0][1]:.1f} dB along its track in 16 s frames, too weak for the "
+        "long-term spectrum"
+    )
     summary = (
         f"Mains hum present at {best_nominal:g} Hz (strongest at harmonic {best_harmonic}, "
-        f"{best_snr:.1f} dB); frequency tracked over {len(times)} s, mean "
+        f"{strength}); frequency tracked over {len(times)} s, mean "
         f"{np.mean(freq):.4f} Hz, spread {np.std(freq) * 1000:.1f} mHz. "
         + (
             f"{len(strong)} discontinuity(ies) in ENF phase or level."
@@ -299,6 +330,31 @@ def check_enf(
         )
     )
     return CheckResult(NAME, "ok", summary, metrics, findings)
+
+
+def _weak_hum(
+    x: np.ndarray, top_hz: float, nominal: float | None, present_at: float
+) -> tuple[float, dict[int, float], dict[int, np.ndarray]] | None:
+    """(nominal, tracked SNR per harmonic, basebands) of the nominal frequency whose best
+    harmonic stands out most along its own track (``tracked_snr``); None when no harmonic of
+    either reaches ``present_at`` (or of ``nominal``, when given)."""
+    best: tuple[float, dict[int, float], dict[int, np.ndarray]] | None = None
+    for candidate in (50.0, 60.0) if nominal is None else (nominal,):
+        stats, bands = tracked_snr(x, candidate, top_hz)
+        if stats and (best is None or max(stats.values()) > max(best[1].values())):
+            best = candidate, stats, bands
+    if best is None or max(best[1].values()) < present_at:
+        return None
+    return best
+
+
+def _strongest(
+    stats: dict[int, float], present_at: float, count: int = 3
+) -> list[tuple[int, float]]:
+    """(harmonic, tracked SNR dB) of the ``count`` strongest harmonics that are hum on their
+    own (at least ``present_at``), strongest first (the first one reports the jump)."""
+    strong = sorted((h for h in stats if stats[h] >= present_at), key=lambda h: -stats[h])
+    return [(h, float(10 * np.log10(stats[h]))) for h in strong[:count]]
 
 
 def _follow_cuts(
@@ -340,6 +396,7 @@ def _follow_cuts(
                 cuts_s=[c.index / BASE_RATE for c in proposal],
                 joins_s=[c.index / BASE_RATE for c in proposal if abs(_level_db(c)) >= JOIN_DB],
                 bands=bands,
+                edge_hz=ROLL_OFF_HZ,
             )
         cuts = proposal
         phasors = _phasors(bands, nominal, times, freq, 0.0)
@@ -355,8 +412,8 @@ def _phasors(
     smooth_s: float,
 ) -> Phasors:
     """The harmonics' phasors against the track, strongest harmonic first (``bands`` keeps
-    the order of ``choose_harmonics``), with spikes' variance raised."""
-    phasors = harmonic_phasors(bands, nominal, times, freq, smooth_s)
+    the order of ``_strongest``), with spikes' variance raised."""
+    phasors = harmonic_phasors(bands, nominal, times, freq, smooth_s, ROLL_OFF_HZ)
     return [(h, z, outlier_variance(z, v)) for h, z, v in phasors]
 
 

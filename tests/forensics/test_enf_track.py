@@ -1,9 +1,22 @@
 """The ENF track on synthetic hum whose frequency is known at every instant."""
 
 import numpy as np
+import pytest
 from scipy import signal
 
-from earwitness.forensics.enf_track import enf_track, resample, track_frequency
+from earwitness.forensics.enf_track import (
+    BASE_RATE,
+    ROLL_OFF_HZ,
+    TRACKED_PRESENT,
+    _noise_weights,
+    baseband,
+    enf_track,
+    fft_basebands,
+    harmonic_snr,
+    resample,
+    track_frequency,
+    tracked_snr,
+)
 
 RATE = 8000
 
@@ -105,3 +118,49 @@ def test_a_cut_keeps_the_track_from_bending_around_a_phase_jump() -> None:
         error = errors(times, freq, truth, RATE)[np.abs(times - 60) < 10]
         near[cuts is None] = np.sqrt(np.mean(error**2))
     assert near[True] > 0.008 and near[False] < 0.004
+
+
+def test_fft_basebands_match_the_filtered_baseband() -> None:
+    """A tone 13 mHz above 50 Hz and one 39 mHz above 150 Hz come out of the one-FFT bands
+    as phasors of half their amplitude turning at 13 and 39 mHz, as from ``baseband``."""
+    t = np.arange(61_237) / 1000  # not a whole number of baseband samples
+    x = np.cos(2 * np.pi * 50.013 * t + 0.3) + 0.5 * np.cos(2 * np.pi * 150.039 * t)
+    low, high = fft_basebands(x, [50.0, 150.0])
+    at = np.arange(len(low)) / BASE_RATE
+    middle = slice(100, -100)  # both methods differ at the ends
+    assert len(low) == len(baseband(x, 50.0))
+    assert np.allclose(
+        low[middle], 0.5 * np.exp(1j * (2 * np.pi * 0.013 * at + 0.3))[middle], atol=0.01
+    )
+    assert np.allclose(high[middle], 0.25 * np.exp(2j * np.pi * 0.039 * at)[middle], atol=0.01)
+    assert np.allclose(low[middle], baseband(x, 50.0)[middle], atol=0.01)
+
+
+def test_noise_level_allows_for_the_band_edges() -> None:
+    """White noise of unit variance at 1 kHz leaves 20/1000 of it in a ±10 Hz complex band;
+    the noise model must say so whichever way the band was cut (the FFT bands' cosine edges
+    hold less noise beside the hum than a flat band, which ``edge_hz`` accounts for)."""
+    x = np.random.default_rng(0).normal(size=300_000)
+    [fft_band] = fft_basebands(x, [150.0])
+    for z, edge in ((fft_band, ROLL_OFF_HZ), (baseband(x, 150.0), 0.0)):
+        weight, _, share = _noise_weights(z, 3, edge)
+        assert np.median(1 / (weight * share)) == pytest.approx(BASE_RATE / 1000, rel=0.1)
+    weight, _, share = _noise_weights(fft_band, 3)  # edges ignored: noise underestimated
+    assert np.median(1 / (weight * share)) < 0.9 * BASE_RATE / 1000
+
+
+def test_tracked_snr_finds_hum_under_its_band_and_nothing_in_noise() -> None:
+    rng = np.random.default_rng(3)
+    n = 90 * RATE
+    noise = babble(n, 3) + 0.002 * rng.normal(size=n)
+    hum, _ = fm_hum(90, RATE, {1: 1.0, 3: 0.6})
+    band = signal.butter(4, [49.5, 50.5], "bandpass", fs=RATE, output="sos")
+    level = 0.7 * np.std(signal.sosfiltfilt(band, noise))  # hum power 6 dB under its 1 Hz band
+    x = resample(noise + level * hum, RATE)
+    assert harmonic_snr(x)[(50.0, 1)] < 10  # the long-term spectrum does not see it
+    with_hum, _ = tracked_snr(x, 50.0)
+    assert with_hum[1] > 2 * TRACKED_PRESENT
+    for nominal in (50.0, 60.0):
+        alone, _ = tracked_snr(resample(noise, RATE), nominal)
+        assert max(alone.values()) < 0.5 * TRACKED_PRESENT
+    assert 6 not in with_hum  # 300 Hz is also 60 Hz × 5: it cannot tell the two apart
