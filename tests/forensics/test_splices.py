@@ -82,3 +82,107 @@ def test_real_recordings_without_known_edits_stay_below_indication(name: str) ->
     audio = decode_audio(path)
     result = check_discontinuities(audio.samples, audio.sample_rate)
     assert [f.start_s for f in result.findings if f.score >= 0.5] == []
+
+
+def drifting(n: int, seed: int, colour: float = 0.0, wobble_db: float = 1.5) -> np.ndarray:
+    """Unit-RMS noise (white, or first-order coloured) whose level drifts by ±wobble_db over
+    8 s knots, as a room's background does."""
+    rng = np.random.default_rng(seed)
+    noise = signal.lfilter([1], [1, -colour], rng.standard_normal(n))
+    noise /= np.std(noise)
+    knots = np.linspace(0, n, max(n // (8 * RATE), 2) + 1)
+    gain_db = np.interp(np.arange(n), knots, rng.uniform(-wobble_db, wobble_db, len(knots)))
+    return noise * 10 ** (gain_db / 20)
+
+
+def speech_only(seconds: float, seed: int) -> np.ndarray:
+    return recording(seconds, seed, noise=0.0)
+
+
+def pause_after(speech: np.ndarray, seconds: float) -> tuple[int, int]:
+    """Start and end (samples) of the first pause (speech and its reverberation silent)
+    that begins after ``seconds``."""
+    quiet = np.abs(speech) < 1e-9
+    edges = np.flatnonzero(np.diff(quiet.astype(int)))
+    starts = edges[(~quiet[edges]) & (edges >= seconds * RATE)] + 1
+    start = int(starts[0])
+    return start, start + int(np.argmin(quiet[start:]))
+
+
+def test_drifting_background_without_edits_gives_no_finding() -> None:
+    # Speech in pauses of a background drifting ±1.5 dB: no background step at all, not even
+    # a weak one, so clean files keep an edit score of 0.
+    for seed in (4, 5):
+        n = 60 * RATE
+        x = speech_only(60, seed) + 0.003 * drifting(n, seed, colour=0.9)
+        findings = check_discontinuities(x, RATE).findings
+        assert [f.score for f in findings if f.check == "discontinuities"] == []
+
+
+def test_join_with_same_level_but_other_colour_is_found_and_located() -> None:
+    # Both backgrounds at the same RMS, the join in a pause: the spectral shape changes.
+    n = 60 * RATE
+    speech = speech_only(60, 1)
+    first = speech + 0.003 * drifting(n, 1, colour=0.5, wobble_db=0.0)
+    second = speech + 0.003 * drifting(n, 2, colour=0.9, wobble_db=0.0)
+    join = sum(pause_after(speech, 30)) // 2
+    x = np.concatenate([first[:join], second[join:]])
+    result = check_discontinuities(x, RATE)
+    points = [(f.start_s + f.end_s) / 2 for f in result.findings if f.score >= 0.5]
+    assert len(points) == 1
+    assert abs(points[0] - join / RATE) < 0.5
+    [finding] = [f for f in result.findings if f.score >= 0.5]
+    assert finding.evidence["shape_step_db"] > 1.5
+
+
+def test_louder_background_after_join_is_located_at_the_join() -> None:
+    # The louder background right after the join is not at the local floor (the quieter one
+    # still is within the window); the place must still be the join, not a pause further on.
+    n = 60 * RATE
+    speech = speech_only(60, 3)
+    first = speech + 0.002 * drifting(n, 3, colour=0.9, wobble_db=0.0)
+    second = speech + 0.008 * drifting(n, 6, colour=0.9, wobble_db=0.0)
+    join = sum(pause_after(speech, 27)) // 2
+    x = np.concatenate([first[:join], second[join:]])
+    points = strong(x)
+    assert len(points) == 1
+    assert abs(points[0] - join / RATE) < 0.5
+
+
+def test_passing_sound_in_one_pause_is_not_a_join() -> None:
+    # A fan or a car for 0.6 s within one pause raises the floor there, then it is back: the
+    # step does not hold against the background further out.
+    n = 60 * RATE
+    x = speech_only(60, 4) + 0.003 * drifting(n, 4, colour=0.9, wobble_db=0.0)
+    start = pause_after(speech_only(60, 4), 30)[0] + RATE // 5
+    rng = np.random.default_rng(9)
+    x[start : start + int(0.6 * RATE)] += 0.006 * rng.standard_normal(int(0.6 * RATE))
+    assert strong(x) == []
+
+
+def test_lively_background_is_judged_against_its_own_scatter() -> None:
+    # A background whose level jumps by up to ±3 dB four times a second (a meeting room,
+    # traffic): its floor frames scatter, and a difference of that size between two pauses is
+    # ordinary in this file, not a join.
+    rng = np.random.default_rng(7)
+    n = 60 * RATE
+    speech = speech_only(60, 7)
+    gain_db = np.repeat(rng.uniform(-3, 3, 60 * 4), RATE // 4)[:n]
+    x = speech + 0.003 * drifting(n, 7, colour=0.9, wobble_db=0.0) * 10 ** (gain_db / 20)
+    assert strong(x) == []
+
+
+def test_deletion_with_hard_cut_in_low_frequency_background() -> None:
+    # Deleting a phrase with the pauses around it, cut in the pauses, in a background
+    # dominated by low frequencies (brown-like): the waveform steps where the two ends meet.
+    n = 62 * RATE
+    speech = speech_only(62, 8)
+    x = speech + 0.003 * drifting(n, 8, colour=0.999, wobble_db=0.0)
+    start, end = pause_after(speech, 30)
+    cut = start + RATE // 10
+    rest = pause_after(speech, end / RATE + 0.1)[0] + RATE // 10  # in the next pause
+    edited = np.concatenate([x[:cut], x[rest:]])
+    assert strong(x) == []
+    points = strong(edited)
+    assert len(points) == 1
+    assert abs(points[0] - cut / RATE) < 0.05
