@@ -26,8 +26,13 @@ Method, in the order the signal goes through it:
    smoothed over another 16 s (the bend cannot swallow all of the jump there); its steps only
    nominate cuts, the frequency is tracked again with frames kept to their own side of each
    cut, and the reported steps come from the phasors against that unsmoothed track, the cuts
-   following the steps it confirms (``_follow_cuts``).
-7. Each step is reported with the stretch where it may lie (``_span``), its phase jump, the
+   following the steps it confirms (``_follow_cuts``). Between the frames either side of a
+   cut the frequency is held, not interpolated (``harmonic_phasors``): one side may have no
+   hum, and its track is then noise.
+7. A step that changes the hum's level (a join: the hum starts, stops or changes strength)
+   is placed again by the likelihood of a change in one fixed stretch (``enf_locate``); the
+   sliding windows see every place on the hum-free side about as well.
+8. Each step is reported with the stretch where it may lie (``span``), its phase jump, the
    change of hum level and its evidence.
 
 The evidence is −log of the chance that noise alone makes a step this large at one place, so
@@ -46,6 +51,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from earwitness.forensics.enf_locate import Phasors, locate_join, span
 from earwitness.forensics.enf_track import (
     BASE_RATE,
     PRESENT_SNR_DB,
@@ -79,12 +85,12 @@ SEARCH_SMOOTH_S = 16.0  # track smoothing for the first search (see the module d
 CUT_EVIDENCE = FLOOR_EVIDENCE
 MAX_CUTS = 6  # tracks at most this many times more
 NEAR_S = 2.0  # a step this close to a cut moves it (see _follow_cuts)
-LOCATE_DROP = 1.0  # evidence lost at the ends of a step's interval (see _span)
 JOIN_DB = 3.0  # a step where the hum level changes this much joins another recording
 BLOCK_S = 0.25  # blocks compared by outlier_variance
 SPIKE_RATIO = 2.0  # a block this far (in expected differences) from both neighbours is a spike
-
-Phasors = list[tuple[int, np.ndarray, np.ndarray]]  # (harmonic, phasor, variance) per harmonic
+# A reported span is at least this much either side of the step: in the tamper benchmark the
+# true edit lies inside about 4 of 5 such spans (LOCATE_DROP alone is overconfident there).
+MIN_HALF_SPAN_S = 0.25
 
 
 class Step(NamedTuple):
@@ -93,7 +99,7 @@ class Step(NamedTuple):
     half_s: float  # the window either side that gave it
     left: complex  # mean phasor of the strongest harmonic before the step
     right: complex  # and after
-    low: int = 0  # where the step may lie: evidence within ``LOCATE_DROP`` of its best
+    low: int = 0  # where the step may lie (``span``, ``locate_join``)
     high: int = 0
 
 
@@ -193,48 +199,55 @@ def find_steps(phasors: Phasors) -> list[Step]:
     becomes a boundary that later windows may not cross, and the search repeats. So the two
     ends of a copied stretch a second or two long are each tested against flat sides, not
     against a window that also holds the other end. Finally each step is scored again with
-    every other step as a boundary; those below ``FLOOR_EVIDENCE`` are dropped. The 8 s
+    every other step as a boundary (the best evidence between where the search had it and
+    where it was placed); those below ``FLOOR_EVIDENCE`` are dropped. The 8 s
     windows gather the most hum (weak hum needs them); the 4 s ones suffer less from the
-    grid's untracked wander.
+    grid's untracked wander. A step that changes the hum's level is moved to where
+    ``locate_join`` places it as soon as it is accepted, so later windows stop at the join.
     """
     n = len(phasors[0][1])
     edge = round(EDGE_S * BASE_RATE)
     if n < 2 * edge + 4 * round(MIN_SIDE_S * BASE_RATE):
         return []
 
-    def scan(bounds: list[int], at: int | None = None) -> Step:
-        """The best step over both window lengths (at ``at`` only, when given)."""
+    def scan(bounds: list[int], around: tuple[int, int] = (0, n)) -> Step:
+        """The best step over both window lengths (between samples ``around`` only)."""
         top = Step(0, 0.0, 0.0, 0j, 0j)
         for half_s in STEP_HALF_WINDOWS_S:
             evidence, left, right = step_evidence(
                 phasors, round(half_s * BASE_RATE), np.array(sorted([edge, n - edge, *bounds]))
             )
-            where = int(np.argmax(evidence)) if at is None else at
+            where = around[0] + int(np.argmax(evidence[around[0] : around[1] + 1]))
             if evidence[where] > top.evidence:
                 sides = complex(left[where]), complex(right[where])
-                top = Step(where, float(evidence[where]), half_s, *sides, *_span(evidence, where))
+                top = Step(where, float(evidence[where]), half_s, *sides, *span(evidence, where))
         return top
 
-    accepted: list[int] = []
+    def located(found: Step, others: list[int]) -> Step:
+        """``found`` moved to the change of hum level near it, where there is one."""
+        bounds = np.array(sorted([edge, n - edge, *others]))
+        if abs(_level_db(found)) < JOIN_DB:
+            return found
+        fixed = locate_join(phasors, found.index, found.half_s, bounds, MIN_SIDE_S, NEAR_S)
+        if fixed is None:
+            return found
+        index, low, high, left, right = fixed
+        return found._replace(index=index, low=low, high=high, left=left, right=right)
+
+    accepted: list[tuple[Step, int]] = []  # (located step, where the search had it)
     for _ in range(MAX_STEPS):
-        found = scan(accepted)
+        found = scan([a.index for a, _ in accepted])
         if found.evidence < FLOOR_EVIDENCE:
             break
-        accepted.append(found.index)
-    steps = [scan([a for a in accepted if a != at], at) for at in accepted]
+        accepted.append((located(found, [a.index for a, _ in accepted]), found.index))
+    steps = []
+    for step, searched in accepted:
+        others = [a.index for a, _ in accepted if a is not step]
+        # Scored as before, by the search's best evidence, here between where the search
+        # placed the step and where it was located: the sliding windows peak off the join.
+        again = scan(others, (min(step.low, searched), max(step.high, searched)))
+        steps.append(located(again, others))
     return sorted((s for s in steps if s.evidence >= FLOOR_EVIDENCE), key=lambda s: -s.evidence)
-
-
-def _span(evidence: np.ndarray, at: int) -> tuple[int, int]:
-    """The stretch around ``at`` where the evidence stays within ``LOCATE_DROP`` of its value
-    there: where the step may lie. Inside a loud word the hum is barely measured, so the
-    likelihood is flat across it and a single best sample would be arbitrary. A drop of 1
-    (likelihood ratio e) makes roughly an 85 % interval."""
-    outside = np.flatnonzero(evidence < evidence[at] - LOCATE_DROP)
-    slot = np.searchsorted(outside, at)
-    low = int(outside[slot - 1]) + 1 if slot > 0 else 0
-    high = int(outside[slot]) - 1 if slot < len(outside) else len(evidence) - 1
-    return low, high
 
 
 def score_from_evidence(evidence: float) -> float:
@@ -399,7 +412,7 @@ def _follow_cuts(
                 edge_hz=ROLL_OFF_HZ,
             )
         cuts = proposal
-        phasors = _phasors(bands, nominal, times, freq, 0.0)
+        phasors = _phasors(bands, nominal, times, freq, 0.0, [c.index / BASE_RATE for c in cuts])
         steps = find_steps(phasors)
     return times, freq, phasors, steps
 
@@ -410,10 +423,11 @@ def _phasors(
     times: np.ndarray,
     freq: np.ndarray,
     smooth_s: float,
+    cuts_s: list[float] | None = None,
 ) -> Phasors:
     """The harmonics' phasors against the track, strongest harmonic first (``bands`` keeps
     the order of ``_strongest``), with spikes' variance raised."""
-    phasors = harmonic_phasors(bands, nominal, times, freq, smooth_s, ROLL_OFF_HZ)
+    phasors = harmonic_phasors(bands, nominal, times, freq, smooth_s, ROLL_OFF_HZ, cuts_s)
     return [(h, z, outlier_variance(z, v)) for h, z, v in phasors]
 
 
@@ -437,8 +451,10 @@ def _level_db(step: Step) -> float:
 def _edit_points(steps: list[Step], harmonic: int) -> list[Finding]:
     findings = []
     for step in steps[:MAX_STEPS]:
-        at = step.index / BASE_RATE
-        start, end = min(step.low / BASE_RATE, at - 0.25), max(step.high / BASE_RATE, at + 0.25)
+        # The step lies between sample index−1 and index: half a sample before the latter.
+        at = (step.index - 0.5) / BASE_RATE
+        low, high = (step.low - 1) / BASE_RATE, step.high / BASE_RATE
+        start, end = min(low, at - MIN_HALF_SPAN_S), max(high, at + MIN_HALF_SPAN_S)
         left, right = step.left, step.right
         turn = float(np.angle(right * np.conj(left))) if abs(left) and abs(right) else 0.0
         level_db = _level_db(step)

@@ -220,3 +220,29 @@ def test_real_mains_unedited_has_no_edit_point_and_a_cut_is_found() -> None:
     edited = np.concatenate([x[:middle], x[middle + int(1.31 * RATE) :]])  # 65.5 cycles
     found = [f for f in check_enf(edited, RATE).findings if f.score >= 0.5]
     assert len(found) == 1 and abs(found[0].start_s + 0.25 - middle / RATE) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("hum_db", "seed", "widest_s"),
+    [(-30, s, 1.0) for s in range(4)]
+    + [
+        (-36, 0, 2.0),
+        (-36, 2, 2.0),
+    ],
+)
+def test_hum_that_starts_mid_recording_is_placed_at_the_join(
+    hum_db: float, seed: int, widest_s: float
+) -> None:
+    """A recording without hum joined to one with it (not in a pause): the search's sliding
+    windows see the hum-free side as equally good for seconds, so the join is placed again by
+    the likelihood in one fixed stretch; its span must hold the join and stay narrow."""
+    quiet, _ = weak_hum(90, -200, seed=seed + 10)
+    hummed, _ = weak_hum(90, hum_db, seed=seed + 20)
+    join = 41.3
+    x = np.concatenate([quiet[: int(join * RATE)], hummed[int(join * RATE) :]])
+    found = [f for f in check_enf(x, RATE).findings if f.score >= 0.5]
+    assert len(found) == 1
+    [point] = found
+    assert point.start_s <= join <= point.end_s
+    assert point.end_s - point.start_s <= widest_s
+    assert point.evidence["level_change_db"] > 6

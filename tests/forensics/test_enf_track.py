@@ -12,6 +12,7 @@ from earwitness.forensics.enf_track import (
     baseband,
     enf_track,
     fft_basebands,
+    harmonic_phasors,
     harmonic_snr,
     resample,
     track_frequency,
@@ -164,3 +165,18 @@ def test_tracked_snr_finds_hum_under_its_band_and_nothing_in_noise() -> None:
         alone, _ = tracked_snr(resample(noise, RATE), nominal)
         assert max(alone.values()) < 0.5 * TRACKED_PRESENT
     assert 6 not in with_hum  # 300 Hz is also 60 Hz × 5: it cannot tell the two apart
+
+
+def test_phasor_is_not_turned_by_a_track_interpolated_across_a_cut() -> None:
+    """No hum before a join at 20 s, hum 0.05 Hz above nominal after it. The track's last
+    frame before the cut (at 12 s: frames keep to their side) follows noise; interpolating
+    from it to the first frame after (28 s) would turn the hummed side's phasor for 8 s."""
+    at = np.arange(40 * BASE_RATE) / BASE_RATE
+    z = np.where(at >= 20, np.exp(2j * np.pi * 0.05 * at), 0.0)
+    times = np.concatenate([np.arange(1.0, 13.0), np.arange(28.0, 40.0)])
+    freq = np.where(times < 20, 49.9, 50.05)  # before the join: a noise peak
+    after = at >= 20
+    for cuts, turns in (([20.0], False), (None, True)):
+        [(_, turned, _)] = harmonic_phasors({1: z}, 50.0, times, freq, 0.0, 0.0, cuts)
+        spread = np.ptp(np.unwrap(np.angle(turned[after])))
+        assert (spread > 1.0) if turns else (spread < 0.01)
