@@ -109,6 +109,25 @@ def pause_after(speech: np.ndarray, seconds: float) -> tuple[int, int]:
     return start, start + int(np.argmin(quiet[start:]))
 
 
+def joined(
+    seed: int,
+    first: tuple[float, int, float],
+    second: tuple[float, int, float],
+    after_s: float,
+) -> tuple[np.ndarray, int]:
+    """One minute of speech whose steady background (level, seed, colour) changes from
+    ``first`` to ``second`` in the middle of the first pause after ``after_s``; and that
+    sample."""
+    n = 60 * RATE
+    speech = speech_only(60, seed)
+    backgrounds = [
+        level * drifting(n, noise_seed, colour=colour, wobble_db=0.0)
+        for level, noise_seed, colour in (first, second)
+    ]
+    join = sum(pause_after(speech, after_s)) // 2
+    return speech + np.concatenate([backgrounds[0][:join], backgrounds[1][join:]]), join
+
+
 def test_drifting_background_without_edits_gives_no_finding() -> None:
     # Speech in pauses of a background drifting ±1.5 dB: no background step at all, not even
     # a weak one, so clean files keep an edit score of 0.
@@ -121,12 +140,7 @@ def test_drifting_background_without_edits_gives_no_finding() -> None:
 
 def test_join_with_same_level_but_other_colour_is_found_and_located() -> None:
     # Both backgrounds at the same RMS, the join in a pause: the spectral shape changes.
-    n = 60 * RATE
-    speech = speech_only(60, 1)
-    first = speech + 0.003 * drifting(n, 1, colour=0.5, wobble_db=0.0)
-    second = speech + 0.003 * drifting(n, 2, colour=0.9, wobble_db=0.0)
-    join = sum(pause_after(speech, 30)) // 2
-    x = np.concatenate([first[:join], second[join:]])
+    x, join = joined(1, (0.003, 1, 0.5), (0.003, 2, 0.9), after_s=30)
     result = check_discontinuities(x, RATE)
     points = [(f.start_s + f.end_s) / 2 for f in result.findings if f.score >= 0.5]
     assert len(points) == 1
@@ -138,12 +152,7 @@ def test_join_with_same_level_but_other_colour_is_found_and_located() -> None:
 def test_louder_background_after_join_is_located_at_the_join() -> None:
     # The louder background right after the join is not at the local floor (the quieter one
     # still is within the window); the place must still be the join, not a pause further on.
-    n = 60 * RATE
-    speech = speech_only(60, 3)
-    first = speech + 0.002 * drifting(n, 3, colour=0.9, wobble_db=0.0)
-    second = speech + 0.008 * drifting(n, 6, colour=0.9, wobble_db=0.0)
-    join = sum(pause_after(speech, 27)) // 2
-    x = np.concatenate([first[:join], second[join:]])
+    x, join = joined(3, (0.002, 3, 0.9), (0.008, 6, 0.9), after_s=27)
     points = strong(x)
     assert len(points) == 1
     assert abs(points[0] - join / RATE) < 0.5
