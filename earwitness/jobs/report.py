@@ -35,6 +35,7 @@ from earwitness.jobs.transcribe import (
     stored_transcript,
 )
 from earwitness.media.decode import DecodedAudio, decode_audio, resample
+from earwitness.speech.asr import Recognizer
 from earwitness.speech.models import ResolvedModel, resolve_model
 from earwitness.speech.transcribe import Progress, TranscribeOptions, transcribe
 from earwitness.speech.types import Transcript
@@ -66,6 +67,22 @@ class FileReport:
     reused: list[str] = field(default_factory=list)  # stages answered from the case
 
 
+class SpeechEngine:
+    """The speech model of one report run, checked against its manifest and loaded once for
+    all its recordings (a leak is many files; each load re-hashes ~150 MB of weights)."""
+
+    def __init__(self, options: ReportOptions) -> None:
+        self.model: ResolvedModel = resolve_model(options.model_spec)
+        self._device = options.device
+        self._recognizer: Recognizer | None = None
+
+    @property
+    def recognizer(self) -> Recognizer:
+        if self._recognizer is None:  # only when a recording is not answered from the case
+            self._recognizer = Recognizer(self.model, device=self._device)
+        return self._recognizer
+
+
 def _timed(seconds: dict[str, float], stage: str, work: Callable[[], Any]) -> Any:
     started = time.perf_counter()
     try:
@@ -88,13 +105,17 @@ def report_paths(
     outcomes = ingest_paths(case, paths, source=source, on_outcome=on_outcome)
     reports = []
     seen: set[str] = set()
+    engine: SpeechEngine | None = None
     for outcome in outcomes:
         if outcome.sha256 is None or outcome.sha256 in seen or not outcome.is_media:
             continue
         if outcome.status not in (Status.INGESTED, Status.WARNING, Status.NOTE):
             continue
         seen.add(outcome.sha256)
-        reports.append(report_exhibit(case, outcome.sha256, out_dir, options, progress=progress))
+        engine = engine or SpeechEngine(options)
+        reports.append(
+            report_exhibit(case, outcome.sha256, out_dir, options, progress=progress, engine=engine)
+        )
     return reports
 
 
@@ -112,18 +133,15 @@ def _speech_stage(
     sha256: str,
     decoded: DecodedAudio,
     options: ReportOptions,
-    model: ResolvedModel,
+    engine: SpeechEngine,
     progress: Progress,
 ) -> tuple[Transcript, bool]:
-    from earwitness.speech.asr import Recognizer
-
-    stored = stored_transcript(case, sha256, options.speech, model)
+    stored = stored_transcript(case, sha256, options.speech, engine.model)
     if stored is not None:
         return stored, True
     samples16k = resample(decoded.samples, decoded.sample_rate, 16000)
-    recognizer = Recognizer(model, device=options.device)
     transcript = transcribe(
-        samples16k, recognizer, options.speech, exhibit_sha256=sha256, progress=progress
+        samples16k, engine.recognizer, options.speech, exhibit_sha256=sha256, progress=progress
     )
     return transcript, False
 
@@ -135,10 +153,12 @@ def report_exhibit(
     options: ReportOptions,
     *,
     progress: Progress = lambda *_: None,
+    engine: SpeechEngine | None = None,
 ) -> FileReport:
     facts = exhibit_facts(case, sha256)
     seconds: dict[str, float] = {}
-    model = resolve_model(options.model_spec)
+    engine = engine or SpeechEngine(options)
+    model = engine.model
     decoded = _timed(seconds, "decode", lambda: decode_audio(case.store.path_for(sha256)))
     # Two workers: CTranslate2 and NumPy release the GIL, so the stages overlap on two cores.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="earwitness-stage") as pool:
@@ -149,7 +169,7 @@ def report_exhibit(
             _timed,
             seconds,
             "transcribe",
-            lambda: _speech_stage(case, sha256, decoded, options, model, progress),
+            lambda: _speech_stage(case, sha256, decoded, options, engine, progress),
         )
         examination, exam_reused = exam_job.result()
         transcript, speech_reused = speech_job.result()
