@@ -39,7 +39,12 @@ def _speakers(value: str) -> tuple[bool, int | None]:
 
 
 def _options(
-    language: str, translate: str | None, speakers: str, beam_size: int, batch_size: int
+    language: str,
+    translate: str | None,
+    speakers: str,
+    beam_size: int,
+    batch_size: int,
+    prompt: str | None = None,
 ) -> TranscribeOptions:
     from earwitness.speech.asr import DecodeOptions
     from earwitness.speech.transcribe import TranscribeOptions
@@ -49,6 +54,7 @@ def _options(
         language=None if language == "auto" else language,
         beam_size=beam_size,
         batch_size=batch_size,
+        initial_prompt=(prompt or "").strip() or None,
     )
     return TranscribeOptions(decode, translate_to=translate, diarize=diarize, num_speakers=count)
 
@@ -96,6 +102,13 @@ def _options(
     show_default=True,
     help="Subtitles and documents show the English line under the original.",
 )
+@click.option(
+    "--prompt",
+    metavar="TEXT",
+    help="Names and terms the recording uses, spelt as the transcript should spell them "
+    "(Whisper's initial prompt; only its last ~200 tokens count), e.g. "
+    "--prompt 'Окрестина, ОМОН, Караев'. Recorded with the transcript's parameters.",
+)
 @click.option("--beam-size", type=click.IntRange(1, 20), default=5, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1, 64), default=8, show_default=True)
 @case_option
@@ -108,6 +121,7 @@ def transcribe(
     model_spec: str | None,
     speakers: str,
     bilingual: bool,
+    prompt: str | None,
     beam_size: int,
     batch_size: int,
     case_dir: Path | None,
@@ -123,7 +137,7 @@ def transcribe(
     from earwitness.jobs.transcribe import Rendering, render
     from earwitness.media.decode import DecodeError
 
-    options = _options(language, translate, speakers, beam_size, batch_size)
+    options = _options(language, translate, speakers, beam_size, batch_size, prompt)
     try:
         with stage_progress(STAGE_LABELS) as progress:
             outcome, case, name = _transcribe(exhibit, options, model_spec, case_dir, progress)

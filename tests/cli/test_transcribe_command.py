@@ -77,6 +77,23 @@ def test_a_different_request_is_a_new_artefact(tmp_path: Path) -> None:
     assert sum(e["action"] == "transcribe" for e in events) >= 2
 
 
+def test_a_prompt_is_part_of_the_request_and_of_its_record(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    run("init", case, check=True)
+    run("ingest", SAMPLE_RU, cwd=case, check=True)
+    plain = run("transcribe", "briefing-ru.mp3", "--speakers", "none", cwd=case)
+    prompt = "Министерство внутренних дел, приказ, смены."
+    prompted = run(
+        "transcribe", "briefing-ru.mp3", "--speakers", "none", "--prompt", prompt, cwd=case
+    )
+    assert plain.returncode == 0 and prompted.returncode == 0, prompted.stderr
+    assert "taken from the case" not in prompted.stderr  # another request, another artefact
+    events = [json.loads(line) for line in run("log", "--json", cwd=case).stdout.splitlines()]
+    artefacts = [e["details"]["artefact"] for e in events if e["action"] == "transcribe"]
+    transcripts = [a["params"] for a in artefacts if a["stage"] == "transcript"]
+    assert [p["initial_prompt"] for p in transcripts] == [None, prompt]
+
+
 def test_bad_input_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
     junk = tmp_path / "junk.mp3"
     junk.write_bytes(b"\xff\xfb" + b"not audio" * 200)
