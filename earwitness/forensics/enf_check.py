@@ -86,6 +86,7 @@ CUT_EVIDENCE = FLOOR_EVIDENCE
 MAX_CUTS = 6  # tracks at most this many times more
 NEAR_S = 2.0  # a step this close to a cut moves it (see _follow_cuts)
 JOIN_DB = 3.0  # a step where the hum level changes this much joins another recording
+ABSENT_DB = 20.0  # a level change this large: the hum starts or stops there
 BLOCK_S = 0.25  # blocks compared by outlier_variance
 SPIKE_RATIO = 2.0  # a block this far (in expected differences) from both neighbours is a spike
 # A reported span is at least this much either side of the step: in the tamper benchmark the
@@ -461,6 +462,26 @@ def _edit_points(steps: list[Step], harmonic: int) -> list[Finding]:
         # Harmonic h turns by h times the fundamental's jump: only h = 1 gives it uniquely.
         jump = turn / harmonic
         where = "" if harmonic == 1 else f" (from harmonic {harmonic}, modulo {360 // harmonic}°)"
+        chance = (
+            f"noise alone gives a step this large at one place with probability about "
+            f"{np.exp(-step.evidence):.0e}."
+        )
+        if abs(level_db) >= ABSENT_DB:  # one side has next to no hum: its phase means nothing
+            text = (
+                f"The mains hum {'starts' if level_db > 0 else 'stops'} at {at:.1f} s "
+                f"(somewhere in {start:.1f}–{end:.1f} s; its level changes by "
+                f"{level_db:+.1f} dB); {chance} A continuous recording made in one place keeps "
+                "its mains hum: consistent with material recorded with and without hum "
+                "joined here, or with mains-powered equipment switched on or off."
+            )
+        else:
+            text = (
+                f"ENF phase jumps by {np.degrees(jump):.0f}°{where} and the hum level changes "
+                f"by {level_db:+.1f} dB at {at:.1f} s (somewhere in {start:.1f}–{end:.1f} s), "
+                f"the hum being steady over {step.half_s:g} s either side; {chance} A "
+                "continuous recording keeps the mains phase and level continuous: consistent "
+                "with material removed, inserted or joined here."
+            )
         findings.append(
             Finding(
                 "edit_point",
@@ -468,13 +489,7 @@ def _edit_points(steps: list[Step], harmonic: int) -> list[Finding]:
                 max(start, 0.0),
                 end,
                 round(score_from_evidence(step.evidence), 4),
-                f"ENF phase jumps by {np.degrees(jump):.0f}°{where} and the hum level changes "
-                f"by {level_db:+.1f} dB at {at:.1f} s (somewhere in {start:.1f}–{end:.1f} s), "
-                f"the hum being steady over "
-                f"{step.half_s:g} s either side; noise alone gives a step this large at one "
-                f"place with probability about {np.exp(-step.evidence):.0e}. A continuous "
-                "recording keeps the mains phase and level continuous: consistent with "
-                "material removed, inserted or joined here.",
+                text,
                 {
                     "phase_jump_rad": round(jump, 4),
                     "level_change_db": round(level_db, 2),
