@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tamper"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tamper"))  # its speakers
 
-from voices import Voice, synthesize
+from voices import FESTIVAL_RU as FESTIVAL_VOICE
+from voices import Voice, festival_russian_available, synthesize
 
 RATE = 16000
-FESTIVAL_VOICE = "voice_msu_ru_nsh_clunits"
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "bench" / "work" / "speech"
 
@@ -141,8 +141,10 @@ UKRAINIAN = [
 
 def festival_sentences(texts: list[str]) -> list[np.ndarray]:
     """Each text spoken by Festival's Russian voice, 16 kHz float64, edge silence trimmed."""
-    if not shutil.which("festival"):
-        raise SystemExit("festival is not installed (Debian: festival festvox-ru)")
+    if not festival_russian_available():
+        raise SystemExit(
+            "festival with its Russian voice is not installed (Debian: festival festvox-ru)"
+        )
     return synthesize(Voice("festival", FESTIVAL_VOICE, 1.0, 0, 1.0), texts, RATE)
 
 

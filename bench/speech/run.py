@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -61,6 +62,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from earwitness.media.decode import decode_audio, resample  # noqa: E402
+from earwitness.speech.vad import SpeechMap  # noqa: E402
 
 RATE = 16000
 REAL = (ROOT / ".." / "shared" / "data" / "real").resolve()
@@ -337,13 +339,8 @@ def read_uem(path: Path, uri: str) -> tuple[float, float] | None:
 
 
 def oracle_regions(turns: list[tuple[float, float, str]]) -> list[tuple[float, float]]:
-    regions: list[list[float]] = []
-    for start, end, _ in sorted(turns):
-        if regions and start <= regions[-1][1]:
-            regions[-1][1] = max(regions[-1][1], end)
-        else:
-            regions.append([start, end])
-    return [(s, e) for s, e in regions]
+    """The union of the reference turns (overlaps merged; an unbounded window keeps each whole)."""
+    return list(SpeechMap.build([(start, end) for start, end, _ in turns], math.inf).regions)
 
 
 def diarization_table() -> list[dict[str, object]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from scipy.optimize import linear_sum_assignment
 from earwitness.speech import diarize as dz
 from earwitness.speech.speaker_encoder import SpeakerEncoder
 from earwitness.speech.types import Segment, Word
+from earwitness.speech.vad import SpeechMap
 from tests.speech.test_speaker_encoder import JFK, REAL, needs_shared, read_clip
 
 PYANNOTE = "diarization/pyannote-audio"
@@ -50,13 +52,7 @@ def read_rttm(relative: str, uri: str) -> list[dz.Turn]:
 
 def oracle_regions(turns: list[dz.Turn]) -> list[tuple[float, float]]:
     """Speech regions of the ground truth: the union of all turns."""
-    regions: list[list[float]] = []
-    for start, end, _ in sorted(turns):
-        if regions and start <= regions[-1][1]:
-            regions[-1][1] = max(regions[-1][1], end)
-        else:
-            regions.append([start, end])
-    return [(start, end) for start, end in regions]
+    return list(SpeechMap.build([(start, end) for start, end, _ in turns], math.inf).regions)
 
 
 def energy_regions(samples: np.ndarray, margin_db: float = 12.0) -> list[tuple[float, float]]:
