@@ -14,10 +14,14 @@ joins and reported steps in dense speech.) The change is placed between the two 
 frames, where the frames switch from one background to the other.
 
 A butt splice inside sound leaves a sample-level step, found as an outlier of the second
-difference against its local scale.
+difference against its local scale. A file stored above 16 kHz is searched at 16 kHz too: a
+codec that kept less than the full band (Opus decodes to 48 kHz whatever it coded) spreads a
+step over several of its samples, where the second difference no longer singles it out.
 """
 
 from __future__ import annotations
+
+from math import gcd
 
 import numpy as np
 from scipy import ndimage, signal
@@ -35,6 +39,7 @@ RUN = 8  # a pause is a run of quiet frames (160 ms); shorter dips are within sp
 HOP = 10  # candidate times every 0.2 s
 MINIMUM = 6.0  # step statistic below which a candidate is not reported at all
 TYPICAL = 2.0  # the file's median step statistic above which all are scaled down
+JUMP_RATE = 16000  # sample steps are also sought at this rate (see the module's docstring)
 
 
 def _band_levels(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
@@ -92,6 +97,8 @@ def _floor_steps(
     left_floor = ndimage.percentile_filter(total, 5, size=width, origin=(width - 1) // 2)
     right_floor = ndimage.percentile_filter(total, 5, size=width, origin=-(width // 2))
     background = np.flatnonzero(total <= np.minimum(left_floor, right_floor) + 4.0)
+    # Which pause each background frame lies in: frames less than a run apart share one.
+    pause = np.cumsum(np.r_[0, np.diff(background) > RUN])
     side = int(SIDE_S / step_s)
     edge = int(1.0 / step_s)
     candidates = np.arange(edge, count - edge, HOP)
@@ -113,10 +120,13 @@ def _floor_steps(
         if runs_left is None or runs_right is None:
             continue
         measures = [(statistic, difference), _step(levels, runs_left, runs_right)]
-        # A join changes the background for good; a passing sound in one pause does not. So
-        # the step must hold against the next background frames further out on each side too.
-        further_left = background[max(lo - NEAREST, 0) : lo]
-        further_right = background[hi : hi + NEAREST]
+        # A join changes the background for good; a passing sound in one pause does not, nor
+        # does a lossy coder that codes one pause's noise a little lower (Opus at low rates
+        # does). So the step must hold against the background of the pauses before and after
+        # the ones measured, not just against more frames of the same pause.
+        first, last = pause[lo], pause[max(hi - 1, lo)]
+        further_left = background[: np.searchsorted(pause, first)][-NEAREST:]
+        further_right = background[np.searchsorted(pause, last, side="right") :][:NEAREST]
         if len(further_right) >= FEWEST:
             measures.append(_step(levels, near_left, further_right))
         if len(further_left) >= FEWEST:
@@ -229,6 +239,19 @@ def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, floa
     return jumps
 
 
+def _steps_at_native_and_16k(
+    samples: np.ndarray, sample_rate: int
+) -> list[tuple[float, float, int]]:
+    """``(time in s, ratio, rate searched at)`` of sample-level steps, searched at the file's
+    rate and, above 16 kHz, at 16 kHz as well."""
+    found = [(i / sample_rate, r, sample_rate) for i, r in _sample_jumps(samples, sample_rate)]
+    if sample_rate > JUMP_RATE:
+        common = gcd(JUMP_RATE, sample_rate)
+        narrow = signal.resample_poly(samples, JUMP_RATE // common, sample_rate // common)
+        found += [(i / JUMP_RATE, r, JUMP_RATE) for i, r in _sample_jumps(narrow, JUMP_RATE)]
+    return found
+
+
 def _logistic(value: float, centre: float, width: float) -> float:
     return float(1 / (1 + np.exp(-(value - centre) / width)))
 
@@ -285,8 +308,7 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
                 },
             )
         )
-    for index, ratio in _sample_jumps(samples, sample_rate):
-        at = index / sample_rate
+    for at, ratio, searched_at in _steps_at_native_and_16k(samples, sample_rate):
         findings.append(
             Finding(
                 "edit_point",
@@ -296,7 +318,11 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
                 round(_logistic(ratio, 20, 3), 4),
                 f"Sample-level step at {at:.3f} s ({ratio:.0f}× the local second difference); "
                 "consistent with a butt splice.",
-                {"sample_index": index, "ratio": round(ratio, 1)},
+                {
+                    "sample_index": round(at * sample_rate),
+                    "ratio": round(ratio, 1),
+                    "searched_at_hz": searched_at,
+                },
             )
         )
     findings = _merge(findings)

@@ -62,6 +62,21 @@ def test_a_copy_survives_lossy_coding(speech: np.ndarray, tmp_path) -> None:
     assert max(score for _, score in edit_points(decoded.samples)) >= 0.8
 
 
+def test_a_copy_near_a_silent_end_is_still_measured_against_the_background(
+    speech: np.ndarray,
+) -> None:
+    """A lossy coder's flushed last frame is near-digital silence; it is not the background
+    level a copy's quiet stretches are judged against."""
+    original = recording(speech, seed=4)
+    copied = original[int(3.2 * RATE) : int(6.4 * RATE)]
+    tail = original[-RATE:]
+    edited = np.concatenate([original, copied, tail, np.zeros(int(0.04 * RATE))])
+    points = edit_points(edited)
+    assert points and max(score for _, score in points) >= 0.9
+    end_of_copy = (len(original) + len(copied)) / RATE
+    assert min(abs(t - end_of_copy) for t, _ in points) < 0.1
+
+
 def test_the_same_words_said_twice_into_fresh_background_are_not_a_copy(
     speech: np.ndarray,
 ) -> None:
@@ -84,3 +99,13 @@ def test_noise_and_hum_alone_hold_no_copies() -> None:
 
 def test_short_recordings_are_not_examined() -> None:
     assert check_duplicates(np.zeros(RATE), RATE).status == "not_applicable"
+
+
+def test_a_recording_sampled_below_8_khz_is_not_examined() -> None:
+    """ENF-WHU's references are sampled at 400 Hz: resampled, their empty speech band repeats
+    itself and looked like copies."""
+    reference = SHARED / "data/real/enf/enf-whu/H1_ref/086_ref.wav"
+    decoded = decode_audio(reference)
+    result = check_duplicates(decoded.samples, decoded.sample_rate)
+    assert result.status == "not_applicable"
+    assert "400 Hz" in result.summary
