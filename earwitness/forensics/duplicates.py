@@ -18,6 +18,9 @@ Method:
    the correlation holds, which finds its edges to a few milliseconds, and it counts as copied
    only if the quietest blocks (background between words, where a genuine repetition would
    hold different noise) correlate too.
+4. A pause lengthened with a copy of another pause holds no words, so no landmarks:
+   ``room_tone`` fingerprints the background on its own, and its candidates are checked the
+   same way, and must also match at their lag only, not 1-4 ms beside it (as a buzz would).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from math import gcd
 import numpy as np
 from scipy import ndimage, signal
 
+from earwitness.forensics import room_tone
 from earwitness.forensics.findings import CheckResult, Finding
 
 NAME = "duplicated_material"
@@ -38,9 +42,11 @@ TARGET_BINS = 48
 MIN_OFFSET_S = 1.0  # a repeat closer than this is an echo or a held sound, not a copy
 MIN_VOTES = 12
 BLOCK_S = 0.02
+BLOCK = int(BLOCK_S * RATE)
 MIN_SPAN_S = 0.5
 HOLD = 0.6  # block correlation above which the repeat goes on
 QUIET_SHARE = 0.3
+SHARP = 0.3  # a copied background correlates this much more at its lag than 1-4 ms beside it
 
 
 def _to_rate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -148,9 +154,15 @@ def local_floor(x: np.ndarray) -> np.ndarray:
 def verify(
     x: np.ndarray, first: int, last: int, offset: int, floor: np.ndarray
 ) -> dict[str, float] | None:
-    """The repeat on the waveform: exact lag, edges, and how well its background matches."""
-    a0, a1 = first * HOP, last * HOP + N_FFT
-    lag0 = offset * HOP
+    """The repeat of landmark frames ``first``-``last`` ``offset`` frames later, on the
+    waveform: exact lag, edges, and how well its background matches."""
+    return verify_samples(x, first * HOP, last * HOP + N_FFT, offset * HOP, floor)
+
+
+def verify_samples(
+    x: np.ndarray, a0: int, a1: int, lag0: int, floor: np.ndarray
+) -> dict[str, float] | None:
+    """The repeat of samples ``a0``-``a1`` about ``lag0`` samples later, on the waveform."""
     search = 2 * HOP
     if a0 + lag0 - search < 0 or a1 + lag0 + search > len(x):
         return None
@@ -158,24 +170,28 @@ def verify(
     region = x[a0 + lag0 - search : a1 + lag0 + search]
     xcorr = signal.correlate(region, piece, mode="valid", method="fft")
     lag = lag0 - search + int(np.argmax(xcorr))
+    # A copy made at the file's own rate lies a fraction of a sample off at 8 kHz; noise near
+    # 3 kHz half a sample off correlates at only about 0.2, so the fraction is found too.
+    fraction = max(FRACTIONS, key=lambda f: float(np.dot(piece, _later(x, a0, a1, lag + f))))
+    shift = lag + fraction
     block = int(BLOCK_S * RATE)
     # Grow block by block from the voted stretch while the two copies still agree.
     start, end = a0, a1
     while start - block >= 0 and start - block + lag >= 0:
         corr, _, _ = _block_correlation(
-            x[start - block : start], x[start - block + lag : start + lag], block
+            x[start - block : start], _later(x, start - block, start, shift), block
         )
         if corr[0] < HOLD:
             break
         start -= block
     while end + block + lag <= len(x) and end + block <= start + lag:
         corr, _, _ = _block_correlation(
-            x[end : end + block], x[end + lag : end + lag + block], block
+            x[end : end + block], _later(x, end, end + block, shift), block
         )
         if corr[0] < HOLD:
             break
         end += block
-    corr, energy_a, energy_b = _block_correlation(x[start:end], x[start + lag : end + lag], block)
+    corr, energy_a, energy_b = _block_correlation(x[start:end], _later(x, start, end, shift), block)
     if len(corr) * BLOCK_S < MIN_SPAN_S:
         return None
     # Background: blocks within 3 dB of the local noise floor in both copies. Louder blocks
@@ -183,14 +199,52 @@ def verify(
     index_a = np.minimum(start // block + np.arange(len(corr)), len(floor) - 1)
     index_b = np.minimum((start + lag) // block + np.arange(len(corr)), len(floor) - 1)
     quiet = (energy_a <= 2 * floor[index_a]) & (energy_b <= 2 * floor[index_b])
+    quiet_correlation = float(np.median(corr[quiet])) if quiet.any() else 0.0
     return {
         "start_s": start / RATE,
         "end_s": end / RATE,
-        "lag_s": lag / RATE,
+        "lag_s": shift / RATE,
         "correlation": float(np.median(corr)),
         "quiet_blocks": int(quiet.sum()),
-        "quiet_correlation": float(np.median(corr[quiet])) if quiet.any() else 0.0,
+        "quiet_correlation": quiet_correlation,
+        "sharpness": quiet_correlation - _beside(x, start, end, shift, quiet),
     }
+
+
+FRACTIONS = np.arange(-0.5, 0.5, 0.125)
+TAPS = np.arange(-15, 17)  # windowed-sinc interpolation, 32 taps
+
+
+def _later(x: np.ndarray, a: int, b: int, shift: float) -> np.ndarray:
+    """``x`` at times ``a + shift`` ... ``b - 1 + shift`` (``shift`` in samples, fractional
+    allowed), zero beyond the ends."""
+    whole = int(np.floor(shift))
+    fraction = shift - whole
+    margin = (0, 0) if fraction == 0 else (-TAPS[0], TAPS[-1])
+    lo, hi = a + whole - margin[0], b + whole + margin[1]
+    window = np.zeros(max(hi - lo, 0))
+    inside_lo, inside_hi = max(lo, 0), min(hi, len(x))
+    if inside_hi > inside_lo:
+        window[inside_lo - lo : inside_hi - lo] = x[inside_lo:inside_hi]
+    if fraction == 0:
+        return window
+    kernel = np.sinc(TAPS - fraction) * np.hanning(len(TAPS) + 2)[1:-1]
+    return np.correlate(window, kernel, mode="valid")
+
+
+def _beside(x: np.ndarray, start: int, end: int, shift: float, quiet: np.ndarray) -> float:
+    """The background's highest correlation 1-4 ms beside the lag. Copied noise matches at
+    one lag only; a tone or a buzz (periodic) matches a few milliseconds off as well."""
+    block = int(BLOCK_S * RATE)
+    highest = 0.0
+    if not quiet.any():
+        return highest
+    for offset in (-32, -24, -16, -8, 8, 16, 24, 32):
+        corr, _, _ = _block_correlation(x[start:end], _later(x, start, end, shift + offset), block)
+        mask = quiet[: len(corr)]
+        if mask.any():
+            highest = max(highest, abs(float(np.median(corr[mask]))))
+    return highest
 
 
 def _score(found: dict[str, float]) -> float:
@@ -203,6 +257,18 @@ def _score(found: dict[str, float]) -> float:
     match = np.clip((found["quiet_correlation"] - 0.6) / 0.3, 0.0, 1.0)
     amount = np.clip((found["quiet_blocks"] - 4) / 6, 0.0, 1.0)
     return float(match * amount)
+
+
+def quiet_blocks(x: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Per BLOCK: whether it is background (within 3 dB of the local floor)."""
+    energy = (x[: len(x) // BLOCK * BLOCK].reshape(-1, BLOCK) ** 2).sum(axis=1)
+    return energy <= 2 * floor[: len(energy)]
+
+
+def _same_repeat(a0: int, a1: int, lag: int, found: dict[str, float]) -> bool:
+    """Whether a background candidate is a repeat the landmarks found already."""
+    start, end = found["start_s"] * RATE, found["end_s"] * RATE
+    return abs(found["lag_s"] * RATE - lag) <= 2 * HOP and a0 < end and start < a1
 
 
 def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
@@ -232,14 +298,23 @@ def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
         found = verify(verified_on, first, last, offset, floor)
         if found is not None:
             repeats.append((found, _score(found)))
+    pauses = room_tone.candidate_copies(verified_on, quiet_blocks(verified_on, floor), BLOCK)
+    for a0, a1, lag in pauses[:50]:
+        if any(_same_repeat(a0, a1, lag, found) for found, _ in repeats):
+            continue
+        found = verify_samples(verified_on, a0, a1, lag, floor)
+        if found is not None and found["sharpness"] >= SHARP:
+            found["background_only"] = True
+            repeats.append((found, _score(found)))
     findings = []
     for found, score in repeats:
         if score <= 0:
             continue
         a, b, lag = found["start_s"], found["end_s"], found["lag_s"]
+        what = "background noise" if found.get("background_only") else "stretch"
         text = (
-            f"The stretch {a:.2f}-{b:.2f} s recurs at {a + lag:.2f}-{b + lag:.2f} s together with "
-            f"its background noise (correlation {found['quiet_correlation']:.2f} over "
+            f"The {what} {a:.2f}-{b:.2f} s recurs at {a + lag:.2f}-{b + lag:.2f} s, its "
+            f"background sample for sample (correlation {found['quiet_correlation']:.2f} over "
             f"{found['quiet_blocks'] * BLOCK_S:.2f} s of background); a recording does not repeat "
             "its background, so one of the two is consistent with a copy, whose boundaries are "
             "edit points."
@@ -255,7 +330,13 @@ def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
         NAME,
         "ok",
         f"Searched for material that recurs with its background: {len(candidates)} candidate "
-        f"repeat(s) of the sound, {strong} with the background repeated too.",
-        {"candidates": len(candidates), "verified": len(repeats), "copies": strong},
+        f"repeat(s) of the sound and {len(pauses)} of background alone, {strong} with the "
+        "background repeated too.",
+        {
+            "candidates": len(candidates),
+            "background_candidates": len(pauses),
+            "verified": len(repeats),
+            "copies": strong,
+        },
         sorted(findings, key=lambda f: f.start_s),
     )

@@ -207,8 +207,10 @@ def _locate(levels: np.ndarray, left: np.ndarray, right: np.ndarray) -> float:
     return (alike[split - 1] + alike[split] + 1) / 2 + start
 
 
-def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, float]]:
-    """Indices where the second difference is an extreme outlier against its neighbourhood."""
+def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, float, bool]]:
+    """Indices where the second difference is an extreme outlier against its neighbourhood,
+    its ratio to the local scale, and whether it is a lone sample out of line (a spike, which
+    the waveform returns from) rather than a step (which it stays at)."""
     second = np.abs(np.diff(samples.astype(np.float64), 2))
     block = max(int(0.05 * sample_rate), 8)
     count = len(second) // block
@@ -235,20 +237,25 @@ def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, floa
         # A splice joins sound to sound in one sample; a word starting out of silence is an
         # onset (level rises), and a click or plosive rings over several samples.
         if rms[1] / rms[0] <= 4 and ratio[peak] >= 3 * np.max(around):
-            jumps.append((int(peak) + 1, float(ratio[peak])))
+            at = int(peak) + 1
+            lone = abs(samples[at] - (samples[at - 1] + samples[at + 1]) / 2)
+            spike = bool(lone > 2 * abs(samples[at + 1] - samples[at - 1]))
+            jumps.append((at, float(ratio[peak]), spike))
     return jumps
 
 
 def _steps_at_native_and_16k(
     samples: np.ndarray, sample_rate: int
-) -> list[tuple[float, float, int]]:
-    """``(time in s, ratio, rate searched at)`` of sample-level steps, searched at the file's
-    rate and, above 16 kHz, at 16 kHz as well."""
-    found = [(i / sample_rate, r, sample_rate) for i, r in _sample_jumps(samples, sample_rate)]
+) -> list[tuple[float, float, bool, int]]:
+    """``(time in s, ratio, spike, rate searched at)`` of sample-level steps and spikes,
+    searched at the file's rate and, above 16 kHz, at 16 kHz as well."""
+    found = [
+        (i / sample_rate, r, k, sample_rate) for i, r, k in _sample_jumps(samples, sample_rate)
+    ]
     if sample_rate > JUMP_RATE:
         common = gcd(JUMP_RATE, sample_rate)
         narrow = signal.resample_poly(samples, JUMP_RATE // common, sample_rate // common)
-        found += [(i / JUMP_RATE, r, JUMP_RATE) for i, r in _sample_jumps(narrow, JUMP_RATE)]
+        found += [(i / JUMP_RATE, r, k, JUMP_RATE) for i, r, k in _sample_jumps(narrow, JUMP_RATE)]
     return found
 
 
@@ -308,7 +315,18 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
                 },
             )
         )
-    for at, ratio, searched_at in _steps_at_native_and_16k(samples, sample_rate):
+    for at, ratio, spike, searched_at in _steps_at_native_and_16k(samples, sample_rate):
+        if spike:
+            text = (
+                f"A single sample out of line at {at:.4f} s ({ratio:.0f}× the local second "
+                "difference): a click such as a digital dropout or a damaged sample, which the "
+                "join of two pieces of audio can also leave."
+            )
+        else:
+            text = (
+                f"Sample-level step at {at:.4f} s ({ratio:.0f}× the local second difference); "
+                "consistent with a butt splice."
+            )
         findings.append(
             Finding(
                 "edit_point",
@@ -316,12 +334,12 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
                 max(at - 0.01, 0),
                 at + 0.01,
                 round(_logistic(ratio, 20, 3), 4),
-                f"Sample-level step at {at:.3f} s ({ratio:.0f}× the local second difference); "
-                "consistent with a butt splice.",
+                text,
                 {
                     "sample_index": round(at * sample_rate),
                     "ratio": round(ratio, 1),
                     "searched_at_hz": searched_at,
+                    "shape": "spike" if spike else "step",
                 },
             )
         )

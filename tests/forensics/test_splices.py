@@ -57,6 +57,19 @@ def test_butt_splice_sample_jump() -> None:
     x[20 * RATE :] += 0.2
     [at] = strong(x)
     assert abs(at - 20.0) < 0.02
+    [finding] = check_discontinuities(x, RATE).findings
+    assert finding.evidence["shape"] == "step" and "butt splice" in finding.description
+
+
+def test_a_lone_sample_out_of_line_is_called_a_click_not_a_splice() -> None:
+    """As in pyannote's tst01 at exactly 12.5 s: one sample off, its neighbours in line."""
+    x = recording(60, 1)
+    x[20 * RATE] += 0.2
+    [finding] = check_discontinuities(x, RATE).findings
+    assert abs(finding.start_s + 0.01 - 20.0) < 0.001
+    assert finding.evidence["shape"] == "spike"
+    assert "single sample out of line" in finding.description
+    assert "butt splice" not in finding.description
 
 
 @pytest.mark.parametrize("x", [np.zeros(10 * RATE), np.ones(10 * RATE), np.zeros(100)])
