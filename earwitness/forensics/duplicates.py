@@ -259,10 +259,10 @@ def _score(found: dict[str, float]) -> float:
     return float(match * amount)
 
 
-def quiet_blocks(x: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """Per BLOCK: whether it is background (within 3 dB of the local floor)."""
+def quiet_blocks(x: np.ndarray, floor: np.ndarray, within_db: float = 3.0) -> np.ndarray:
+    """Per BLOCK: whether it is background (within ``within_db`` of the local floor)."""
     energy = (x[: len(x) // BLOCK * BLOCK].reshape(-1, BLOCK) ** 2).sum(axis=1)
-    return energy <= 2 * floor[: len(energy)]
+    return energy <= 10 ** (within_db / 10) * floor[: len(energy)]
 
 
 def _same_repeat(a0: int, a1: int, lag: int, found: dict[str, float]) -> bool:
@@ -298,7 +298,10 @@ def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
         found = verify(verified_on, first, last, offset, floor)
         if found is not None:
             repeats.append((found, _score(found)))
-    pauses = room_tone.candidate_copies(verified_on, quiet_blocks(verified_on, floor), BLOCK)
+    # Noise alone moves 20 ms blocks up to about 6 dB over the floor, and every frame of a
+    # pause is a vote; words stand well above that.
+    pause_blocks = quiet_blocks(verified_on, floor, within_db=6.0)
+    pauses = room_tone.candidate_copies(verified_on, pause_blocks, BLOCK)
     for a0, a1, lag in pauses[:50]:
         if any(_same_repeat(a0, a1, lag, found) for found, _ in repeats):
             continue
