@@ -56,10 +56,27 @@ def _to_rate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return signal.resample_poly(samples.astype(np.float64), RATE // common, sample_rate // common)
 
 
+def _magnitudes(x: np.ndarray, low: int, high: int) -> np.ndarray:
+    """STFT magnitudes of bins ``low``-``high`` (bins x frames), as ``scipy.signal.stft``
+    with a Hann window, no boundary extension and the end padded, gives them; computed a
+    few thousand frames at a time, which an hour of audio needs (a gigabyte at once)."""
+    count = max(-(-(len(x) - N_FFT) // HOP), 0) + 1
+    padded = np.zeros((count - 1) * HOP + N_FFT)
+    padded[: len(x)] = x[: len(padded)]
+    window = signal.get_window("hann", N_FFT)
+    window = window / window.sum()
+    out = np.empty((high - low, count))
+    offsets = np.arange(N_FFT)
+    for first in range(0, count, 4096):
+        starts = np.arange(first, min(first + 4096, count)) * HOP
+        frames = padded[starts[:, None] + offsets]
+        out[:, first : first + len(starts)] = np.abs(np.fft.rfft(frames * window)[:, low:high]).T
+    return out
+
+
 def landmarks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hashes and anchor frames of spectrogram peak pairs."""
-    _, _, spectrum = signal.stft(x, RATE, nperseg=N_FFT, noverlap=N_FFT - HOP, boundary=None)
-    power = np.log(np.abs(spectrum[4:200]) + 1e-9)  # 62 Hz - 3.1 kHz: speech, not hum
+    power = np.log(_magnitudes(x, 4, 200) + 1e-9)  # 62 Hz - 3.1 kHz: speech, not hum
     floor = np.median(power, axis=1, keepdims=True)
     peaks = (power == ndimage.maximum_filter(power, size=(15, 9))) & (power > floor + 2.0)
     bins, frames = np.nonzero(peaks)
@@ -113,10 +130,19 @@ def candidate_repeats(hashes: np.ndarray, anchors: np.ndarray) -> list[tuple[int
 
 
 def _distinct(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The longest of the spans that overlap at nearly the same offset (within 3 frames).
+    Kept spans are filed by offset, so each span is compared only with those near its own."""
     kept: list[tuple[int, int, int]] = []
-    for span in sorted(spans, key=lambda s: s[0] - s[1]):
-        if not any(abs(span[2] - k[2]) <= 3 and span[0] <= k[1] and k[0] <= span[1] for k in kept):
-            kept.append(span)
+    by_offset: dict[int, list[tuple[int, int]]] = {}
+    for first, last, offset in sorted(spans, key=lambda s: s[0] - s[1]):
+        if any(
+            first <= k_last and k_first <= last
+            for near in range(offset - 3, offset + 4)
+            for k_first, k_last in by_offset.get(near, ())
+        ):
+            continue
+        kept.append((first, last, offset))
+        by_offset.setdefault(offset, []).append((first, last))
     return kept
 
 
