@@ -104,8 +104,9 @@ def candidate_copies(
 
 
 def _clusters(at: np.ndarray, lag: np.ndarray) -> list[tuple[int, int, int]]:
-    """Votes that agree on the lag (within half a hop) and lie together in time."""
-    found: list[tuple[int, int, int]] = []
+    """Votes that agree on the lag (within half a hop) and lie together in time, the most
+    voted first (the caller checks only so many)."""
+    found: list[tuple[int, int, int, int]] = []
     order = np.argsort(lag, kind="stable")
     at, lag = at[order], lag[order]
     # Runs of lags no more than SHIFT apart: one copy's votes, whichever fingerprinting cast them.
@@ -119,5 +120,6 @@ def _clusters(at: np.ndarray, lag: np.ndarray) -> list[tuple[int, int, int]]:
             span = times[group[-1]] - times[group[0]]
             if len(group) >= MIN_VOTES and span >= MIN_SPAN_S * RATE:
                 first, last = int(times[group[0]]), int(times[group[-1]]) + FRAME
-                found.append((first, last, int(np.median(lags[group]))))
-    return found
+                found.append((len(group), first, last, int(np.median(lags[group]))))
+    found.sort(key=lambda cluster: -cluster[0])
+    return [(first, last, lag) for _, first, last, lag in found]

@@ -123,3 +123,15 @@ def test_too_little_background_gives_no_candidates(seconds: float) -> None:
     x = np.random.default_rng(1).standard_normal(int(seconds * RATE) + 10)
     quiet = np.ones(len(x) // 160, dtype=bool)
     assert room_tone.candidate_copies(x, quiet, 160) == []
+
+
+def test_the_most_voted_candidates_come_first() -> None:
+    """The caller checks only the first fifty; a real copy's many votes must not queue
+    behind chance agreements."""
+    rate = room_tone.RATE
+    weak_at = np.arange(20) * 200  # 20 votes over 0.5 s at a lag of 2 s
+    strong_at = 20 * rate + np.arange(60) * 100  # 60 votes over 0.75 s at a lag of 5 s
+    at = np.concatenate([weak_at, strong_at])
+    lag = np.concatenate([np.full(20, 2 * rate), np.full(60, 5 * rate)])
+    clusters = room_tone._clusters(at, lag)
+    assert [c[2] for c in clusters] == [5 * rate, 2 * rate]
