@@ -13,9 +13,10 @@ Method:
    time gap form a hash.
 2. Hashes that occur at two places vote for the time offset between them; an offset with many
    votes over at least half a second is a candidate repeat.
-3. Each candidate is checked on the waveform: the exact lag by cross-correlation, then the
-   correlation of the two stretches block by block. The repeat is grown block by block while
-   the correlation holds, which finds its edges to a few milliseconds, and it counts as copied
+3. Each candidate is checked on the waveform: the exact lag by cross-correlation (to an
+   eighth of a sample, as a copy rarely falls on the 8 kHz grid), then the correlation of
+   the two stretches block by block. The repeat is grown block by block while the
+   correlation holds, which finds its edges to a few milliseconds, and it counts as copied
    only if the quietest blocks (background between words, where a genuine repetition would
    hold different noise) correlate too.
 4. A pause lengthened with a copy of another pause holds no words, so no landmarks:
@@ -45,7 +46,6 @@ BLOCK_S = 0.02
 BLOCK = int(BLOCK_S * RATE)
 MIN_SPAN_S = 0.5
 HOLD = 0.6  # block correlation above which the repeat goes on
-QUIET_SHARE = 0.3
 SHARP = 0.3  # a copied background correlates this much more at its lag than 1-4 ms beside it
 
 

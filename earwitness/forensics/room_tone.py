@@ -5,8 +5,8 @@ in the recording. The copy holds no speech, so the landmarks ``duplicates`` look
 peaks of words) are not there; but it holds the very same noise, sample for sample, and no
 recording repeats its noise. So the pauses are fingerprinted on their own:
 
-1. Frames of 32 ms every 4 ms, taken only where the background is all there is (the quiet
-   blocks ``duplicates`` judges copies by), in the band 400-3400 Hz the caller has filtered to.
+1. Frames of 32 ms every 4 ms, taken only where the background is all there is (blocks the
+   caller finds near the local noise floor), in the band 400-3400 Hz it has filtered to.
 2. Each frame's 16 band energies, relative to the file's mean background spectrum, give 16
    bits: whether each band is louder than the next. Noise makes these bits random from frame
    to frame, the same noise makes them the same. The pauses are fingerprinted a second time
