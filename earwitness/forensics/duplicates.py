@@ -340,13 +340,23 @@ def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
         if score <= 0:
             continue
         a, b, lag = found["start_s"], found["end_s"], found["lag_s"]
-        what = "background noise" if found.get("background_only") else "stretch"
+        measured = (
+            f"correlation {found['quiet_correlation']:.2f} over "
+            f"{found['quiet_blocks'] * BLOCK_S:.2f} s of background"
+        )
+        if found.get("background_only"):
+            what = (
+                f"The background noise of the pause {a:.2f}-{b:.2f} s recurs sample for sample "
+                f"at {a + lag:.2f}-{b + lag:.2f} s ({measured})"
+            )
+        else:
+            what = (
+                f"The stretch {a:.2f}-{b:.2f} s recurs at {a + lag:.2f}-{b + lag:.2f} s together "
+                f"with its background noise ({measured})"
+            )
         text = (
-            f"The {what} {a:.2f}-{b:.2f} s recurs at {a + lag:.2f}-{b + lag:.2f} s, its "
-            f"background sample for sample (correlation {found['quiet_correlation']:.2f} over "
-            f"{found['quiet_blocks'] * BLOCK_S:.2f} s of background); a recording does not repeat "
-            "its background, so one of the two is consistent with a copy, whose boundaries are "
-            "edit points."
+            f"{what}; a recording does not repeat its background, so one of the two is "
+            "consistent with a copy, whose boundaries are edit points."
         )
         for at in (a, b, a + lag, b + lag):
             findings.append(
