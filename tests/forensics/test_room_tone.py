@@ -135,3 +135,24 @@ def test_the_most_voted_candidates_come_first() -> None:
     lag = np.concatenate([np.full(20, 2 * rate), np.full(60, 5 * rate)])
     clusters = room_tone._clusters(at, lag)
     assert [c[2] for c in clusters] == [5 * rate, 2 * rate]
+
+
+@given(
+    seconds=st.floats(min_value=0.0, max_value=6.0),
+    seed=st.integers(min_value=0, max_value=2**16),
+    quiet_share=st.floats(min_value=0.0, max_value=1.0),
+    repeat=st.booleans(),
+)
+def test_candidates_are_well_formed_for_any_input(
+    seconds: float, seed: int, quiet_share: float, repeat: bool
+) -> None:
+    rate = room_tone.RATE
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(int(seconds * rate))
+    if repeat and len(x) > 3 * rate:
+        x[-rate:] = x[:rate]  # one exact copy, at least 1 s later
+    quiet = rng.random(len(x) // 160) < quiet_share
+    for first, last, lag in room_tone.candidate_copies(x, quiet, 160):
+        assert 0 <= first < last <= len(x)
+        assert lag >= room_tone.MIN_LAG_S * rate
+        assert last - first >= room_tone.MIN_SPAN_S * rate
