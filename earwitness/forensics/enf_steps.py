@@ -133,9 +133,9 @@ def inflation(phasors: Phasors) -> float:
     each step would be scored as certain. So, as genetic association studies correct a
     test statistic inflated throughout (genomic control, Devlin & Roeder 1999), the median
     of the statistic over every place in the file (4 s either side) is compared with its
-    median under the model, the Γ(H, 1) median, and every statistic is divided by the ratio
-    where it exceeds 1. A few real steps barely move a median; on the tamper benchmark's
-    files, clean or edited, the ratio stays below 1, so nothing changes there.
+    median under the model, the Γ(H, 1) median. A few real steps barely move a median: the
+    tamper benchmark's hummed files, clean or edited, reach 1.33 at most, and ``enf_check``
+    divides only by the excess over its tolerance.
     """
     n = len(phasors[0][1])
     edge = round(EDGE_S * BASE_RATE)
