@@ -17,7 +17,7 @@ from earwitness.forensics.enf_track import BASE_RATE
 STEP_HALF_WINDOWS_S = (4.0, 8.0)  # hum compared this long either side of a step
 MIN_SIDE_S = 0.5  # shortest side a step is judged on (copied stretches are longer)
 EDGE_S = 1.5  # filter transients at the ends of the file are not steps
-MODEL_ERROR = 0.01  # κ: relative wander of a side's mean phasor (about 0.1 rad)
+MODEL_ERROR = 0.01  # κ: relative wander of the fundamental's mean phasor (about 0.1 rad)
 WANDER_HZ = 0.003  # untracked frequency wander: phase drift grows with the window
 BLOCK_S = 0.25  # blocks compared by outlier_variance
 SPIKE_RATIO = 2.0  # a block this far (in expected differences) from both neighbours is a spike
@@ -79,8 +79,11 @@ def step_evidence(
     weak hum is judged against the phase noise its own SNR implies, and a short burst inside
     one side barely moves that side's mean, so a spike is not a step. κ is what the model
     leaves out, the phasor's own wander: a fixed part (``MODEL_ERROR``) and the drift that
-    untracked frequency wander (``WANDER_HZ``) adds over the window. It caps the statistic
-    for strong hum, where a few hundredths of a radian would otherwise look significant.
+    untracked frequency wander (``WANDER_HZ``) adds over the window; harmonic h wanders h
+    times as far, so its κ is h² times the fundamental's. It caps the statistic for strong
+    hum, where a few hundredths of a radian would otherwise look significant (on ENF-WHU's
+    hum-only references, a κ not grown with h let the grid's faster ramps pass as steps in
+    6 of 12 ten-minute stretches; grown, 3).
     Harmonics carry independent noise, so their Δ add (harmonic h turns by h times the
     fundamental's jump, and each one's own SNR weights it); the sum is Γ(H, 1) under
     continuity, and the evidence is −log of its tail probability, after the sum is divided
@@ -108,7 +111,7 @@ def _step_statistic(
     total = np.zeros(n + 1)
     means: list[np.ndarray] = []
     for harmonic, z, variance in phasors:
-        kappa = MODEL_ERROR + (2 * np.pi * WANDER_HZ * harmonic * half / BASE_RATE) ** 2
+        kappa = (MODEL_ERROR + (2 * np.pi * WANDER_HZ * half / BASE_RATE) ** 2) * harmonic**2
         weight = 1.0 / variance
         sums = np.concatenate([[0], np.cumsum(weight * z)])
         weights = np.concatenate([[0], np.cumsum(weight)])
