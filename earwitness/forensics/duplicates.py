@@ -26,12 +26,11 @@ Method:
 
 from __future__ import annotations
 
-from math import gcd
-
 import numpy as np
 from scipy import ndimage, signal
 
 from earwitness.forensics import room_tone
+from earwitness.forensics.dsp import at_rate, frames
 from earwitness.forensics.findings import CheckResult, Finding
 
 NAME = "duplicated_material"
@@ -50,27 +49,21 @@ SHARP = 0.3  # a copied background correlates this much more at its lag than 1-4
 
 
 def _to_rate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    if sample_rate == RATE:
-        return samples.astype(np.float64)
-    common = gcd(RATE, sample_rate)
-    return signal.resample_poly(samples.astype(np.float64), RATE // common, sample_rate // common)
+    return at_rate(samples, sample_rate, RATE)
 
 
 def _magnitudes(x: np.ndarray, low: int, high: int) -> np.ndarray:
     """STFT magnitudes of bins ``low``-``high`` (bins x frames), as ``scipy.signal.stft``
     with a Hann window, no boundary extension and the end padded, gives them; computed a
-    few thousand frames at a time, which an hour of audio needs (a gigabyte at once)."""
+    few thousand frames at a time (``dsp.frames``)."""
     count = max(-(-(len(x) - N_FFT) // HOP), 0) + 1
     padded = np.zeros((count - 1) * HOP + N_FFT)
     padded[: len(x)] = x[: len(padded)]
     window = signal.get_window("hann", N_FFT)
     window = window / window.sum()
     out = np.empty((high - low, count))
-    offsets = np.arange(N_FFT)
-    for first in range(0, count, 4096):
-        starts = np.arange(first, min(first + 4096, count)) * HOP
-        frames = padded[starts[:, None] + offsets]
-        out[:, first : first + len(starts)] = np.abs(np.fft.rfft(frames * window)[:, low:high]).T
+    for part, batch in frames(padded, np.arange(count) * HOP, N_FFT):
+        out[:, part] = np.abs(np.fft.rfft(batch * window)[:, low:high]).T
     return out
 
 
@@ -167,8 +160,7 @@ def local_floor(x: np.ndarray) -> np.ndarray:
     background: counted, it would put the floor far below the noise, and no block near it
     would be quiet. The edges are mirrored, not repeated, for the same reason.
     """
-    block = int(BLOCK_S * RATE)
-    energy = (x[: len(x) // block * block].reshape(-1, block) ** 2).sum(axis=1)
+    energy = (x[: len(x) // BLOCK * BLOCK].reshape(-1, BLOCK) ** 2).sum(axis=1)
     if not len(energy):
         return energy + 1e-20
     typical = float(np.median(energy))
@@ -200,30 +192,29 @@ def verify_samples(
     # 3 kHz half a sample off correlates at only about 0.2, so the fraction is found too.
     fraction = max(FRACTIONS, key=lambda f: float(np.dot(piece, _later(x, a0, a1, lag + f))))
     shift = lag + fraction
-    block = int(BLOCK_S * RATE)
     # Grow block by block from the voted stretch while the two copies still agree.
     start, end = a0, a1
-    while start - block >= 0 and start - block + lag >= 0:
+    while start - BLOCK >= 0 and start - BLOCK + lag >= 0:
         corr, _, _ = _block_correlation(
-            x[start - block : start], _later(x, start - block, start, shift), block
+            x[start - BLOCK : start], _later(x, start - BLOCK, start, shift), BLOCK
         )
         if corr[0] < HOLD:
             break
-        start -= block
-    while end + block + lag <= len(x) and end + block <= start + lag:
+        start -= BLOCK
+    while end + BLOCK + lag <= len(x) and end + BLOCK <= start + lag:
         corr, _, _ = _block_correlation(
-            x[end : end + block], _later(x, end, end + block, shift), block
+            x[end : end + BLOCK], _later(x, end, end + BLOCK, shift), BLOCK
         )
         if corr[0] < HOLD:
             break
-        end += block
-    corr, energy_a, energy_b = _block_correlation(x[start:end], _later(x, start, end, shift), block)
+        end += BLOCK
+    corr, energy_a, energy_b = _block_correlation(x[start:end], _later(x, start, end, shift), BLOCK)
     if len(corr) * BLOCK_S < MIN_SPAN_S:
         return None
     # Background: blocks within 3 dB of the local noise floor in both copies. Louder blocks
     # may hold the decaying tail of a word, which a repeated utterance would repeat too.
-    index_a = np.minimum(start // block + np.arange(len(corr)), len(floor) - 1)
-    index_b = np.minimum((start + lag) // block + np.arange(len(corr)), len(floor) - 1)
+    index_a = np.minimum(start // BLOCK + np.arange(len(corr)), len(floor) - 1)
+    index_b = np.minimum((start + lag) // BLOCK + np.arange(len(corr)), len(floor) - 1)
     quiet = (energy_a <= 2 * floor[index_a]) & (energy_b <= 2 * floor[index_b])
     quiet_correlation = float(np.median(corr[quiet])) if quiet.any() else 0.0
     return {
@@ -261,12 +252,11 @@ def _later(x: np.ndarray, a: int, b: int, shift: float) -> np.ndarray:
 def _beside(x: np.ndarray, start: int, end: int, shift: float, quiet: np.ndarray) -> float:
     """The background's highest correlation 1-4 ms beside the lag. Copied noise matches at
     one lag only; a tone or a buzz (periodic) matches a few milliseconds off as well."""
-    block = int(BLOCK_S * RATE)
     highest = 0.0
     if not quiet.any():
         return highest
     for offset in (-32, -24, -16, -8, 8, 16, 24, 32):
-        corr, _, _ = _block_correlation(x[start:end], _later(x, start, end, shift + offset), block)
+        corr, _, _ = _block_correlation(x[start:end], _later(x, start, end, shift + offset), BLOCK)
         mask = quiet[: len(corr)]
         if mask.any():
             highest = max(highest, abs(float(np.median(corr[mask]))))

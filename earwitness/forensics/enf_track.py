@@ -34,10 +34,11 @@ Under speech the hum is often 40 dB below the voice, and the voice's own energy 
 from __future__ import annotations
 
 from itertools import pairwise
-from math import gcd
 
 import numpy as np
 from scipy import ndimage, signal
+
+from earwitness.forensics.dsp import at_rate
 
 RATE = 1000
 BASE_RATE = 20  # complex baseband: ±10 Hz around each harmonic
@@ -57,10 +58,7 @@ ROLL_OFF_HZ = 3.0
 
 def resample(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """``samples`` at the analysis rate (1 kHz), float64."""
-    if sample_rate == RATE:
-        return samples.astype(np.float64)
-    common = gcd(RATE, int(sample_rate))
-    return signal.resample_poly(samples.astype(np.float64), RATE // common, sample_rate // common)
+    return at_rate(samples, sample_rate, RATE)
 
 
 def top_harmonic_hz(sample_rate: int) -> float:

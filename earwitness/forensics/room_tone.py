@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from earwitness.forensics.dsp import frames
+
 RATE = 8000
 FRAME = 256  # 32 ms
 HOP = 32  # 4 ms
@@ -50,13 +52,11 @@ def band_levels(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     edges = np.searchsorted(freqs, np.geomspace(LOW_HZ, HIGH_HZ, BANDS))
     window = np.hanning(FRAME)
     out = np.empty((len(starts), BANDS - 1))
-    offsets = np.arange(FRAME)
-    for at in range(0, len(starts), CHUNK):
-        frames = x[starts[at : at + CHUNK, None] + offsets] * window
-        power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    for part, batch in frames(x, starts, FRAME, CHUNK):
+        power = np.abs(np.fft.rfft(batch * window, axis=1)) ** 2
         cumulative = np.concatenate([np.zeros((len(power), 1)), np.cumsum(power, axis=1)], axis=1)
         bands = cumulative[:, edges[1:]] - cumulative[:, edges[:-1]]
-        out[at : at + CHUNK] = 10 * np.log10(bands + 1e-20)
+        out[part] = 10 * np.log10(bands + 1e-20)
     return out
 
 

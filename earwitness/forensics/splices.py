@@ -21,11 +21,10 @@ step over several of its samples, where the second difference no longer singles 
 
 from __future__ import annotations
 
-from math import gcd
-
 import numpy as np
 from scipy import ndimage, signal
 
+from earwitness.forensics.dsp import at_rate
 from earwitness.forensics.findings import CheckResult, Finding
 
 NAME = "discontinuities"
@@ -253,8 +252,7 @@ def _steps_at_native_and_16k(
         (i / sample_rate, r, k, sample_rate) for i, r, k in _sample_jumps(samples, sample_rate)
     ]
     if sample_rate > JUMP_RATE:
-        common = gcd(JUMP_RATE, sample_rate)
-        narrow = signal.resample_poly(samples, JUMP_RATE // common, sample_rate // common)
+        narrow = at_rate(samples, sample_rate, JUMP_RATE)
         found += [(i / JUMP_RATE, r, k, JUMP_RATE) for i, r, k in _sample_jumps(narrow, JUMP_RATE)]
     return found
 

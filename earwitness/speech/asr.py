@@ -11,7 +11,6 @@ times (what a bilingual subtitle needs).
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import os
 from collections.abc import Iterator, Sequence
@@ -202,9 +201,8 @@ def _per_gap(item: Any, repair: SpeechMap) -> list[Any]:
     runs: list[list[Any]] = []
     last = None
     for word in item.words:
-        stretch = max(bisect.bisect_right(repair.offsets, (word.start + word.end) / 2) - 1, 0)
-        low = repair.offsets[stretch]
-        high = low + repair.regions[stretch][1] - repair.regions[stretch][0]
+        stretch = repair.region_of(word.start, word.end)
+        low, high = repair.compact_bounds(stretch)
         held = dataclasses.replace(
             word, start=min(max(word.start, low), high), end=min(max(word.end, low), high)
         )

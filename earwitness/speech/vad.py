@@ -97,13 +97,22 @@ class SpeechMap:
         ]
         return np.concatenate(parts).astype(np.float32, copy=False)
 
+    def region_of(self, start: float, end: float) -> int:
+        """The region a compact-timeline span (a word) belongs to: the one its middle lies in."""
+        return max(bisect.bisect_right(self.offsets, (start + end) / 2) - 1, 0)
+
+    def compact_bounds(self, index: int) -> tuple[float, float]:
+        """Where region ``index`` lies on the compact timeline."""
+        region_start, region_end = self.regions[index]
+        return self.offsets[index], self.offsets[index] + region_end - region_start
+
     def span_to_original(self, start: float, end: float) -> tuple[float, float]:
         """A compact-timeline span (a word) on the recording's clock, held inside the region
         its middle lies in: a word Whisper starts a little before its region would otherwise
         begin at the end of the region before, which can be a long silence earlier."""
         if not self.regions:
             return start, end
-        index = max(bisect.bisect_right(self.offsets, (start + end) / 2) - 1, 0)
+        index = self.region_of(start, end)
         region_start, region_end = self.regions[index]
         offset = self.offsets[index]
 

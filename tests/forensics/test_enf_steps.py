@@ -10,9 +10,9 @@ from earwitness.forensics.enf_steps import inflation
 from earwitness.forensics.enf_track import BASE_RATE
 from earwitness.media.decode import decode_audio
 from tests.conftest import SHARED, encode_samples
+from tests.forensics.conftest import JFK
 from tests.forensics.test_enf_check import RATE, hum
 
-JFK = SHARED / "data/real/speech/en/whisper.cpp/jfk.wav"
 SAMPLE = SHARED / "data/real/diarization/pyannote-audio/sample/sample.wav"
 
 

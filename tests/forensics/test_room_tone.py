@@ -11,27 +11,13 @@ from earwitness.forensics import room_tone
 from earwitness.forensics.duplicates import check_duplicates
 from earwitness.media.decode import decode_audio
 from tests.conftest import encode_samples
-from tests.forensics.test_duplicates import JFK, RATE, brown
-
-
-@pytest.fixture(scope="module")
-def speech() -> np.ndarray:
-    """JFK's eleven seconds with a 1.5 s pause opened at 5.4 s, as between two sentences."""
-    jfk = decode_audio(JFK).samples.astype(np.float64)
-    cut = int(5.4 * RATE)
-    return np.concatenate([jfk[:cut], np.zeros(int(1.5 * RATE)), jfk[cut:]])
-
-
-def in_a_room(samples: np.ndarray, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    n = len(samples)
-    return samples + 0.003 * brown(n, rng) + 0.0015 * rng.standard_normal(n)
+from tests.forensics.conftest import RATE, recording
 
 
 def lengthened(speech: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float, float]:
     """The recording with 1 s of the pause at 5.4-6.9 s pasted in at 9.5 s, where the
     speaker draws breath; and where the paste starts and ends."""
-    original = in_a_room(speech, seed)
+    original = recording(speech, seed)
     room = original[int(5.6 * RATE) : int(6.6 * RATE)]
     at = int(9.5 * RATE) + 3  # not on any frame grid, nor on the 8 kHz one
     edited = np.concatenate([original[:at], room, original[at:]])
@@ -64,7 +50,7 @@ def test_room_tone_copy_survives_mp3(speech: np.ndarray, tmp_path) -> None:
 
 
 def test_the_unedited_recording_holds_no_background_copy(speech: np.ndarray) -> None:
-    assert points(in_a_room(speech, 0)) == []
+    assert points(recording(speech, 0)) == []
 
 
 def test_a_tone_matches_beside_its_lag_and_copied_noise_does_not() -> None:

@@ -1,0 +1,31 @@
+"""Small signal helpers the examinations share: a change of sampling rate, and frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from math import gcd
+
+import numpy as np
+from scipy import signal
+
+
+def at_rate(samples: np.ndarray, sample_rate: int, rate: int) -> np.ndarray:
+    """``samples`` at ``rate``, float64, by polyphase filtering (no aliasing); a copy."""
+    if sample_rate == rate:
+        return samples.astype(np.float64)
+    common = gcd(int(rate), int(sample_rate))
+    return signal.resample_poly(
+        samples.astype(np.float64), int(rate) // common, int(sample_rate) // common
+    )
+
+
+def frames(
+    x: np.ndarray, starts: np.ndarray, length: int, chunk: int = 4096
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """The frames of ``length`` samples at ``starts``, ``chunk`` frames at a time (as rows),
+    each batch with the slice of ``starts`` it covers: an hour of overlapping frames at once
+    would take gigabytes."""
+    offsets = np.arange(length)
+    for first in range(0, len(starts), chunk):
+        part = slice(first, min(first + chunk, len(starts)))
+        yield part, x[starts[part, None] + offsets]
