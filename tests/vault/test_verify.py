@@ -27,6 +27,9 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
         case, _ = Case.init(root / "case")
         files = [write_wav(root / "in" / f"take-{n}.wav", 0.3, seed=n) for n in range(5)]
         ingest_paths(case, files)
+    # Close the catalog now: left to the garbage collector, its last connection would remove
+    # the WAL files whenever it runs, possibly while a test is copying the case (seen in CI).
+    case.engine.dispose()
     return root / "case"
 
 
