@@ -200,7 +200,10 @@ def test_srt_cues_are_well_formed_and_keep_every_word(data: st.DataObject, rules
     ]
     _check_well_formed(captions, rules, bilingual)
     if segments and captions:
-        assert captions[0].start >= round(min(clean_time(s.start) for s in segments), 3)
+        # In whole milliseconds as the writer counts them (round(t·1000): 2.5 ms is 2 ms,
+        # where round(0.0025, 3) gives 0.003).
+        earliest_ms = round(min(clean_time(s.start) for s in segments) * 1000)
+        assert captions[0].start >= earliest_ms / 1000
 
     # Every word, in order of the segments' start times, and nothing else.
     shown = [_unprefixed(c) for c in captions]
