@@ -44,6 +44,9 @@ MIN_VOTES = 12
 BLOCK_S = 0.02
 BLOCK = int(BLOCK_S * RATE)
 MIN_SPAN_S = 0.5
+# A short word copied alone ("yes", "no") casts its votes within about 0.2 s; the waveform
+# check, not the votes' spread, decides whether it is a copy.
+MIN_VOTE_SPAN_S = 0.15
 HOLD = 0.6  # block correlation above which the repeat goes on
 SHARP = 0.3  # a copied background correlates this much more at its lag than 1-4 ms beside it
 
@@ -117,7 +120,7 @@ def candidate_repeats(hashes: np.ndarray, anchors: np.ndarray) -> list[tuple[int
         times = np.sort(at[near])
         # Votes for one copy lie together in time; split where they stop.
         for group in np.split(times, np.flatnonzero(np.diff(times) > RATE / HOP) + 1):
-            if len(group) >= MIN_VOTES and group[-1] - group[0] >= 0.3 * RATE / HOP:
+            if len(group) >= MIN_VOTES and group[-1] - group[0] >= MIN_VOTE_SPAN_S * RATE / HOP:
                 result.append((int(group[0]), int(group[-1]), int(value)))
     return _distinct(result)
 
@@ -192,8 +195,14 @@ def verify_samples(
     # 3 kHz half a sample off correlates at only about 0.2, so the fraction is found too.
     fraction = max(FRACTIONS, key=lambda f: float(np.dot(piece, _later(x, a0, a1, lag + f))))
     shift = lag + fraction
-    # Grow block by block from the voted stretch while the two copies still agree.
-    start, end = a0, a1
+    # A chance vote at the same lag a little way off stretches the voted span past the copy:
+    # keep it from its first to its last block that matches, then grow block by block while
+    # the two copies still agree.
+    corr, _, _ = _block_correlation(piece, _later(x, a0, a1, shift), BLOCK)
+    matching = np.flatnonzero(corr >= HOLD)
+    if not len(matching):
+        return None
+    start, end = a0 + int(matching[0]) * BLOCK, a0 + (int(matching[-1]) + 1) * BLOCK
     while start - BLOCK >= 0 and start - BLOCK + lag >= 0:
         corr, _, _ = _block_correlation(
             x[start - BLOCK : start], _later(x, start - BLOCK, start, shift), BLOCK

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from earwitness.forensics.duplicates import check_duplicates
+from earwitness.forensics.duplicates import RATE as DUPLICATES_RATE
+from earwitness.forensics.duplicates import check_duplicates, local_floor, verify_samples
 from earwitness.media.decode import decode_audio
 from tests.conftest import SHARED, encode_samples
 from tests.forensics.conftest import RATE, brown, recording
@@ -86,3 +87,45 @@ def test_a_recording_sampled_below_8_khz_is_not_examined() -> None:
     result = check_duplicates(decoded.samples, decoded.sample_rate)
     assert result.status == "not_applicable"
     assert "400 Hz" in result.summary
+
+
+def short_word(rng: np.random.Generator) -> np.ndarray:
+    """A 0.18 s vowel-like burst: a gliding 130 Hz voice through two formants."""
+    t = np.arange(int(0.18 * RATE)) / RATE
+    pitch = 2 * np.pi * np.cumsum(130 + 40 * t / t[-1]) / RATE
+    voice = sum(
+        np.exp(-(((k * 130 - 700) / 250) ** 2)) * np.sin(k * pitch)
+        + 0.6 * np.exp(-(((k * 130 - 1800) / 300) ** 2)) * np.sin(k * pitch)
+        for k in range(1, 25)
+    )
+    return 0.3 * voice * np.hanning(len(t)) * (1 + 0.1 * rng.standard_normal())
+
+
+def test_a_short_word_copied_alone_is_found() -> None:
+    """A "yes" copied into another pause casts all its votes within 0.2 s (b012 of the
+    tamper set: before, such a copy was never checked on the waveform)."""
+    rng = np.random.default_rng(7)
+    clean = np.zeros(20 * RATE)
+    for at in (2.0, 5.5, 9.0, 15.5):  # other words, each different
+        burst = short_word(rng) * rng.uniform(0.5, 1.0)
+        clean[int(at * RATE) : int(at * RATE) + len(burst)] += np.roll(burst, rng.integers(50))
+    original = recording(clean, seed=3)
+    copied = original[int(8.7 * RATE) : int(9.5 * RATE)]  # the word at 9 s and its pauses
+    at = int(12.0 * RATE)
+    edited = np.concatenate([original[:at], copied, original[at:]])
+    points = edit_points(edited)
+    assert points and max(score for _, score in points) >= 0.9
+    for expected in (12.0, 12.8):
+        assert min(abs(t - expected) for t, _ in points) < 0.1, points
+
+
+def test_a_voted_stretch_longer_than_the_copy_is_cut_to_the_copy() -> None:
+    """Chance votes at the copy's lag a little way off must not carry its reported ends."""
+    rate = DUPLICATES_RATE  # verify_samples works on the check's own 8 kHz signal
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(12 * rate)  # white noise: background everywhere
+    x[8 * rate : 9 * rate] = x[2 * rate : 3 * rate]
+    voted = (int(1.9 * rate), int(3.6 * rate))
+    found = verify_samples(x, *voted, 6 * rate, local_floor(x))
+    assert found is not None
+    assert abs(found["start_s"] - 2.0) < 0.021 and abs(found["end_s"] - 3.0) < 0.021, found
