@@ -19,7 +19,9 @@ Method, in the order the signal goes through it:
    stronger or absent). Each sample carries the variance of the noise beside the harmonic,
    raised where the phasor spikes away and back (``outlier_variance``).
 5. Steps: a likelihood-ratio test of "another phasor after t" at every t, over 4 and 8 s
-   either side, harmonics combined (``enf_steps.step_evidence``); the strongest steps are
+   either side, harmonics combined as far as one time shift or a join explains them (a
+   grid's even harmonic turns on its own with the loads; an edit turns them all:
+   ``enf_steps.step_evidence``); the strongest steps are
    taken one at a time, each becoming a boundary for the next (``find_steps``). Where the
    statistic runs above the model all through the file (a line less steady than mains hum:
    a tape machine's buzz, hum under a phone's automatic gain), every statistic is divided

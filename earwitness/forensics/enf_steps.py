@@ -83,22 +83,62 @@ def step_evidence(
     times as far, so its κ is h² times the fundamental's. It caps the statistic for strong
     hum, where a few hundredths of a radian would otherwise look significant (on ENF-WHU's
     hum-only references, a κ not grown with h let the grid's faster ramps pass as steps in
-    6 of 12 ten-minute stretches; grown, 3).
-    Harmonics carry independent noise, so their Δ add (harmonic h turns by h times the
-    fundamental's jump, and each one's own SNR weights it); the sum is Γ(H, 1) under
-    continuity, and the evidence is −log of its tail probability, after the sum is divided
-    by the file's ``inflation`` (see ``inflation``).
+    6 of 12 ten-minute stretches; grown, 3, and those were the second harmonic's own turns
+    that ``consistent_statistic`` now discounts).
+    Harmonics carry independent noise, so their Δ may add (harmonic h turns by h times the
+    fundamental's jump, and each one's own SNR weights it), but only as far as an edit
+    explains them (``consistent_statistic``): one harmonic turning on its own is not an
+    edit. The full sum is Γ(H, 1) under continuity and bounds this one, so the
+    evidence, −log of the Γ(H, 1) tail probability, is conservative; the statistic is first
+    divided by the file's ``inflation`` (see ``inflation``).
     """
-    total, valid, left, right = _step_statistic(phasors, half, bounds)
-    evidence = _log_tail(total / inflation, len(phasors))
+    _, valid, left, right, (deltas, crosses) = _step_statistic(phasors, half, bounds)
+    orders = np.array([harmonic for harmonic, _, _ in phasors])
+    consistent = consistent_statistic(deltas, crosses, orders)
+    evidence = _log_tail(consistent / inflation, len(phasors))
     return np.where(valid, evidence, 0.0), left, right
+
+
+TURNS = 144  # candidate time shifts per mains cycle (2.5° of the fundamental)
+
+
+def consistent_statistic(deltas: np.ndarray, crosses: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    """The part of the harmonics' summed step statistic that an edit can explain, at every i.
+
+    ``deltas`` (H × places): each harmonic's Δ, the strongest harmonic first; ``crosses``:
+    conj(m_L)·m_R over Δ's denominator; ``orders``: the harmonics' numbers.
+
+    On ENF-WHU's hum-only references nearly every false step was the second harmonic turning
+    on its own by 90–170° while the fundamental and the third harmonic, 40–50 dB more
+    precise, stayed put to a degree: the grid's even harmonic follows the loads, not the
+    generators. No edit does that. A cut or an insertion within one recording shifts its
+    time base, which turns harmonic h by h times the fundamental's turn (a third of a cycle
+    leaves the third harmonic where it was); a join of another recording changes the hum as
+    a whole, its strongest harmonic too. So the statistic is the larger of
+    - the time-shift fit: max over θ of Σ_h Δ_h − |m_L·e^{ihθ} − m_R|²/(Δ's denominator),
+      the evidence for one common turn (θ on a grid of ``TURNS`` per cycle);
+    - the join: Σ_h min(Δ_h, Δ_strongest), no harmonic counting for more than the strongest
+      one shows. (This alone, tried too, lost b014's deletion in the tamper set: the cut
+      turned the fundamental 132° and the strongest harmonic, the third, 36°.)
+    Both are at most Σ Δ_h.
+    """
+    join = np.minimum(deltas, deltas[0]).sum(axis=0)
+    shift = np.zeros_like(join)
+    # Only where another harmonic shows more than the strongest can the fit add to the join.
+    todo = np.flatnonzero(deltas.sum(axis=0) > join)
+    turns = np.exp(-1j * np.outer(orders, np.arange(TURNS) * 2 * np.pi / TURNS))
+    for chunk in np.array_split(todo, max(len(todo) // 4096, 1)):
+        gains = 2 * (crosses[:, chunk].T @ turns).real
+        shift[chunk] = gains.max(axis=1) - 2 * crosses[:, chunk].real.sum(axis=0)
+    return np.maximum(join, shift)
 
 
 def _step_statistic(
     phasors: Phasors, half: int, bounds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """The summed Δ of ``step_evidence`` at every i (0 where not valid), where it is valid,
-    and the strongest harmonic's side means."""
+    the strongest harmonic's side means, and per harmonic (H × places) Δ and conj(m_L)·m_R
+    over Δ's denominator (``consistent_statistic``)."""
     n = len(phasors[0][1])
     index = np.arange(n + 1)
     slot = np.searchsorted(bounds, index, side="right")
@@ -108,9 +148,10 @@ def _step_statistic(
     valid = (index - start >= shortest) & (end - index >= shortest)
     valid &= (slot > 0) & (slot < len(bounds))
     start, end = np.where(valid, start, index), np.where(valid, end, index)
-    total = np.zeros(n + 1)
+    deltas = np.zeros((len(phasors), n + 1))
+    crosses = np.zeros((len(phasors), n + 1), dtype=complex)
     means: list[np.ndarray] = []
-    for harmonic, z, variance in phasors:
+    for row, (harmonic, z, variance) in enumerate(phasors):
         kappa = (MODEL_ERROR + (2 * np.pi * WANDER_HZ * half / BASE_RATE) ** 2) * harmonic**2
         weight = 1.0 / variance
         sums = np.concatenate([[0], np.cumsum(weight * z)])
@@ -121,9 +162,10 @@ def _step_statistic(
         right = (sums[end] - sums[index]) / right_w
         power = (np.abs(left) ** 2 + np.abs(right) ** 2) / 2
         spread = 1 / left_w + 1 / right_w + kappa * power
-        total += np.where(valid, np.abs(left - right) ** 2 / spread, 0.0)
+        deltas[row] = np.where(valid, np.abs(left - right) ** 2 / spread, 0.0)
+        crosses[row] = np.where(valid, np.conj(left) * right / spread, 0.0)
         means = means or [left, right]
-    return total, valid, means[0], means[1]
+    return deltas.sum(axis=0), valid, means[0], means[1], (deltas, crosses)
 
 
 def inflation(phasors: Phasors) -> float:
@@ -144,7 +186,7 @@ def inflation(phasors: Phasors) -> float:
     edge = round(EDGE_S * BASE_RATE)
     if n < 2 * edge + 4 * round(MIN_SIDE_S * BASE_RATE):
         return 1.0
-    total, valid, _, _ = _step_statistic(
+    total, valid, _, _, _ = _step_statistic(
         phasors, round(STEP_HALF_WINDOWS_S[0] * BASE_RATE), np.array([edge, n - edge])
     )
     if not valid.any():

@@ -1,12 +1,13 @@
-"""The step statistic's correction for lines less steady than mains hum (``inflation``)."""
+"""The ENF step statistic: its correction for lines less steady than mains hum
+(``inflation``) and what the harmonics may add to it (``consistent_statistic``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from earwitness.forensics.enf_check import check_enf
-from earwitness.forensics.enf_steps import inflation
+from earwitness.forensics.enf_check import FLOOR_EVIDENCE, check_enf
+from earwitness.forensics.enf_steps import EDGE_S, inflation, step_evidence
 from earwitness.forensics.enf_track import BASE_RATE
 from earwitness.media.decode import decode_audio
 from tests.conftest import SHARED, encode_samples
@@ -94,14 +95,66 @@ def test_the_report_says_when_the_line_is_unsteady() -> None:
     assert "less steady" not in steady.summary
 
 
-@pytest.mark.parametrize("name", ["001_ref.wav", "002_ref.wav"])
+@pytest.mark.parametrize("name", ["001_ref.wav", "002_ref.wav", "012_ref.wav"])
 def test_hum_alone_ramping_with_the_grid_gives_no_edit_point(name: str) -> None:
     """Ten minutes of ENF-WHU's mains references, hum 60-78 dB above the noise: the grid's
     faster ramps turn the third harmonic three times as far as the fundamental, which the
-    model's error must allow for (before, one and three edit points up to 0.99)."""
+    model's error must allow for (before, one and three edit points up to 0.99); and the
+    second harmonic turns on its own, following the loads (012 had nine edit points, all
+    from the second harmonic alone, scored up to 1.0)."""
     reference = SHARED / "data/real/enf/enf-whu/H1_ref" / name
     decoded = decode_audio(reference)
     ten_minutes = decoded.samples[: 600 * decoded.sample_rate]
     result = check_enf(ten_minutes, decoded.sample_rate)
     assert result.status == "ok"
     assert [f.start_s for f in result.findings if f.score >= 0.5] == []
+
+
+def harmonics(turns: dict[int, float], levels: dict[int, float] | None = None) -> list:
+    """Phasors of harmonics 1, 3 and 2 (strongest first, as ``enf_check`` orders them) over
+    60 s, each turning by ``turns[h]`` radians and taking ``levels[h]`` times its level at
+    30 s; the fundamental 40 dB above its noise, the others 30 and 20 dB."""
+    rng = np.random.default_rng(5)
+    n = 60 * BASE_RATE
+    after = np.arange(n) >= 30 * BASE_RATE
+    out = []
+    for harmonic, noise in ((1, 0.01), (3, 0.03), (2, 0.1)):
+        change = (levels or {}).get(harmonic, 1.0) * np.exp(1j * turns.get(harmonic, 0.0))
+        z = np.where(after, change, 1.0) + noise * (
+            rng.standard_normal(n) + 1j * rng.standard_normal(n)
+        ) / np.sqrt(2)
+        out.append((harmonic, z, np.full(n, noise**2)))
+    return out
+
+
+def evidence_at_30_s(phasors: list) -> float:
+    n = len(phasors[0][1])
+    edge = round(EDGE_S * BASE_RATE)
+    evidence, _, _ = step_evidence(phasors, 4 * BASE_RATE, np.array([edge, n - edge]))
+    return float(evidence[30 * BASE_RATE])
+
+
+def test_one_harmonic_turning_on_its_own_is_not_a_step() -> None:
+    """The second harmonic turns by 120°, the fundamental and third stay put: a load
+    changing, not an edit, which would turn every harmonic."""
+    assert evidence_at_30_s(harmonics({2: 2.1})) < FLOOR_EVIDENCE  # not even reported
+
+
+def test_a_time_shift_turns_every_harmonic_and_is_a_step() -> None:
+    """A cut within one recording: harmonic h turns by h times 20°."""
+    turn = np.radians(20)
+    assert evidence_at_30_s(harmonics({1: turn, 3: 3 * turn, 2: 2 * turn})) > 13
+
+
+def test_the_hum_stopping_is_a_step() -> None:
+    """A join with a recording made without hum: every level drops."""
+    assert evidence_at_30_s(harmonics({}, {1: 0.0, 3: 0.0, 2: 0.0})) > 30
+
+
+def test_a_third_of_a_cycle_leaves_the_third_harmonic_but_is_a_step() -> None:
+    """A time shift of 120° leaves harmonic 3 where it was; if that is the strongest, the
+    others must still count (b014's deletion in the tamper set: fundamental 132°)."""
+    turn = np.radians(120)
+    phasors = harmonics({1: turn, 3: 3 * turn, 2: 2 * turn})
+    third_first = [phasors[1], phasors[0], phasors[2]]
+    assert evidence_at_30_s(third_first) > 13
