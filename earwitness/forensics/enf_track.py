@@ -28,7 +28,9 @@ Under speech the hum is often 40 dB below the voice, and the voice's own energy 
 6. Path: the grid frequency moves slowly, so the most likely path through the frames'
    log-SNR spectra under a Gaussian step penalty is found by dynamic programming (Viterbi);
    a frame swamped by speech then follows its neighbours instead of jumping to a noise peak.
-   The chosen peak is refined by quadratic interpolation of log power.
+   The chosen peak is refined by quadratic interpolation of log power; in frames where the
+   hum stands 50 dB or more above the noise the point first climbs to the top of its peak,
+   since there the prior holds the path back on the grid's faster ramps (``_climb``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ TRACKED_PRESENT = 10.0  # mean SNR along a harmonic's own path, a minute or more
 DETECT_HARMONICS = 6
 DETECT_HOP_S = 2.0
 ROLL_OFF_HZ = 3.0
+CLIMB_BINS = 8  # grid steps the path's point may move to the top of its peak (``_climb``)
+# Only frames this far above the noise climb: below it the noise has local maxima of its own
+# (climbing everywhere took the accuracy benchmark at -40 dB from 2.6 to 4.3 mHz RMSE).
+CLIMB_SNR_DB = 50.0
 
 
 def resample(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -316,6 +322,8 @@ def track_frequency(
     path = _viterbi(log_snr, deviations, STEP_SIGMA_HZ * np.sqrt(hop / BASE_RATE), free)
     best = np.clip(path, 1, points - 2)
     rows = np.arange(len(best))
+    strong = log_snr[rows, best] >= CLIMB_SNR_DB * np.log(10) / 10
+    best[strong] = _climb(log_snr[strong], best[strong])
     left, mid, right = (log_snr[rows, best + k] for k in (-1, 0, 1))
     denom = left - 2 * mid + right
     offset = np.where(denom < -1e-12, 0.5 * (left - right) / np.minimum(denom, -1e-12), 0.0)
@@ -330,8 +338,29 @@ def track_frequency(
             taper[(index < cut) != (index[:, frame // 2 : frame // 2 + 1] < cut)] = 0.0
         times = ((taper * index).sum(axis=1) / taper.sum(axis=1) + 0.5) / BASE_RATE
         times = np.maximum.accumulate(times)
-    snr = 10 * np.log10(combined[rows, path] + 1e-30)
+    snr = 10 * np.log10(combined[rows, best] + 1e-30)
     return times, freq, snr
+
+
+def _climb(score: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Each frame's index on the path moved uphill along its row to the top of its peak (at
+    most ``CLIMB_BINS`` grid steps, kept off the grid's ends), for the quadratic refinement;
+    the caller climbs only frames of strong hum (``CLIMB_SNR_DB``).
+
+    The path's step prior holds it behind a fast ramp: a 16 s frame's peak is so broad that a
+    5 mHz step costs more prior than it gains in log power. Refined from there, the offset
+    (at most one grid step either way) could not make up the lag: on ENF-WHU's hum-only
+    references, the phasor of hum 60-78 dB above the noise turned by 20-30° where the grid
+    ramped 2 mHz/s, and was read as an edit."""
+    rows = np.arange(len(start))
+    best = start.copy()
+    for _ in range(CLIMB_BINS):
+        here, left, right = (score[rows, best + k] for k in (0, -1, 1))
+        move = np.where((right > here) & (right >= left), 1, np.where(left > here, -1, 0))
+        if not move.any():
+            break
+        best = np.clip(best + move, 1, score.shape[1] - 2)
+    return best
 
 
 def harmonic_phasors(
