@@ -103,6 +103,19 @@ def examine_file(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def copied_from(entry: dict[str, Any]) -> list[float]:
+    """For an insertion: the ends, in the edited file, of the stretch the copy was taken
+    from. The copy-move check reports both places, since nothing in the file tells which one
+    is the copy; its points there are neither true edit points nor false ones."""
+    if entry["edit_kind"] != "insertion":
+        return []
+    first, second = entry["edit_times"]
+    start = entry["copied_from_s"]
+    if start >= first:  # the original lies after the inserted copy, shifted by its length
+        start += second - first
+    return [start, start + entry["copied_s"]]
+
+
 def scores(results: list[dict[str, Any]]) -> dict[str, Any]:
     """AUC, located share and false edit points per hour for one group of results."""
     edited = [r for r in results if r["entry"]["edited"]]
@@ -112,7 +125,10 @@ def scores(results: list[dict[str, Any]]) -> dict[str, Any]:
         times = r["entry"]["edit_times"]
         total += len(times)
         located += sum(any(distance(p, t) <= TOLERANCE_S for p in r["points"]) for t in times)
-        false_edited += sum(all(distance(p, t) > TOLERANCE_S for t in times) for p in r["points"])
+        expected = times + copied_from(r["entry"])
+        false_edited += sum(
+            all(distance(p, t) > TOLERANCE_S for t in expected) for p in r["points"]
+        )
     clean_hours = sum(r["audio_s"] for r in clean) / 3600
     edited_hours = sum(r["audio_s"] for r in edited) / 3600
     return {
@@ -164,18 +180,26 @@ def groups(results: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]
 
 
 def by_check(results: list[dict[str, Any]]) -> str:
-    """Which check reported the edit points: near a true one, or false on clean/edited files."""
-    counts: dict[str, Counter[str]] = {"true": Counter(), "clean": Counter(), "edited": Counter()}
+    """Which check reported the edit points: near a true one, at the place a copy was taken
+    from, or false on clean/edited files."""
+    counts: dict[str, Counter[str]] = {
+        key: Counter() for key in ("true", "source", "clean", "edited")
+    }
     for r in results:
-        times = r["entry"]["edit_times"]
+        times, sources = r["entry"]["edit_times"], copied_from(r["entry"])
         for point in r["points"]:
-            near = any(distance(point, t) <= TOLERANCE_S for t in times)
-            where = "true" if near else "edited" if r["entry"]["edited"] else "clean"
+            if any(distance(point, t) <= TOLERANCE_S for t in times):
+                where = "true"
+            elif any(distance(point, t) <= TOLERANCE_S for t in sources):
+                where = "source"
+            else:
+                where = "edited" if r["entry"]["edited"] else "clean"
             counts[where][point["check"]] += 1
     names = sorted(set().union(*counts.values()))
     return "; ".join(
-        f"{name}: {counts['true'][name]} at true edits, {counts['clean'][name]} false on clean, "
-        f"{counts['edited'][name]} false on edited"
+        f"{name}: {counts['true'][name]} at true edits"
+        + (f", {counts['source'][name]} where a copy came from" if counts["source"][name] else "")
+        + f", {counts['clean'][name]} false on clean, {counts['edited'][name]} false on edited"
         for name in names
     )
 
