@@ -61,6 +61,7 @@ from earwitness.forensics.enf_steps import (
     EDGE_S,
     MIN_SIDE_S,
     STEP_HALF_WINDOWS_S,
+    harmonic_turns,
     inflation,
     outlier_variance,
     step_evidence,
@@ -102,6 +103,7 @@ MIN_HALF_SPAN_S = 0.25
 # final test (their real steps, the track's bends around them); only inflation beyond this
 # is taken for a line less steady than mains hum (``enf_steps.inflation``).
 INFLATION_TOLERANCE = 1.5
+PATTERN_DEG = 20.0  # harmonics' turns this close to a half-cycle pattern name it (_turn_pattern)
 
 
 class Step(NamedTuple):
@@ -245,7 +247,7 @@ def check_enf(
     if tracks is not None:
         tracks["enf_track"] = (times, freq)
         tracks["enf_phase"] = _plotted_phase(phasors)
-    findings = _edit_points(steps, phasors[0][0])
+    findings = _edit_points(steps, phasors, best_nominal)
     strong = [f for f in findings if f.score >= 0.5]
     unsteady = inflation(phasors)
     metrics.update(
@@ -386,7 +388,10 @@ def _level_db(step: Step) -> float:
     return float(20 * np.log10((abs(step.right) + 1e-30) / (abs(step.left) + 1e-30)))
 
 
-def _edit_points(steps: list[Step], harmonic: int) -> list[Finding]:
+def _edit_points(steps: list[Step], phasors: Phasors, nominal: float) -> list[Finding]:
+    harmonic = phasors[0][0]
+    n = len(phasors[0][1])
+    edge = round(EDGE_S * BASE_RATE)
     findings = []
     for step in steps[:MAX_STEPS]:
         # The step lies between sample index−1 and index: half a sample before the latter.
@@ -399,6 +404,10 @@ def _edit_points(steps: list[Step], harmonic: int) -> list[Finding]:
         # Harmonic h turns by h times the fundamental's jump: only h = 1 gives it uniquely.
         jump = turn / harmonic
         where = "" if harmonic == 1 else f" (from harmonic {harmonic}, modulo {360 // harmonic}°)"
+        others = sorted(s.index for s in steps if s is not step)
+        turns = harmonic_turns(
+            phasors, step.index, round(step.half_s * BASE_RATE), np.array([edge, *others, n - edge])
+        )
         chance = (
             f"noise alone gives a step this large at one place with probability about "
             f"{np.exp(-step.evidence):.0e}."
@@ -417,7 +426,7 @@ def _edit_points(steps: list[Step], harmonic: int) -> list[Finding]:
                 f"by {level_db:+.1f} dB at {at:.1f} s (somewhere in {start:.1f}–{end:.1f} s), "
                 f"the hum being steady over {step.half_s:g} s either side; {chance} A "
                 "continuous recording keeps the mains phase and level continuous: consistent "
-                "with material removed, inserted or joined here."
+                "with material removed, inserted or joined here." + _turn_pattern(turns, nominal)
             )
         findings.append(
             Finding(
@@ -432,7 +441,43 @@ def _edit_points(steps: list[Step], harmonic: int) -> list[Finding]:
                     "level_change_db": round(level_db, 2),
                     "evidence": round(step.evidence, 2),
                     "window_s": step.half_s,
+                    "harmonic_turns_deg": {
+                        str(h): round(float(np.degrees(t))) for h, t in sorted(turns.items())
+                    },
                 },
             )
         )
     return sorted(findings, key=lambda f: f.start_s)
+
+
+def _turn_pattern(turns: dict[int, float], nominal: float) -> str:
+    """A sentence naming the half-cycle pattern in the harmonics' turns, if they show it.
+
+    A shift of the time base by half a mains cycle turns odd harmonics by 180° and even ones
+    by 360°, not at all; an inverted polarity turns every harmonic by 180°. Either says more
+    than "a jump": on ENF-WHU's own references, 19 steps had the first pattern exactly, the
+    samples a recorder drops or repeats. Named only when every harmonic used fits it within
+    ``PATTERN_DEG``."""
+
+    def near(angle: float, target: float) -> bool:
+        return abs((np.degrees(angle) - target + 180) % 360 - 180) <= PATTERN_DEG
+
+    odd = [t for h, t in turns.items() if h % 2]
+    even = [t for h, t in turns.items() if not h % 2]
+    if not odd or not all(near(t, 180) for t in odd):
+        return ""
+    listed = ", ".join(f"{np.degrees(t):+.0f}° at harmonic {h}" for h, t in sorted(turns.items()))
+    half_cycle = f"half a mains cycle ({1000 / nominal / 2:.1f} ms)"
+    if even and all(near(t, 0) for t in even):
+        return (
+            f" The harmonics turn by {listed}: the pattern of a shift by {half_cycle}, which a "
+            "recorder dropping or repeating a few samples leaves, as would a cut of that length."
+        )
+    if even and all(near(t, 180) for t in even):
+        return f" Every harmonic turns by about 180° ({listed}): the pattern of inverted polarity."
+    if not even:
+        return (
+            f" The harmonics turn by {listed}: the pattern of a shift by {half_cycle} or of "
+            "inverted polarity (no even harmonic is strong enough to tell them apart)."
+        )
+    return ""

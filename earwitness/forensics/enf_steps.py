@@ -168,6 +168,22 @@ def _step_statistic(
     return deltas.sum(axis=0), valid, means[0], means[1], (deltas, crosses)
 
 
+def harmonic_turns(phasors: Phasors, index: int, half: int, bounds: np.ndarray) -> dict[int, float]:
+    """How far each harmonic's phasor turns (radians, within ±π) at a step just before sample
+    ``index``: the noise-weighted means over ``half`` samples either side, cut short at
+    ``bounds`` (sorted sample indices), compared."""
+    slot = int(np.searchsorted(bounds, index, side="right"))
+    start = max(index - half, int(bounds[slot - 1]) if slot > 0 else 0)
+    end = min(index + half, int(bounds[slot]) if slot < len(bounds) else len(phasors[0][1]))
+    turns = {}
+    for harmonic, z, variance in phasors:
+        weight = 1.0 / variance
+        left = np.sum(weight[start:index] * z[start:index])
+        right = np.sum(weight[index:end] * z[index:end])
+        turns[harmonic] = float(np.angle(right * np.conj(left)))
+    return turns
+
+
 def inflation(phasors: Phasors) -> float:
     """How far the step statistic runs above the noise model everywhere in the file (≥ 1).
 
