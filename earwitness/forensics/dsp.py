@@ -1,4 +1,4 @@
-"""Small signal helpers the examinations share: a change of sampling rate, and frames."""
+"""Small signal helpers the examinations share: a change of sampling rate, frames, bands."""
 
 from __future__ import annotations
 
@@ -29,3 +29,16 @@ def frames(
     for first in range(0, len(starts), chunk):
         part = slice(first, min(first + chunk, len(starts)))
         yield part, x[starts[part, None] + offsets]
+
+
+def band_levels_db(
+    frames: np.ndarray, sample_rate: int, low_hz: float, high_hz: float, count: int, floor: float
+) -> np.ndarray:
+    """Log energy (dB, ``floor`` added to the power) of each Hann-windowed row of ``frames``
+    in ``count`` bands spaced geometrically from ``low_hz`` to ``high_hz``."""
+    length = frames.shape[1]
+    power = np.abs(np.fft.rfft(frames * np.hanning(length), axis=1)) ** 2
+    freqs = np.fft.rfftfreq(length, 1 / sample_rate)
+    edges = np.searchsorted(freqs, np.geomspace(low_hz, high_hz, count + 1))
+    cumulative = np.concatenate([np.zeros((len(power), 1)), np.cumsum(power, axis=1)], axis=1)
+    return 10 * np.log10(cumulative[:, edges[1:]] - cumulative[:, edges[:-1]] + floor)

@@ -156,6 +156,11 @@ def _block_correlation(
     return corr, energy_a, energy_b
 
 
+def _block_energy(x: np.ndarray) -> np.ndarray:
+    """Energy of each whole BLOCK of ``x``."""
+    return (x[: len(x) // BLOCK * BLOCK].reshape(-1, BLOCK) ** 2).sum(axis=1)
+
+
 def local_floor(x: np.ndarray) -> np.ndarray:
     """Per block: the background level around it (10th percentile of block energy over 8 s).
 
@@ -163,7 +168,7 @@ def local_floor(x: np.ndarray) -> np.ndarray:
     background: counted, it would put the floor far below the noise, and no block near it
     would be quiet. The edges are mirrored, not repeated, for the same reason.
     """
-    energy = (x[: len(x) // BLOCK * BLOCK].reshape(-1, BLOCK) ** 2).sum(axis=1)
+    energy = _block_energy(x)
     if not len(energy):
         return energy + 1e-20
     typical = float(np.median(energy))
@@ -286,7 +291,7 @@ def _score(found: dict[str, float]) -> float:
 
 def quiet_blocks(x: np.ndarray, floor: np.ndarray, within_db: float = 3.0) -> np.ndarray:
     """Per BLOCK: whether it is background (within ``within_db`` of the local floor)."""
-    energy = (x[: len(x) // BLOCK * BLOCK].reshape(-1, BLOCK) ** 2).sum(axis=1)
+    energy = _block_energy(x)
     return energy <= 10 ** (within_db / 10) * floor[: len(energy)]
 
 

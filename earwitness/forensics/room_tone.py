@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from earwitness.forensics.dsp import frames
+from earwitness.forensics.dsp import band_levels_db, frames
 
 RATE = 8000
 FRAME = 256  # 32 ms
@@ -48,15 +48,9 @@ def quiet_frames(quiet_blocks: np.ndarray, block: int, length: int, start: int) 
 
 def band_levels(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Log energy (dB) in BANDS-1 bands between LOW_HZ and HIGH_HZ of the frames at ``starts``."""
-    freqs = np.fft.rfftfreq(FRAME, 1 / RATE)
-    edges = np.searchsorted(freqs, np.geomspace(LOW_HZ, HIGH_HZ, BANDS))
-    window = np.hanning(FRAME)
     out = np.empty((len(starts), BANDS - 1))
     for part, batch in frames(x, starts, FRAME, CHUNK):
-        power = np.abs(np.fft.rfft(batch * window, axis=1)) ** 2
-        cumulative = np.concatenate([np.zeros((len(power), 1)), np.cumsum(power, axis=1)], axis=1)
-        bands = cumulative[:, edges[1:]] - cumulative[:, edges[:-1]]
-        out[part] = 10 * np.log10(bands + 1e-20)
+        out[part] = band_levels_db(batch, RATE, LOW_HZ, HIGH_HZ, BANDS - 1, 1e-20)
     return out
 
 

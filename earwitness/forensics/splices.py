@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage, signal
 
-from earwitness.forensics.dsp import at_rate
+from earwitness.forensics.dsp import at_rate, band_levels_db
 from earwitness.forensics.findings import CheckResult, Finding
 
 NAME = "discontinuities"
@@ -46,14 +46,8 @@ def _band_levels(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, flo
     frame = int(FRAME_S * sample_rate)
     count = len(samples) // frame
     frames = samples[: count * frame].reshape(count, frame)
-    spectrum = np.abs(np.fft.rfft(frames * np.hanning(frame), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(frame, 1 / sample_rate)
-    edges = np.searchsorted(
-        freqs, np.geomspace(250, min(sample_rate / 2 * 0.95, TOP_HZ), BANDS + 1)
-    )
-    cumulative = np.concatenate([np.zeros((count, 1)), np.cumsum(spectrum, axis=1)], axis=1)
-    bands = cumulative[:, edges[1:]] - cumulative[:, edges[:-1]]
-    return 10 * np.log10(bands + 1e-12), frame / sample_rate
+    top = min(sample_rate / 2 * 0.95, TOP_HZ)
+    return band_levels_db(frames, sample_rate, 250, top, BANDS, 1e-12), frame / sample_rate
 
 
 def _side_stats(levels: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
