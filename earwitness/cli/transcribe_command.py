@@ -12,7 +12,6 @@ import click
 from earwitness.cli.targets import resolve_target
 from earwitness.cli.vault_commands import case_option
 from earwitness.errors import EarwitnessError, InputFileError
-from earwitness.speech.asr import DecodeOptions
 
 if TYPE_CHECKING:
     from earwitness.jobs.transcribe import TranscribeOutcome
@@ -47,6 +46,7 @@ def _options(
     batch_size: int,
     prompt: str | None = None,
 ) -> TranscribeOptions:
+    from earwitness.speech.asr import DecodeOptions
     from earwitness.speech.transcribe import TranscribeOptions
 
     diarize, count = _speakers(speakers)
@@ -109,12 +109,10 @@ def _options(
     "(Whisper's initial prompt; only its last ~200 tokens count), e.g. "
     "--prompt 'Окрестина, ОМОН, Караев'. Recorded with the transcript's parameters.",
 )
-@click.option(
-    "--beam-size", type=click.IntRange(1, 20), default=DecodeOptions.beam_size, show_default=True
-)
-@click.option(
-    "--batch-size", type=click.IntRange(1, 64), default=DecodeOptions.batch_size, show_default=True
-)
+# The same defaults as DecodeOptions (a test holds them equal), written out so that the CLI
+# starts without importing the speech stack.
+@click.option("--beam-size", type=click.IntRange(1, 20), default=6, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 64), default=8, show_default=True)
 @case_option
 def transcribe(
     exhibit: str,

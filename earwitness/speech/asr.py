@@ -35,9 +35,9 @@ class DecodeOptions:
     language: str | None = None  # ISO 639-1; None detects it
     # One wider than faster-whisper's 5: windows decoded in a batch cannot lean on the
     # previous window's text as sequential decoding does. On the long Russian benchmark every
-    # beam from 6 to 10 gave WER 0.140-0.144 against 0.150 with 5, English unchanged; 7 and
-    # wider mis-hear a word of the bundled sample that 5 and 6 get right (bench/RESULTS.md,
-    # "Beam width"). The differences are a few words in 2,700: a wider beam is no worse.
+    # beam from 6 to 10 gave WER 0.140-0.144 against 0.150 with 5 (English within two words);
+    # 7 and wider garble a word of the bundled sample ("от Министерства" becomes "о замене
+    # стерства"). The differences are a few words in 2,700 (bench/RESULTS.md, "Beam width").
     beam_size: int = 6
     batch_size: int = 8
     word_timestamps: bool = True

@@ -104,3 +104,12 @@ def test_bad_input_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
     missing = run("transcribe", junk, "--model", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert missing.returncode == 1 and "no such model directory" in missing.stderr
+
+
+def test_the_commands_decoding_defaults_are_the_recognisers() -> None:
+    from earwitness.cli.transcribe_command import transcribe
+    from earwitness.speech.asr import DecodeOptions
+
+    defaults = {param.name: param.default for param in transcribe.params}
+    assert defaults["beam_size"] == DecodeOptions().beam_size
+    assert defaults["batch_size"] == DecodeOptions().batch_size
