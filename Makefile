@@ -9,7 +9,7 @@ DEMO := demo-output
 # Debian packages: Chromium for the dossier's browser tests, Pango (and a font) for its PDF.
 SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: install system-packages test lint demo clean
+.PHONY: install system-packages test test-fast lint demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,12 +41,21 @@ system-packages:
 
 install: system-packages $(STAMP)
 
+# ruff; mypy; and the layer contracts (cli -> jobs -> reports/formats/publish ->
+# speech/forensics/vault -> media), checked by import-linter from pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
+# Everything, the slow and reference tests included.
 test: lint
 	$(BIN)/pytest -q
+
+# The quick loop (under 3 minutes on 2 cores): tests marked slow or reference are left out.
+test-fast: lint
+	$(BIN)/pytest -q -m "not slow and not reference"
 
 demo: install
 	@rm -rf $(DEMO)

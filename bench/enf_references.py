@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from earwitness.forensics.enf_check import check_enf  # noqa: E402
+from earwitness.forensics.enf.check import check_enf  # noqa: E402
 from earwitness.media.decode import decode_audio  # noqa: E402
 
 REFERENCES = ROOT.parent / "shared" / "data" / "real" / "enf" / "enf-whu" / "H1_ref"

@@ -11,7 +11,28 @@ import pytest
 from earwitness.vault.case import Case
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = REPO.parent / "shared"  # the schemas and real recordings, beside the checkout
+
+
+def _absent(relative: str | Path) -> str:
+    path = SHARED / relative
+    shown = Path("..", path.relative_to(REPO.parent)) if path.is_relative_to(REPO.parent) else path
+    return f"../shared is absent (this test reads {shown}, beside the checkout)"
+
+
+def shared(relative: str | Path) -> Path:
+    """``../shared/RELATIVE`` (an absolute path under it is taken as it is), or skip the test
+    asking for it: a clone without ../shared beside it runs every other test."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(_absent(relative))
+    return path
+
+
+def needs_shared(*relative: str) -> pytest.MarkDecorator:
+    """A mark that skips a test or module unless every ``../shared/RELATIVE`` exists."""
+    missing = [name for name in relative if not (SHARED / name).exists()]
+    return pytest.mark.skipif(bool(missing), reason=_absent(missing[0]) if missing else "")
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@
 
 For each ENF-WHU reference (real Wuhan mains, 400 Hz) it writes to bench/work/enf_accuracy/
 the hum alone ("clean") and the hum under looped real speech at each level (16-bit, 16 kHz),
-extracts the ENF track from every file with ``earwitness.forensics.enf_track.enf_track`` and
+extracts the ENF track from every file with ``earwitness.forensics.enf.track.enf_track`` and
 with libhum (in its own venv, .venv-libhum/, made on first use), and prints a markdown table:
 per level and tool, RMSE and Pearson correlation against the tool's own track of the clean
 reference and against one common truth (our track of the clean reference), coverage, track
@@ -44,7 +44,7 @@ from mixtures import (  # noqa: E402
 )
 from scipy import signal  # noqa: E402
 
-from earwitness.forensics.enf_track import FRAME_S, enf_track  # noqa: E402
+from earwitness.forensics.enf.track import FRAME_S, enf_track  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 NOMINAL = 50.0  # ENF-WHU is the Chinese grid

@@ -18,6 +18,13 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+# The speech pipeline's stages, as ``stage_progress`` labels its bars.
+SPEECH_STAGES = {
+    "transcribe": "Transcribing",
+    "translate": "Translating",
+    "speakers": "Separating speakers",
+}
+
 
 def interactive() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")

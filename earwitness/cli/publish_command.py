@@ -7,17 +7,13 @@ from pathlib import Path
 
 import click
 
-from earwitness.cli.vault_commands import case_option
+from earwitness.cli.options import case_option, force_option, output_option
+from earwitness.cli.targets import named_as
 from earwitness.errors import EarwitnessError, InputFileError
 
 # PyAV, Pillow and the speech stack load when publish runs, not at CLI start-up.
 
 MODES = ("bilingual", "en", "original")
-STAGE_LABELS = {
-    "transcribe": "Transcribing",
-    "translate": "Translating",
-    "speakers": "Separating speakers",
-}
 
 
 class _UsageMistake(EarwitnessError):
@@ -34,15 +30,10 @@ class _UsageMistake(EarwitnessError):
     help="bilingual: the original's line over the English one; en: English only; original: "
     "the spoken language only.",
 )
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The video to write (.mp4).",
-)
+@output_option("The video to write (.mp4).", required=True, kind="either")
+@force_option
 @case_option
-def publish(exhibit: str, subtitles: str, output: Path, case_dir: Path | None) -> None:
+def publish(exhibit: str, subtitles: str, output: Path, force: bool, case_dir: Path | None) -> None:
     """Render EXHIBIT (hash prefix, name or path) as a video for social platforms.
 
     The original audio (stream-copied where MP4 allows the codec, else stored losslessly), the
@@ -51,11 +42,11 @@ def publish(exhibit: str, subtitles: str, output: Path, case_dir: Path | None) -
     original's tags (encoder, device, dates, names, paths) go into the video; the command
     lists what it left out. The video is stored in the case and the publication is logged.
     The transcript already in the case is used; without one the recording is transcribed
-    first (and translated into English unless --subtitles original).
+    first (and translated into English unless --subtitles original). --force transcribes
+    and renders again even if the case holds the transcript and the video.
     """
-    from earwitness.cli.progress import stage_progress
+    from earwitness.cli.progress import SPEECH_STAGES, stage_progress
     from earwitness.jobs.publish import publish_exhibit
-    from earwitness.media.decode import DecodeError
     from earwitness.vault.case import Case
     from earwitness.vault.refs import resolve_exhibit
 
@@ -68,11 +59,8 @@ def publish(exhibit: str, subtitles: str, output: Path, case_dir: Path | None) -
     # Only exhibits are published: the publication has to be in the custody log.
     case = Case.open(case_dir)
     sha256 = resolve_exhibit(case, exhibit)
-    try:
-        with stage_progress(STAGE_LABELS) as progress:
-            outcome = publish_exhibit(case, sha256, subtitles, output, progress)
-    except DecodeError as exc:
-        raise InputFileError(exhibit, str(exc)) from None
+    with named_as(exhibit), stage_progress(SPEECH_STAGES) as progress:
+        outcome = publish_exhibit(case, sha256, subtitles, output, progress, force=force)
     if outcome.transcript_reused:
         click.echo("earwitness: note: transcript taken from the case", err=True)
     if outcome.rendering_reused:

@@ -6,41 +6,42 @@ from pathlib import Path
 
 import click
 
-from earwitness.cli.transcribe_command import STAGE_LABELS, _speakers
-from earwitness.cli.vault_commands import case_option
+from earwitness.cli.options import (
+    case_option,
+    exam_options,
+    force_option,
+    model_option,
+    output_option,
+    speech_options,
+)
 from earwitness.errors import CaseNotFound, EarwitnessError
+from earwitness.forensics.options import ExamOptions
+from earwitness.speech.options import TranscribeOptions
 from earwitness.vault.case import Case
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+@output_option(
+    "Folder for the dossiers; a new case is made here when none is found.",
+    kind="folder",
+    name="out_dir",
     default=Path("earwitness-report"),
-    show_default=True,
-    help="Folder for the dossiers; a new case is made here when none is found.",
 )
-@click.option("--language", default="auto", show_default=True, help="Spoken language, or auto.")
-@click.option("--translate", type=click.Choice(["en"]), help="Also translate into English.")
-@click.option("--speakers", default="auto", show_default=True, help="auto, none, or a number.")
-@click.option("--model", "model_spec", help="Speech model: packaged name, directory or hub name.")
-@click.option(
-    "--enf-nominal", type=click.Choice(["auto", "50", "60"]), default="auto", show_default=True
-)
+@speech_options
+@model_option
+@exam_options
 @click.option("--source", help="Where the files came from (recorded in custody).")
+@force_option
 @case_option
 def report(
     paths: tuple[Path, ...],
     out_dir: Path,
-    language: str,
-    translate: str | None,
-    speakers: str,
+    speech: TranscribeOptions,
     model_spec: str | None,
-    enf_nominal: str,
+    exam: ExamOptions,
     source: str | None,
+    force: bool,
     case_dir: Path | None,
 ) -> None:
     """Preserve, examine, transcribe and translate PATHS; write a dossier for each recording.
@@ -48,49 +49,27 @@ def report(
     Each dossier is a folder with index.html (one self-contained page: player, transcript,
     findings, custody, how to verify), dossier.pdf, examination.json, transcript.json, .srt,
     .vtt and .docx. Every stage result is kept in the case, so running it again after an
-    interruption only does what is missing.
+    interruption only does what is missing; --force computes every stage again.
     """
-    from earwitness.cli.progress import stage_progress
-    from earwitness.forensics.examine import ExamOptions
-    from earwitness.jobs.report import ReportOptions, report_paths
-    from earwitness.media.decode import DecodeError
-    from earwitness.speech.asr import DecodeOptions
-    from earwitness.speech.transcribe import TranscribeOptions
+    from earwitness.cli.progress import SPEECH_STAGES, stage_progress
+    from earwitness.jobs.options import ReportOptions
+    from earwitness.jobs.report import report_paths
     from earwitness.vault.intake import Status
 
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise EarwitnessError(f"{missing[0]}: no such file or folder")
-    diarize, count = _speakers(speakers)
-    options = ReportOptions(
-        exam=ExamOptions(enf_nominal=None if enf_nominal == "auto" else float(enf_nominal)),
-        speech=TranscribeOptions(
-            DecodeOptions(language=None if language == "auto" else language),
-            translate_to=translate,
-            diarize=diarize,
-            num_speakers=count,
-        ),
-        model_spec=model_spec,
-    )
+    options = ReportOptions(exam=exam, speech=speech, model_spec=model_spec, force=force)
     case = _case(case_dir, out_dir)
 
     def told(outcome) -> None:
         if outcome.status is not Status.INGESTED:
             click.echo(f"earwitness: {outcome.status.value}: {outcome.message}", err=True)
 
-    try:
-        with stage_progress(STAGE_LABELS) as progress:
-            results = report_paths(
-                case,
-                list(paths),
-                out_dir,
-                options,
-                progress=progress,
-                on_outcome=told,
-                source=source,
-            )
-    except DecodeError as exc:
-        raise EarwitnessError(str(exc)) from None
+    with stage_progress(SPEECH_STAGES) as progress:
+        results = report_paths(
+            case, list(paths), out_dir, options, progress=progress, on_outcome=told, source=source
+        )
     if not results:
         raise EarwitnessError("no recording among the given files could be reported on")
     for item in results:
@@ -100,7 +79,7 @@ def report(
             f"language {item.language}, {item.speakers} speaker(s){reused} -> {item.dossier}"
         )
     if len(results) > 1:
-        from earwitness.formats.report_index import write_index
+        from earwitness.reports.report_index import write_index
 
         index = write_index(out_dir, results)
         click.echo(f"Index of all dossiers: {index}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from earwitness.errors import CaseNotFound, ExhibitNotFound
+from earwitness.errors import CaseNotFound, ExhibitNotFound, InputFileError
 from earwitness.vault.case import Case
 from earwitness.vault.refs import resolve_exhibit
 
@@ -42,3 +44,21 @@ def resolve_target(reference: str, case_dir: Path | None, verb: str) -> Target:
         err=True,
     )
     return Target(None, None, Path(reference))
+
+
+@contextlib.contextmanager
+def named_as(reference: str) -> Iterator[None]:
+    """A recording that cannot be decoded, reported under the name the user gave it.
+
+    ``DecodeError`` names the file it opened, which for an exhibit is an object in the case's
+    store; the user typed a name or a hash prefix, so the message starts with that.
+    """
+    # media.decode brings PyAV and NumPy: imported when a command is about to decode anyway.
+    from earwitness.media.decode import DecodeError
+
+    try:
+        yield
+    except DecodeError as exc:
+        if str(exc).startswith(reference):
+            raise
+        raise InputFileError(reference, str(exc)) from None

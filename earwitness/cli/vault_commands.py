@@ -1,24 +1,22 @@
-"""Vault commands: init, ingest, exhibits, log, verify, export, verify-package."""
+"""Vault commands: init, ingest, exhibits, log, verify, reindex, export, verify-package."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
-from sqlalchemy import select
 
+from earwitness.cli.options import case_option
 from earwitness.cli.progress import byte_progress
 from earwitness.errors import EarwitnessError
-from earwitness.formats.bag import export_bag, verify_package
 from earwitness.vault import custody
-from earwitness.vault.case import CASE_ENV, Case
-from earwitness.vault.catalog import Exhibit, Intake
+from earwitness.vault.case import Case
 from earwitness.vault.intake import Outcome, Status, expand_inputs, ingest_paths
+from earwitness.vault.package import export_bag, verify_package
 from earwitness.vault.refs import resolve_exhibit
+from earwitness.vault.verified_log import verified_projection
 from earwitness.vault.verify import (
     VerifyReport,
     record_verification,
@@ -28,16 +26,6 @@ from earwitness.vault.verify import (
 
 EXIT_FAILED = 1
 EXIT_WARNINGS = 3
-
-
-def case_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--case",
-        "case_dir",
-        envvar=CASE_ENV,
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Case folder (default: found by walking up from the current folder).",
-    )(function)
 
 
 @click.command()
@@ -100,14 +88,14 @@ def _size(path: Path) -> int:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per exhibit.")
 @case_option
 def exhibits(as_json: bool, case_dir: Path | None) -> None:
-    """List the exhibits of the case."""
+    """List the exhibits of the case, as the verified custody log records them."""
     case = Case.open(case_dir)
-    with case.session() as session:
-        rows = list(session.scalars(select(Exhibit).order_by(Exhibit.first_seq)))
-        names = {
-            row.exhibit_sha256: row.original_name
-            for row in session.scalars(select(Intake).order_by(Intake.seq.desc()))
-        }
+    # Not the catalog: an edited cell there must not rename or hide an exhibit.
+    logged = verified_projection(case)
+    rows = sorted(logged.exhibits.values(), key=lambda exhibit: exhibit.first_seq)
+    names: dict[str, str] = {}
+    for intake in sorted(logged.intakes.values(), key=lambda intake: intake.seq):
+        names.setdefault(intake.exhibit_sha256, intake.original_name)  # the first receipt's
     for row in rows:
         if as_json:
             record = {
@@ -164,6 +152,8 @@ def _describe_event(event: custody.Event) -> str:
         extra = f"{artefact['stage']} → {artefact['filename']} ({artefact['object_sha256'][:12]})"
     elif event.action == "verify":
         extra = "intact" if details.get("ok") else f"{len(details.get('problems', []))} problem(s)"
+    elif event.action == "reindex":
+        extra = f"catalog rebuilt, {details.get('differences_repaired')} difference(s) repaired"
     elif event.action == "export":
         extra = f"{len(details.get('exhibits', []))} exhibit(s) → {details.get('destination')}"
     else:
@@ -196,6 +186,12 @@ def verify(case_dir: Path | None) -> None:
     with byte_progress("verifying", total_object_bytes(case)) as advance:
         report = verify_case(case, on_bytes=advance)
     _print_report(report, f"case {case.paths.root}")
+    if any(problem.kind.startswith("catalog_") for problem in report.problems):
+        click.echo(
+            "note: the catalog is only an index of the custody log; "
+            "'earwitness reindex' rebuilds it from the log",
+            err=True,
+        )
     try:
         record_verification(case, report)
     except EarwitnessError as exc:
@@ -251,4 +247,30 @@ def verify_package_command(package: Path) -> None:
         sys.exit(EXIT_FAILED)
 
 
-COMMANDS = [init, ingest, exhibits, log, verify, export, verify_package_command]
+@click.command()
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rebuild even when the catalog records events the custody log lacks "
+    "(the catalog is then the only witness of their loss: copy the case aside first).",
+)
+@case_option
+def reindex(force: bool, case_dir: Path | None) -> None:
+    """Rebuild the catalog from the custody log, after checking the log.
+
+    The catalog is only an index of the log; this replaces it atomically with what the log
+    says, names each difference repaired, and logs the rebuild.
+    """
+    from earwitness.vault.reindex import reindex_catalog
+
+    case = Case.open(case_dir)
+    done = reindex_catalog(case, force=force)
+    for problem in done.repaired:
+        click.echo(f"repaired [{problem.kind}]: {problem.message}")
+    click.echo(
+        f"Rebuilt {case.paths.catalog} from {done.events_indexed} custody event(s); "
+        f"{len(done.repaired)} difference(s) repaired; logged as event {done.event.seq}"
+    )
+
+
+COMMANDS = [init, ingest, exhibits, log, verify, reindex, export, verify_package_command]

@@ -27,7 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.options import ExamOptions
+from earwitness.forensics.recording import Recording
+from earwitness.media import blocks
 
 NAME = "compression_history"
 
@@ -86,6 +90,7 @@ def _power_frames(x: np.ndarray, starts: np.ndarray, frame: int, batch: int = 51
     offsets = np.arange(frame)
     for i in range(0, starts.size, batch):
         block = x[starts[i : i + batch, None] + offsets] * window
+        blocks.release(x[starts[i] : starts[i : i + batch][-1] + frame])
         spectrum = np.fft.rfft(block, axis=1)
         yield (spectrum.real**2 + spectrum.imag**2).astype(np.float64)
 
@@ -321,7 +326,7 @@ def check_compression(
         return CheckResult(NAME, "not_applicable", f"sample rate {rate} Hz is below {MIN_RATE}")
     if x.size < MIN_DURATION_S * rate:
         return CheckResult(NAME, "not_applicable", "recording shorter than 0.5 s")
-    if not (np.isfinite(x.max()) and np.isfinite(x.min())):  # a damaged float file
+    if not all(np.isfinite(blocks.extremes(x))):  # a damaged float file
         x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
     freqs, power = long_term_spectrum(x, rate)
     if not np.any(power > 0):
@@ -386,7 +391,10 @@ def _band(
     # 12 and 24 kHz are rare as recording rates but a steep encoder low-pass often lands there.
     by_encoder = cut.relative_width < 0.1 and (hole_score >= 0.5 or lossy)
     by_encoder |= cut.relative_width < 0.05 and orig in (12000, 24000)
-    evidence = {"cutoff_hz": round(cut.frequency_hz, 1), "drop_db": round(cut.drop_db, 1)}
+    evidence: dict[str, object] = {
+        "cutoff_hz": round(cut.frequency_hz, 1),
+        "drop_db": round(cut.drop_db, 1),
+    }
     evidence.update(transition_hz=round(cut.width_hz, 1), matching_original_rate=None)
     evidence.update(share_of_nyquist=round(cut.frequency_hz / nyquist, 3))
     if fit > 0:
@@ -444,6 +452,22 @@ def _reencoding(
         "or with spectral processing such as noise reduction."
     )
     cells = int(holes.active[sel].sum())
-    evidence = {"hole_share": share, "noise_share": HOLE_NOISE_SHARE, "active_cells": cells}
+    evidence: dict[str, object] = {
+        "hole_share": share,
+        "noise_share": HOLE_NOISE_SHARE,
+        "active_cells": cells,
+    }
     evidence["band_hz"] = [round(v) for v in holes.band_hz]
     return Finding("reencoding", NAME, float(start), float(end), round(score, 3), text, evidence)
+
+
+def run(recording: Recording, options: ExamOptions) -> CheckResult:
+    return check_compression(recording.samples, recording.sample_rate, codec=recording.facts.codec)
+
+
+EXAMINATION = Declaration(
+    NAME,
+    "compression history and bandwidth",
+    {"reencoding": "Re-encoding", "bandwidth_limit": "Bandwidth limit", "upsampling": "Upsampling"},
+    run,
+)

@@ -30,8 +30,12 @@ import numpy as np
 from scipy import ndimage, signal
 
 from earwitness.forensics import room_tone
-from earwitness.forensics.dsp import at_rate, frames
+from earwitness.forensics.declaration import Declaration
+from earwitness.forensics.dsp import at_rate_blocks, frames, length_at_rate, sosfiltfilt
 from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.options import ExamOptions
+from earwitness.forensics.recording import Recording
+from earwitness.media import blocks
 
 NAME = "duplicated_material"
 RATE = 8000
@@ -52,30 +56,56 @@ SHARP = 0.3  # a copied background correlates this much more at its lag than 1-4
 
 
 def _to_rate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    return at_rate(samples, sample_rate, RATE)
+    """The samples at RATE (float64, NaN read as 0); in a temporary file when longer than a
+    block."""
+    length = length_at_rate(len(samples), sample_rate, RATE)
+    parts = at_rate_blocks(samples, sample_rate, RATE, finite=True)
+    if length <= blocks.BLOCK:
+        return np.concatenate([block for _, block in parts])
+    return blocks.spill(parts, length)
 
 
-def _magnitudes(x: np.ndarray, low: int, high: int) -> np.ndarray:
-    """STFT magnitudes of bins ``low``-``high`` (bins x frames), as ``scipy.signal.stft``
-    with a Hann window, no boundary extension and the end padded, gives them; computed a
-    few thousand frames at a time (``dsp.frames``)."""
+def _log_magnitudes(x: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Log STFT magnitudes (+1e-9) of bins ``low``-``high`` (bins x frames), as
+    ``scipy.signal.stft`` with a Hann window, no boundary extension and the end padded, gives
+    them; computed a few thousand frames at a time, into a temporary file when long."""
     count = max(-(-(len(x) - N_FFT) // HOP), 0) + 1
-    padded = np.zeros((count - 1) * HOP + N_FFT)
-    padded[: len(x)] = x[: len(padded)]
     window = signal.get_window("hann", N_FFT)
     window = window / window.sum()
-    out = np.empty((high - low, count))
-    for part, batch in frames(padded, np.arange(count) * HOP, N_FFT):
-        out[:, part] = np.abs(np.fft.rfft(batch * window)[:, low:high]).T
+    shape = (high - low, count)
+    small = shape[0] * count <= blocks.BLOCK
+    out = np.empty(shape) if small else blocks.scratch(shape)
+    per_batch = 4096
+    for first in range(0, count, per_batch):
+        last = min(first + per_batch, count)
+        start = first * HOP
+        segment = np.zeros((last - 1 - first) * HOP + N_FFT)
+        read = blocks.read(x, start, start + len(segment))
+        segment[: len(read)] = read
+        for part, batch in frames(segment, np.arange(last - first) * HOP, N_FFT):
+            spectrum = np.abs(np.fft.rfft(batch * window)[:, low:high]).T
+            out[:, first + part.start : first + part.stop] = np.log(spectrum + 1e-9)
+        blocks.release(out[:, first:last])
     return out
 
 
 def landmarks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hashes and anchor frames of spectrogram peak pairs."""
-    power = np.log(_magnitudes(x, 4, 200) + 1e-9)  # 62 Hz - 3.1 kHz: speech, not hum
-    floor = np.median(power, axis=1, keepdims=True)
-    peaks = (power == ndimage.maximum_filter(power, size=(15, 9))) & (power > floor + 2.0)
-    bins, frames = np.nonzero(peaks)
+    power = _log_magnitudes(x, 4, 200)  # 62 Hz - 3.1 kHz: speech, not hum
+    bands, count = power.shape
+    floor = np.array([np.median(blocks.read(row, 0, count)) for row in power])[:, None]
+    # Peaks a block of frames at a time; the 9-frame neighbourhood reaches 4 frames past it.
+    found_bins, found_frames = [], []
+    span = max(blocks.BLOCK // bands, 64)
+    for start in range(0, count, span):
+        lo, hi = max(start - 4, 0), min(start + span + 4, count)
+        part = np.array(power[:, lo:hi])
+        blocks.release(power[:, lo:hi])
+        peaks = (part == ndimage.maximum_filter(part, size=(15, 9))) & (part > floor + 2.0)
+        bins, frames = np.nonzero(peaks[:, start - lo : min(start + span, count) - lo])
+        found_bins.append(bins)
+        found_frames.append(frames + start)
+    bins, frames = np.concatenate(found_bins), np.concatenate(found_frames)
     order = np.argsort(frames, kind="stable")
     bins, frames = bins[order], frames[order]
     hashes, anchors = [], []
@@ -157,8 +187,15 @@ def _block_correlation(
 
 
 def _block_energy(x: np.ndarray) -> np.ndarray:
-    """Energy of each whole BLOCK of ``x``."""
-    return (x[: len(x) // BLOCK * BLOCK].reshape(-1, BLOCK) ** 2).sum(axis=1)
+    """Energy of each whole BLOCK of ``x``, read a few thousand blocks at a time."""
+    count = len(x) // BLOCK
+    energy = np.empty(count)
+    rows = max(blocks.BLOCK // BLOCK, 1)
+    for first in range(0, count, rows):
+        last = min(first + rows, count)
+        part = blocks.read(x, first * BLOCK, last * BLOCK).reshape(-1, BLOCK)
+        energy[first:last] = (part**2).sum(axis=1)
+    return energy
 
 
 def local_floor(x: np.ndarray) -> np.ndarray:
@@ -302,7 +339,6 @@ def _same_repeat(a0: int, a1: int, lag: int, found: dict[str, float]) -> bool:
 
 
 def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
-    samples = np.nan_to_num(np.asarray(samples, dtype=np.float64))
     if len(samples) < 3 * sample_rate:
         return CheckResult(NAME, "not_applicable", "Recording shorter than 3 s.")
     if sample_rate < RATE:
@@ -319,11 +355,9 @@ def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
     candidates = candidate_repeats(hashes, anchors)
     # Verified above the mains hum's harmonics: hum repeats every cycle and would make any
     # two stretches of background look alike.
-    verified_on = signal.sosfiltfilt(
-        signal.butter(4, [400, 3400], "bandpass", fs=RATE, output="sos"), x
-    )
+    verified_on = sosfiltfilt(signal.butter(4, [400, 3400], "bandpass", fs=RATE, output="sos"), x)
     floor = local_floor(verified_on)
-    repeats = []
+    repeats: list[tuple[dict[str, float], float]] = []
     for first, last, offset in candidates[:50]:
         found = verify(verified_on, first, last, offset, floor)
         if found is not None:
@@ -343,7 +377,7 @@ def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
     for found, score in repeats:
         if score <= 0:
             continue
-        a, b, lag = found["start_s"], found["end_s"], found["lag_s"]
+        a, b, shift = found["start_s"], found["end_s"], found["lag_s"]
         measured = (
             f"correlation {found['quiet_correlation']:.2f} over "
             f"{found['quiet_blocks'] * BLOCK_S:.2f} s of background"
@@ -351,18 +385,18 @@ def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
         if found.get("background_only"):
             what = (
                 f"The background noise of the pause {a:.2f}-{b:.2f} s recurs sample for sample "
-                f"at {a + lag:.2f}-{b + lag:.2f} s ({measured})"
+                f"at {a + shift:.2f}-{b + shift:.2f} s ({measured})"
             )
         else:
             what = (
-                f"The stretch {a:.2f}-{b:.2f} s recurs at {a + lag:.2f}-{b + lag:.2f} s together "
-                f"with its background noise ({measured})"
+                f"The stretch {a:.2f}-{b:.2f} s recurs at {a + shift:.2f}-{b + shift:.2f} s "
+                f"together with its background noise ({measured})"
             )
         text = (
             f"{what}; a recording does not repeat its background, so one of the two is "
             "consistent with a copy, whose boundaries are edit points."
         )
-        for at in (a, b, a + lag, b + lag):
+        for at in (a, b, a + shift, b + shift):
             findings.append(
                 Finding(
                     "edit_point", NAME, max(at - 0.02, 0), at + 0.02, round(score, 4), text, found
@@ -383,3 +417,12 @@ def check_duplicates(samples: np.ndarray, sample_rate: int) -> CheckResult:
         },
         sorted(findings, key=lambda f: f.start_s),
     )
+
+
+def run(recording: Recording, options: ExamOptions) -> CheckResult:
+    return check_duplicates(recording.samples, recording.sample_rate)
+
+
+EXAMINATION = Declaration(
+    NAME, "material repeated with its background (copy-move)", {"edit_point": "Edit point"}, run
+)

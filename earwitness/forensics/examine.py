@@ -1,174 +1,149 @@
-"""The examination: run every check on one decoded recording and word the result neutrally.
+"""The examination: run every registered check on one decoded recording and word the result
+neutrally.
 
-``examine`` is pure (samples and facts in, report out), so the same decoded samples can feed
-the speech stage too. A check that fails is reported as such (status ``error``), never lost,
-and never stops the others.
+``examine`` is pure (a ``Recording`` in, an ``Examination`` out), so the same decoded samples
+can feed the speech stage too. The checks and their order come from
+``earwitness.forensics.registry``. A check that raises is reported as such (status ``error``)
+and the others still run, but the examination is then not ``complete``: callers must not cache
+it. Running out of memory is never a check result: ``MemoryError`` propagates.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from earwitness import __version__
-from earwitness.forensics import compression, duplicates, enf_check, levels, splices
+from earwitness.forensics import registry
+from earwitness.forensics.declaration import Declaration
+from earwitness.forensics.examination import (
+    SCHEMA_ID,
+    Examination,
+    ExhibitRecord,
+    Summary,
+    ToolRecord,
+    clean,
+)
 from earwitness.forensics.findings import CheckResult, Finding
-from earwitness.forensics.metadata import check_metadata
+from earwitness.forensics.options import ExamOptions
+from earwitness.forensics.recording import ExhibitFacts, Recording
 
-SCHEMA_ID = "earwitness.examination/1"
 INDICATION = 0.5  # a finding scored at least this much is called an indication in the summary
 
-CHECK_TITLES = {
-    "container_metadata": "container and metadata",
-    "enf": "electric network frequency (ENF)",
-    "discontinuities": "discontinuities in noise floor, spectrum and waveform",
-    "duplicated_material": "material repeated with its background (copy-move)",
-    "compression_history": "compression history and bandwidth",
-    "levels": "levels (clipping, DC offset, digital silence)",
-}
+__all__ = [
+    "INDICATION",
+    "SCHEMA_ID",
+    "ExamOptions",
+    "Examination",
+    "ExhibitFacts",
+    "Recording",
+    "examine",
+    "run_checks",
+    "summary_text",
+    "timecode",
+]
 
 
-@dataclass(frozen=True)
-class ExhibitFacts:
-    """What is known about the file apart from its samples."""
-
-    sha256: str
-    filename: str
-    size_bytes: int
-    media: dict[str, Any] | None
-    received_at: str | None = None
-    file_modified: str | None = None
+def _failed(name: str, exc: Exception) -> CheckResult:
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return CheckResult(
+        name,
+        "error",
+        f"The check failed: {exc.__class__.__name__}: {exc} "
+        f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno}).",
+    )
 
 
-@dataclass(frozen=True)
-class ExamOptions:
-    enf_nominal: float | None = None  # None: detect 50 or 60 Hz
-
-    def parameters(self) -> dict[str, Any]:
-        return {"enf_nominal": self.enf_nominal or "auto"}
-
-
-@dataclass
-class Examination:
-    """The report (``report`` validates against examination.schema.json) plus, in memory only,
-    the tracks the HTML report plots."""
-
-    report: dict[str, Any]
-    checks: list[CheckResult]
-    tracks: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [finding for check in self.checks for finding in check.findings]
+def _undeclared(declared: Declaration, result: CheckResult) -> str | None:
+    """Why ``result`` breaks its declaration, or None."""
+    if result.name != declared.name:
+        return f"returned a result named {result.name!r}"
+    for finding in result.findings:
+        if finding.kind not in declared.kinds or finding.check != declared.name:
+            return f"emitted an undeclared finding ({finding.kind!r} from {finding.check!r})"
+    return None
 
 
-def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:
+def run_check(declared: Declaration, recording: Recording, options: ExamOptions) -> CheckResult:
+    """One check, guarded: an exception (other than MemoryError) becomes an ``error`` result."""
     try:
-        return run()
+        result = declared.run(recording, options)
+        problem = _undeclared(declared, result)
+        if problem:
+            raise ValueError(f"check {declared.name!r} {problem}")
+        return result
+    except MemoryError:
+        raise  # a check that ran out of memory says nothing about the recording
     except Exception as exc:  # a failing check is a result, not a crash
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        return CheckResult(
-            name,
-            "error",
-            f"The check failed: {exc.__class__.__name__}: {exc} "
-            f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno}).",
-        )
+        return _failed(declared.name, exc)
 
 
-def run_checks(
-    samples: np.ndarray, sample_rate: int, facts: ExhibitFacts, options: ExamOptions
-) -> tuple[list[CheckResult], dict[str, Any]]:
-    media = facts.media or {}
-    audio = next((s for s in media.get("streams", []) if s.get("type") == "audio"), {})
-    tracks: dict[str, Any] = {}
-    checks = [
-        _guarded(
-            "container_metadata",
-            lambda: check_metadata(
-                facts.media,
-                size_bytes=facts.size_bytes,
-                received_at=facts.received_at,
-                file_modified=facts.file_modified,
-            ),
-        ),
-        _guarded(
-            "enf", lambda: enf_check.check_enf(samples, sample_rate, options.enf_nominal, tracks)
-        ),
-        _guarded("discontinuities", lambda: splices.check_discontinuities(samples, sample_rate)),
-        _guarded("duplicated_material", lambda: duplicates.check_duplicates(samples, sample_rate)),
-        _guarded(
-            "compression_history",
-            lambda: compression.check_compression(samples, sample_rate, codec=media.get("codec")),
-        ),
-        _guarded(
-            "levels",
-            lambda: levels.check_levels(
-                samples, sample_rate, bit_depth=audio.get("bits_per_sample")
-            ),
-        ),
-    ]
-    return checks, tracks
+def run_checks(recording: Recording, options: ExamOptions) -> list[CheckResult]:
+    """Every registered check, in registry order."""
+    return [run_check(declared, recording, options) for declared in registry.examinations()]
 
 
+@overload
+def examine(recording: Recording, options: ExamOptions | None = None) -> Examination: ...
+
+
+@overload
 def examine(
-    samples: np.ndarray, sample_rate: int, facts: ExhibitFacts, options: ExamOptions | None = None
-) -> Examination:
-    """Examine mono ``samples`` (float, −1..1) of the exhibit described by ``facts``."""
-    options = options or ExamOptions()
-    checks, tracks = run_checks(samples, sample_rate, facts, options)
-    duration = len(samples) / sample_rate if sample_rate else 0.0
+    recording: np.ndarray,
+    sample_rate: int,
+    facts: ExhibitFacts,
+    options: ExamOptions | None = None,
+    /,
+) -> Examination: ...
+
+
+def examine(recording: Any, *args: Any, options: ExamOptions | None = None) -> Examination:
+    """Examine a ``Recording`` (mono float samples, −1..1, and the exhibit's facts).
+
+    The older form ``examine(samples, sample_rate, facts, options=None)`` is still accepted
+    while its callers (the benchmarks) move to ``Recording``.
+    """
+    if not isinstance(recording, Recording):
+        sample_rate, facts, *args = args  # type: ignore[assignment]
+        recording = Recording(recording, sample_rate, facts)
+    if args:
+        (options,) = args
+    return examine_recording(recording, options or ExamOptions())
+
+
+def examine_recording(recording: Recording, options: ExamOptions) -> Examination:
+    checks = run_checks(recording, options)
+    facts = recording.facts
+    duration = recording.duration_s
     findings = sorted(
         (f for check in checks for f in check.findings), key=lambda f: (f.start_s, -f.score)
     )
     edit_score = max((f.score for f in findings if f.kind == "edit_point"), default=0.0)
-    report = {
-        "schema": SCHEMA_ID,
-        "exhibit": {
-            "sha256": facts.sha256,
-            "filename": facts.filename,
-            "size_bytes": facts.size_bytes,
-            "media": _schema_media(facts.media),
-        },
-        "tool": {"name": "earwitness", "version": __version__, "parameters": options.parameters()},
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "duration_s": round(duration, 6),
-        "checks": [check.to_dict() for check in checks],
-        "findings": [_clean(finding.to_dict()) for finding in findings],
-        "summary": {
-            "edit_score": round(float(edit_score), 4),
-            "text": summary_text(facts, duration, checks, findings),
-        },
-    }
-    return Examination(report=_clean(report), checks=checks, tracks=tracks)
+    fresh = Examination(
+        exhibit=ExhibitRecord(facts.sha256, facts.filename, facts.size_bytes, _schema_media(facts)),
+        tool=ToolRecord("earwitness", __version__, options.parameters()),
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        duration_s=round(duration, 6),
+        checks=tuple(checks),
+        findings=tuple(findings),
+        summary=Summary(
+            round(float(edit_score), 4), summary_text(facts, duration, checks, findings)
+        ),
+        schema=SCHEMA_ID,
+    )
+    # Read back from its own JSON, so a fresh examination and a stored one hold the same
+    # (rounded, plain) values and render alike.
+    series = {check.name: check.series for check in checks if check.series}
+    return Examination.from_report(fresh.report, series)
 
 
-def _schema_media(media: dict[str, Any] | None) -> dict[str, Any]:
-    if not media:
+def _schema_media(facts: ExhibitFacts) -> dict[str, Any]:
+    if not facts.media:
         return {"container": "unknown", "codec": "none", "sample_rate": 0, "channels": 0}
-    return media
-
-
-def _clean(value: Any) -> Any:
-    """Plain JSON types only: NumPy values become numbers and lists, NaN becomes None."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        number = float(value)
-        return None if not np.isfinite(number) else round(number, 6)
-    return value
+    return clean(facts.media)
 
 
 def timecode(seconds: float) -> str:
@@ -178,7 +153,10 @@ def timecode(seconds: float) -> str:
 
 
 def summary_text(
-    facts: ExhibitFacts, duration: float, checks: list[CheckResult], findings: list[Finding]
+    facts: ExhibitFacts,
+    duration: float,
+    checks: list[CheckResult],
+    findings: list[Finding],
 ) -> str:
     """A neutral paragraph: what was examined, what was observed, what it is consistent with."""
     media = facts.media or {}
@@ -188,10 +166,9 @@ def summary_text(
         f"{media.get('sample_rate', '?')} Hz, {media.get('channels', '?')} channel(s), "
         f"{timecode(duration)} long."
     ]
-    done = [CHECK_TITLES.get(c.name, c.name) for c in checks if c.status == "ok"]
-    skipped = [
-        f"{CHECK_TITLES.get(c.name, c.name)} ({c.summary})" for c in checks if c.status != "ok"
-    ]
+    title = registry.check_title
+    done = [title(c.name) for c in checks if c.status == "ok"]
+    skipped = [f"{title(c.name)} ({c.summary})" for c in checks if c.status != "ok"]
     parts.append("Examinations performed: " + "; ".join(done) + ".")
     if skipped:
         parts.append("Not performed or not applicable: " + "; ".join(skipped))

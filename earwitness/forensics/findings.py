@@ -1,13 +1,18 @@
-"""What every examination returns: a check result with neutral findings (shape of the schema).
+"""What every examination returns: a check result with neutral findings (shape of the schema),
+and the curves it measured for the report to plot.
 
 Scores are comparable across files and checks: 0 = no indication, 1 = certain. ``kind`` is one
-of the values ``examination.schema.json`` allows for a finding.
+of the values ``examination.schema.json`` allows for a finding (``FINDING_KINDS``; a test keeps
+the two equal).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+import numpy as np
 
 FindingKind = Literal[
     "edit_point",
@@ -18,8 +23,11 @@ FindingKind = Literal[
     "digital_silence",
     "dc_offset",
     "metadata_inconsistency",
+    "truncation",
+    "dropout",
     "other",
 ]
+FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
 CheckStatus = Literal["ok", "not_applicable", "error"]
 
 
@@ -36,16 +44,43 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            kind=data["kind"],
+            check=data["check"],
+            start_s=data["start_s"],
+            end_s=data["end_s"],
+            score=data["score"],
+            description=data["description"],
+            evidence=dict(data.get("evidence") or {}),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Series:
+    """A curve a check measured over the recording (``values`` at ``times``, in seconds), with
+    the words the report prints beside its plot. Arrays may be large; they are not compared."""
+
+    times: np.ndarray
+    values: np.ndarray
+    title: str
+    caption: str
+    value_label: str  # the plot's vertical axis, with its unit
+    colour: str = "#1565c0"
+
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One examination: whether it could apply, what it measured, what it found."""
+    """One examination: whether it could apply, what it measured, what it found, and the
+    curves (``series``, by key) the report plots; series are not part of the JSON report."""
 
     name: str
     status: CheckStatus
     summary: str
     metrics: dict[str, Any] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    series: Mapping[str, Series] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``checks[]`` entry of the schema (findings are listed separately there)."""
@@ -55,3 +90,20 @@ class CheckResult:
             "summary": self.summary,
             "metrics": self.metrics,
         }
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        findings: list[Finding] | None = None,
+        series: Mapping[str, Series] | None = None,
+    ) -> CheckResult:
+        """A ``checks[]`` entry read back, with the findings and series that belong to it."""
+        return cls(
+            name=data["name"],
+            status=data["status"],
+            summary=data["summary"],
+            metrics=dict(data.get("metrics") or {}),
+            findings=list(findings or []),
+            series=dict(series or {}),
+        )

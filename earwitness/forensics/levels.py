@@ -13,10 +13,15 @@ audio takes about a second.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.options import ExamOptions
+from earwitness.forensics.recording import Recording
+from earwitness.media import blocks
 
 NAME = "levels"
 
@@ -59,13 +64,41 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _sum_squares(x: np.ndarray) -> float:
     """Σx² in float64, in blocks, without a second full-length temporary."""
-    block = 1 << 22
-    return float(
-        sum(
-            np.dot(c, c)
-            for c in (x[i : i + block].astype(np.float64) for i in range(0, x.size, block))
-        )
-    )
+    return float(sum(np.dot(c, c) for _, _, _, c in blocks.iter_read(x, 1 << 22)))
+
+
+def _mean(x: np.ndarray) -> float:
+    """``np.mean(x, dtype=np.float64)`` to the last bit, a block at a time: NumPy adds a cast
+    reduction buffer by buffer onto one running total, which ``initial`` carries on."""
+    total: float | None = None
+    for start, stop, _, _ in blocks.blocks(x.size):
+        view = x[start:stop]
+        if total is None:
+            total = np.add.reduce(view, dtype=np.float64)
+        else:
+            total = np.add.reduce(view, dtype=np.float64, initial=total)
+        blocks.release(view)
+    return float(total / x.size) if total is not None else math.nan
+
+
+def _runs_of(
+    x: np.ndarray, test: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_runs(test(x))``, a block at a time (no full-length mask)."""
+    starts_all, ends_all = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for start, stop, _, _ in blocks.blocks(x.size):
+        view = x[start:stop]
+        starts, ends = _runs(test(view))
+        blocks.release(view)
+        starts_all.append(starts + start)
+        ends_all.append(ends + start)
+    starts, ends = np.concatenate(starts_all), np.concatenate(ends_all)
+    if not len(starts):
+        return starts, ends
+    # Runs within a block are maximal; one that ends where the next begins was cut by a block
+    # boundary and is joined again.
+    joined = ends[:-1] == starts[1:]
+    return starts[np.r_[True, ~joined]], ends[np.r_[~joined, True]]
 
 
 def check_levels(
@@ -85,14 +118,14 @@ def check_levels(
     lsb = 2.0 ** -(bit_depth - 1) if bit_depth and 2 <= bit_depth <= 32 else 2.0**-15
     n = x.size
     duration = n / sample_rate
-    hi, lo = float(x.max()), float(x.min())
+    hi, lo = blocks.extremes(x)
     bad = 0
     if not (math.isfinite(hi) and math.isfinite(lo)):  # a damaged float file
         bad = int(np.count_nonzero(~np.isfinite(x)))
         x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
         hi, lo = float(x.max()), float(x.min())
     peak = max(abs(hi), abs(lo))
-    mean = float(np.mean(x, dtype=np.float64))
+    mean = _mean(x)
     rms = math.sqrt(_sum_squares(x) / n)
     ac_rms = math.sqrt(max(rms**2 - mean**2, 0.0))
 
@@ -140,8 +173,12 @@ def _clipping(
     for sign, level in ((1.0, hi), (-1.0, -lo)):
         if level < NEAR_FULL_SCALE:
             continue
-        mask = x >= level - tol if sign > 0 else x <= -level + tol
-        starts, ends = _runs(mask)
+        bound = level - tol if sign > 0 else -level + tol
+
+        def at_extreme(v: np.ndarray, bound: float = bound, high: bool = sign > 0) -> np.ndarray:
+            return v >= bound if high else v <= bound
+
+        starts, ends = _runs_of(x, at_extreme)
         keep = ends - starts >= MIN_CLIP_RUN
         starts, ends = starts[keep], ends[keep]
         if starts.size:
@@ -192,9 +229,17 @@ def _clipping(
 def _window_stats(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean and AC RMS of consecutive windows of ``w`` samples (the tail is dropped)."""
     nw = x.size // w
-    blocks = x[: nw * w].reshape(nw, w)
-    means = blocks.mean(axis=1, dtype=np.float64)
-    mean_sq = np.einsum("ij,ij->i", blocks, blocks, dtype=np.float64) / w
+    means, sums = np.empty(nw), np.empty(nw)
+    # Whole windows per block: each window's sums are then computed exactly as in one pass.
+    rows = max(blocks.BLOCK // w, 1)
+    for first in range(0, nw, rows):
+        last = min(first + rows, nw)
+        view = x[first * w : last * w]
+        windows = np.array(view).reshape(last - first, w)
+        blocks.release(view)
+        means[first:last] = windows.mean(axis=1, dtype=np.float64)
+        sums[first:last] = np.einsum("ij,ij->i", windows, windows, dtype=np.float64)
+    mean_sq = sums / w
     return means, np.sqrt(np.maximum(mean_sq - means**2, 0.0))
 
 
@@ -262,13 +307,13 @@ def _dc_steps(
     step = np.abs(med_r - med_l)
     local_ac = np.median(np.lib.stride_tricks.sliding_window_view(acs, 2 * k), axis=1)
     z = step / (1.4826 * mad + 0.1 * _steady_floor(local_ac) + _TINY)
-    score = (
+    score = np.asarray(
         _ramp(step / np.maximum(local_ac, _TINY), 0.02, 0.15)
         * _ramp(z, 6, 15)
         * _ramp(20 * np.log10(step + _TINY), -66, -50)
     )
     findings = []
-    for i in np.flatnonzero(score >= 0.05):
+    for i in map(int, np.flatnonzero(score >= 0.05)):
         lo_i, hi_i = max(i - k, 0), min(i + k + 1, score.size)
         if score[i] < score[lo_i:hi_i].max() or (i > lo_i and score[i] == score[i - 1]):
             continue  # keep the strongest boundary of each neighbourhood
@@ -309,7 +354,7 @@ def _digital_silence(
     signal (a low-level recording quantised to zero, a fade) is weaker evidence.
     """
     min_len = max(int(MIN_ZERO_RUN_S * rate), 1)
-    starts, ends = _runs(x == 0)
+    starts, ends = _runs_of(x, lambda v: v == 0)
     keep = ends - starts >= min_len
     starts, ends = starts[keep], ends[keep]
     metrics: dict[str, float | int] = {
@@ -399,3 +444,17 @@ def _summary(
     else:
         parts.append("No digital silence.")
     return " ".join(parts)
+
+
+def run(recording: Recording, options: ExamOptions) -> CheckResult:
+    return check_levels(
+        recording.samples, recording.sample_rate, bit_depth=recording.facts.bits_per_sample
+    )
+
+
+EXAMINATION = Declaration(
+    NAME,
+    "levels (clipping, DC offset, digital silence)",
+    {"clipping": "Clipping", "digital_silence": "Digital silence", "dc_offset": "DC offset"},
+    run,
+)

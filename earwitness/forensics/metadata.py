@@ -11,7 +11,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.options import ExamOptions
+from earwitness.forensics.recording import Recording
 
 NAME = "container_metadata"
 
@@ -192,3 +195,18 @@ def _pcm_size_findings(
             )
         ]
     return []
+
+
+def run(recording: Recording, options: ExamOptions) -> CheckResult:
+    facts = recording.facts
+    return check_metadata(
+        facts.media,
+        size_bytes=facts.size_bytes,
+        received_at=facts.received_at,
+        file_modified=facts.file_modified,
+    )
+
+
+EXAMINATION = Declaration(
+    NAME, "container and metadata", {"metadata_inconsistency": "Metadata inconsistency"}, run
+)

@@ -54,6 +54,15 @@ def band_levels(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return out
 
 
+def _fingerprints_at(x: np.ndarray, starts: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``fingerprints(band_levels(x, starts), reference)``, a batch of frames at a time."""
+    out = np.empty(len(starts), dtype=np.int64)
+    for part, batch in frames(x, starts, FRAME, CHUNK):
+        levels = band_levels_db(batch, RATE, LOW_HZ, HIGH_HZ, BANDS - 1, 1e-20)
+        out[part] = fingerprints(levels, reference)
+    return out
+
+
 def fingerprints(levels: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """16-bit fingerprints: band k louder than band k+1, after the mean background spectrum
     (``reference``) is taken off so that a sloping noise does not fix the bits."""
@@ -71,12 +80,14 @@ def candidate_copies(
     shifted = quiet_frames(quiet_blocks, block, len(x), SHIFT)
     if len(grid) < MIN_VOTES or len(shifted) < MIN_VOTES:
         return []
-    grid_levels, shifted_levels = band_levels(x, grid), band_levels(x, shifted)
+    grid_levels = band_levels(x, grid)
     reference = np.median(grid_levels, axis=0)
-    times = np.concatenate([grid, shifted])
-    hashes = np.concatenate(
-        [fingerprints(grid_levels, reference), fingerprints(shifted_levels, reference)]
+    grid_hashes = np.concatenate(
+        [fingerprints(grid_levels[i : i + CHUNK], reference) for i in range(0, len(grid), CHUNK)]
     )
+    del grid_levels  # the shifted frames' levels are never all held: an hour has millions
+    times = np.concatenate([grid, shifted])
+    hashes = np.concatenate([grid_hashes, _fingerprints_at(x, shifted, reference)])
     order = np.lexsort((times, hashes))
     hashes, times = hashes[order], times[order]
     values, counts = np.unique(hashes, return_counts=True)

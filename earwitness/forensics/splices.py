@@ -24,8 +24,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage, signal
 
-from earwitness.forensics.dsp import at_rate, band_levels_db
+from earwitness.forensics.declaration import Declaration
+from earwitness.forensics.dsp import at_rate_blocks, band_levels_db, length_at_rate
 from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.options import ExamOptions
+from earwitness.forensics.recording import Recording
+from earwitness.media import blocks
 
 NAME = "discontinuities"
 FRAME_S = 0.02  # one band-level frame; short enough to fall between words
@@ -41,13 +45,33 @@ TYPICAL = 2.0  # the file's median step statistic above which all are scaled dow
 JUMP_RATE = 16000  # sample steps are also sought at this rate (see the module's docstring)
 
 
+def _read(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """``samples[start:stop]`` as float64, NaN and infinities as ``np.nan_to_num`` sets them."""
+    return np.nan_to_num(blocks.read(samples, start, stop, np.float64), copy=False)
+
+
+def _constant(samples: np.ndarray) -> bool:
+    """Whether every sample (NaN read as 0) has the same value; a block at a time."""
+    highest, lowest = -np.inf, np.inf
+    for start, stop, _, _ in blocks.blocks(len(samples)):
+        block = _read(samples, start, stop)
+        highest, lowest = max(highest, block.max()), min(lowest, block.min())
+    return bool(highest == lowest)
+
+
 def _band_levels(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
-    """Log energy (dB) per frame and band; frames are contiguous, FRAME_S long."""
+    """Log energy (dB) per frame and band; frames are contiguous, FRAME_S long. Computed a
+    block of whole frames at a time: each frame's levels are its own, whatever the batch."""
     frame = int(FRAME_S * sample_rate)
     count = len(samples) // frame
-    frames = samples[: count * frame].reshape(count, frame)
     top = min(sample_rate / 2 * 0.95, TOP_HZ)
-    return band_levels_db(frames, sample_rate, 250, top, BANDS, 1e-12), frame / sample_rate
+    levels = np.empty((count, BANDS))
+    rows = max(blocks.BLOCK // frame, 1)
+    for first in range(0, count, rows):
+        last = min(first + rows, count)
+        frames = _read(samples, first * frame, last * frame).reshape(last - first, frame)
+        levels[first:last] = band_levels_db(frames, sample_rate, 250, top, BANDS, 1e-12)
+    return levels, frame / sample_rate
 
 
 def _side_stats(levels: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,8 +132,8 @@ def _floor_steps(
             continue  # the usual case, decided without the costlier second estimate
         near_left, near_right = background[lo:split], background[split:hi]
         statistic, difference = _step(levels, near_left, near_right)
-        runs_left = _quiet_runs(total, max(at - side, 0), at)
-        runs_right = _quiet_runs(total, at, min(at + side, count))
+        runs_left = _quiet_runs(total, max(int(at) - side, 0), int(at))
+        runs_right = _quiet_runs(total, int(at), min(int(at) + side, count))
         if runs_left is None or runs_right is None:
             continue
         measures = [(statistic, difference), _step(levels, runs_left, runs_right)]
@@ -200,40 +224,108 @@ def _locate(levels: np.ndarray, left: np.ndarray, right: np.ndarray) -> float:
     return (alike[split - 1] + alike[split] + 1) / 2 + start
 
 
+class _Ratio:
+    """The second difference of the samples against its local scale, for any stretch.
+
+    The scale is the median second difference of each 50 ms block, raised to its neighbours'
+    where they are larger (the first block's left neighbour is the last block, as a circular
+    shift has it). It takes one pass over the recording; the ratio is then computed for the
+    stretches asked for, so no full-length array is ever held."""
+
+    def __init__(self, samples: np.ndarray, sample_rate: int) -> None:
+        self.samples = samples
+        self.block = max(int(0.05 * sample_rate), 8)
+        self.count = max(len(samples) - 2, 0) // self.block
+        self.limit = self.count * self.block
+        self.rows = max(blocks.BLOCK // self.block, 1)
+        if self.count < 3:
+            return
+        scale = np.empty(self.count)
+        for first in range(0, self.count, self.rows):
+            last = min(first + self.rows, self.count)
+            second = self.second(first * self.block, last * self.block)
+            scale[first:last] = np.median(second.reshape(-1, self.block), axis=1) + 1e-9
+        local = np.maximum(scale, np.roll(scale, 1))
+        self.divisor = np.maximum(local, np.roll(local, -1))
+
+    def second(self, start: int, stop: int) -> np.ndarray:
+        """``|Δ²x|`` at ``start:stop``."""
+        return np.abs(np.diff(_read(self.samples, start, stop + 2), 2))
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        """The ratio at ``start:stop`` (clipped to whole blocks, as the scale is per block)."""
+        start, stop = max(start, 0), min(stop, self.limit)
+        if stop <= start:
+            return np.zeros(0)
+        return self.second(start, stop) / self.divisor[np.arange(start, stop) // self.block]
+
+    def peaks(self, height: float, distance: int) -> np.ndarray:
+        """``signal.find_peaks(ratio, height=height, distance=distance)[0]``, found a block
+        at a time. The blocks overlap by one scale block, so a peak is seen whole unless it is
+        a plateau longer than that (50 ms of identical ratios, which sound does not make)."""
+        found = []
+        span = self.rows * self.block
+        for start in range(0, self.limit, span):
+            lo = max(start - self.block, 0)
+            ratio = self(lo, start + span + self.block)
+            peaks, _ = signal.find_peaks(ratio, height=height)
+            peaks = peaks + lo
+            found.append(peaks[(peaks >= start) & (peaks < start + span)])
+        peaks = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        heights = np.array([self(int(p), int(p) + 1)[0] for p in peaks])
+        return peaks[_by_distance(peaks, heights, distance)]
+
+
+def _by_distance(peaks: np.ndarray, heights: np.ndarray, distance: int) -> np.ndarray:
+    """Which ``peaks`` ``find_peaks`` keeps with ``distance``: the highest first, then each
+    next highest at least ``distance`` from every kept one (its own rule, ties included)."""
+    keep = np.ones(len(peaks), dtype=bool)
+    by_height = np.argsort(heights)
+    for i in range(len(peaks) - 1, -1, -1):
+        j = by_height[i]
+        if not keep[j]:
+            continue
+        k = j - 1
+        while k >= 0 and peaks[j] - peaks[k] < distance:
+            keep[k] = False
+            k -= 1
+        k = j + 1
+        while k < len(peaks) and peaks[k] - peaks[j] < distance:
+            keep[k] = False
+            k += 1
+    return keep
+
+
 def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, float, bool]]:
     """Indices where the second difference is an extreme outlier against its neighbourhood,
     its ratio to the local scale, and whether it is a lone sample out of line (a spike, which
     the waveform returns from) rather than a step (which it stays at)."""
-    second = np.abs(np.diff(samples.astype(np.float64), 2))
-    block = max(int(0.05 * sample_rate), 8)
-    count = len(second) // block
-    if count < 3:
+    ratio = _Ratio(samples, sample_rate)
+    if ratio.count < 3:
         return []
-    blocks = second[: count * block].reshape(count, block)
-    scale = np.median(blocks, axis=1) + 1e-9
-    local = np.repeat(np.maximum(scale, np.roll(scale, 1)), block)
-    ratio = second[: count * block] / np.maximum(local, np.roll(local, -block))
-    peaks, _ = signal.find_peaks(ratio, height=15, distance=int(0.5 * sample_rate))
+    peaks = ratio.peaks(15, int(0.5 * sample_rate))
     span = max(int(0.02 * sample_rate), 4)
     near = max(int(0.002 * sample_rate), 2)
     jumps = []
-    for peak in peaks:
-        before = samples[max(peak - span, 0) : max(peak - 1, 0)]
-        after = samples[peak + 3 : peak + 3 + span]
+    for peak in (int(p) for p in peaks):
+        before = _read(samples, max(peak - span, 0), max(peak - 1, 0))
+        after = _read(samples, peak + 3, min(peak + 3 + span, len(samples)))
         # A step shows in two neighbouring second differences; look beyond them.
         around = np.concatenate(
-            [ratio[max(peak - near, 0) : max(peak - 1, 0)], ratio[peak + 2 : peak + near]]
+            [ratio(max(peak - near, 0), max(peak - 1, 0)), ratio(peak + 2, peak + near)]
         )
         if before.size < 4 or after.size < 4 or around.size == 0:
             continue
         rms = sorted([np.std(before) + 1e-12, np.std(after) + 1e-12])
+        height = ratio(peak, peak + 1)[0]
         # A splice joins sound to sound in one sample; a word starting out of silence is an
         # onset (level rises), and a click or plosive rings over several samples.
-        if rms[1] / rms[0] <= 4 and ratio[peak] >= 3 * np.max(around):
-            at = int(peak) + 1
-            lone = abs(samples[at] - (samples[at - 1] + samples[at + 1]) / 2)
-            spike = bool(lone > 2 * abs(samples[at + 1] - samples[at - 1]))
-            jumps.append((at, float(ratio[peak]), spike))
+        if rms[1] / rms[0] <= 4 and height >= 3 * np.max(around):
+            at = peak + 1
+            x = _read(samples, at - 1, at + 2)
+            lone = abs(x[1] - (x[0] + x[2]) / 2)
+            spike = bool(lone > 2 * abs(x[2] - x[0]))
+            jumps.append((at, float(height), spike))
     return jumps
 
 
@@ -241,12 +333,16 @@ def _steps_at_native_and_16k(
     samples: np.ndarray, sample_rate: int
 ) -> list[tuple[float, float, bool, int]]:
     """``(time in s, ratio, spike, rate searched at)`` of sample-level steps and spikes,
-    searched at the file's rate and, above 16 kHz, at 16 kHz as well."""
+    searched at the file's rate and, above 16 kHz, at 16 kHz as well (the 16 kHz copy kept in
+    a temporary file, not in memory)."""
     found = [
         (i / sample_rate, r, k, sample_rate) for i, r, k in _sample_jumps(samples, sample_rate)
     ]
     if sample_rate > JUMP_RATE:
-        narrow = at_rate(samples, sample_rate, JUMP_RATE)
+        narrow = blocks.spill(
+            at_rate_blocks(samples, sample_rate, JUMP_RATE, finite=True),
+            length_at_rate(len(samples), sample_rate, JUMP_RATE),
+        )
         found += [(i / JUMP_RATE, r, k, JUMP_RATE) for i, r, k in _sample_jumps(narrow, JUMP_RATE)]
     return found
 
@@ -266,10 +362,9 @@ def _merge(findings: list[Finding], within_s: float = 0.5) -> list[Finding]:
 
 
 def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
-    samples = np.nan_to_num(np.asarray(samples, dtype=np.float64))
     if len(samples) < 6 * sample_rate or sample_rate < 2000:
         return CheckResult(NAME, "not_applicable", "Recording shorter than 6 s.")
-    if np.ptp(samples) == 0:
+    if _constant(samples):
         return CheckResult(NAME, "not_applicable", "The signal is constant (no background).")
     levels, step_s = _band_levels(samples, sample_rate)
     steps = _floor_steps(levels, step_s)
@@ -350,3 +445,15 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
         },
         findings,
     )
+
+
+def run(recording: Recording, options: ExamOptions) -> CheckResult:
+    return check_discontinuities(recording.samples, recording.sample_rate)
+
+
+EXAMINATION = Declaration(
+    NAME,
+    "discontinuities in noise floor, spectrum and waveform",
+    {"edit_point": "Edit point"},
+    run,
+)

@@ -26,14 +26,18 @@ import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from earwitness.formats.transcript_text import (
-    align_translation,
     clean_text,
     clean_time,
     segment_span,
+    translation_lines,
 )
-from earwitness.speech.types import Segment, Word
+from earwitness.speech.types import Segment, Transcript, Word
+
+if TYPE_CHECKING:
+    from earwitness.formats.transcript_formats import Rendering
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,18 @@ def to_vtt(
     return "\n".join(blocks)
 
 
+def render_srt(transcript: Transcript, rendering: Rendering) -> bytes:
+    """``transcript`` as the bytes of an .srt file (a writer of the transcript format table)."""
+    translation = rendering.translation_of(transcript)
+    return to_srt(transcript.segments, translation=translation).encode("utf-8")
+
+
+def render_vtt(transcript: Transcript, rendering: Rendering) -> bytes:
+    """``transcript`` as the bytes of a .vtt file (a writer of the transcript format table)."""
+    translation = rendering.translation_of(transcript)
+    return to_vtt(transcript.segments, translation=translation).encode("utf-8")
+
+
 def layout_cues(
     segments: Sequence[Segment],
     *,
@@ -141,7 +157,7 @@ def layout_cues(
         raise ValueError("subtitle lines need room: max_line >= 8 and max_lines >= 1")
     if not 0 <= min_duration <= max_duration or max_duration <= 0:
         raise ValueError("need 0 <= min_duration <= max_duration and max_duration > 0")
-    english = align_translation(segments, translation)
+    english = translation_lines(segments, translation)
     order = sorted(range(len(segments)), key=lambda i: segment_span(segments[i])[0])
     pieces: list[tuple[int, int, str | None, tuple[str, ...], tuple[str, ...]]] = []
     max_ms = max(1, round(max_duration * 1000))

@@ -23,9 +23,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from earwitness.formats.transcript_text import clean_text, clean_time
-from earwitness.speech.types import Segment
+from earwitness.speech.types import Segment, Transcript
+
+if TYPE_CHECKING:
+    from earwitness.formats.transcript_formats import Rendering
 
 Interval = tuple[float, float, str]
 
@@ -55,6 +59,15 @@ def to_textgrid(
     if translation is not None:
         tiers.append(("translation", _tile(_items(translation), duration)))
     return _write(_unique(tiers), duration)
+
+
+def render_textgrid(transcript: Transcript, rendering: Rendering) -> bytes:
+    """``transcript`` as the bytes of a Praat TextGrid (a writer of the transcript format
+    table), over the recording's duration (the last segment's end when it is not known)."""
+    segments = transcript.segments
+    duration = transcript.duration or max((s.end for s in segments), default=0.0)
+    translation = rendering.translation_of(transcript)
+    return to_textgrid(segments, duration, translation=translation).encode("utf-8")
 
 
 def read_textgrid(text: str) -> dict[str, list[Interval]]:

@@ -12,25 +12,28 @@ later can be checked against the hash recorded in the custody log.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.shared import Cm, Length, Pt
-from docx.table import Table
-from docx.text.paragraph import Paragraph
+from typing import TYPE_CHECKING
 
 from earwitness.formats.transcript_text import (
-    align_translation,
     clean_text,
     segment_span,
     timestamp,
+    translation_lines,
 )
 from earwitness.speech.types import Transcript
+
+if TYPE_CHECKING:
+    from docx.shared import Length
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    from earwitness.formats.transcript_formats import Rendering
 
 # Zip's earliest date: the file then carries no time of its own.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -43,11 +46,32 @@ def write_docx(
     title: str,
     exhibit_facts: Mapping[str, str] | None = None,
 ) -> None:
-    """Write ``transcript`` to ``path`` as a .docx.
+    """Write ``transcript`` to ``path`` as a .docx (the bytes of ``docx_bytes``)."""
+    Path(path).write_bytes(docx_bytes(transcript, title=title, exhibit_facts=exhibit_facts))
+
+
+def render_docx(transcript: Transcript, rendering: Rendering) -> bytes:
+    """``transcript`` as the bytes of a .docx file (a writer of the transcript format table),
+    titled and with the facts of ``rendering``."""
+    if not rendering.bilingual:
+        transcript = dataclasses.replace(transcript, translation=None)
+    return docx_bytes(transcript, title=rendering.title, exhibit_facts=dict(rendering.facts))
+
+
+def docx_bytes(
+    transcript: Transcript, *, title: str, exhibit_facts: Mapping[str, str] | None = None
+) -> bytes:
+    """``transcript`` as the bytes of a .docx file.
 
     The facts table lists ``exhibit_facts`` in their order, then those known from the
     transcript that the caller did not give under the same name.
     """
+    # python-docx (and lxml) load when a document is made: the command line lists this
+    # format at start-up without needing them.
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
     document = Document()
     section = document.sections[0]
     # Landscape: four columns of running text read badly on a portrait page.
@@ -69,7 +93,7 @@ def write_docx(
 
     document.add_heading("Transcript", level=2)
     translated = bool(transcript.translation)
-    english = align_translation(transcript.segments, transcript.translation)
+    english = translation_lines(transcript.segments, transcript.translation)
     header = ["Time", "Speaker", "Text"]
     if translated:
         language = transcript.translation_language or "en"
@@ -99,7 +123,7 @@ def write_docx(
 
     buffer = io.BytesIO()
     document.save(buffer)
-    Path(path).write_bytes(_fixed_dates(buffer.getvalue()))
+    return _fixed_dates(buffer.getvalue())
 
 
 def _known_facts(transcript: Transcript) -> dict[str, str]:
@@ -118,7 +142,7 @@ def _bold(paragraph: Paragraph) -> None:
         run.bold = True
 
 
-def _widths(table: Table, widths: list[Length]) -> None:
+def _widths(table: Table, widths: Sequence[Length]) -> None:
     # Word takes column widths from the cells, not from the grid; set both.
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=True):

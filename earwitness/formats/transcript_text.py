@@ -13,7 +13,7 @@ the label "?" so it is not read as spoken by S3. ``read_text`` reads
 the lines back (for round-trip tests and for tools that take the text as input).
 
 The helpers shared by the other transcript formats live here too: ``clean_text`` (one line of
-text that any format can hold) and ``align_translation`` (which English text goes with which
+text that any format can hold) and ``translation_lines`` (which English line goes with which
 original segment).
 """
 
@@ -24,8 +24,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from earwitness.speech.align import align_translation
 from earwitness.speech.types import Segment, Transcript
+
+if TYPE_CHECKING:
+    from earwitness.formats.transcript_formats import Rendering
 
 INDENT = "    "
 _TIME = r"(\d{2,}):([0-5]\d):([0-5]\d)\.(\d)"
@@ -71,36 +76,22 @@ def segment_span(segment: Segment) -> tuple[float, float]:
     return start, max(clean_time(segment.end), start)
 
 
-def align_translation(
+def translation_lines(
     segments: Sequence[Segment], translation: Sequence[Segment] | None
 ) -> list[str]:
-    """The translated text that goes with each of ``segments`` ("" where none does).
+    """The translated text that goes with each of ``segments`` ("" where none does), as one
+    clean line each.
 
-    The translation step normally yields one translated segment per original, in the same
-    order, and then they are paired by position. Otherwise each translated segment goes to the
-    original it overlaps most in time (the nearest one when it overlaps none), and several
-    going to one original are joined in time order, so no translated text is lost.
+    A transcript's translation is made aligned, one translated segment per original in the
+    same order, and is then paired by position. Any other translation is first aligned by
+    time with the speech stage's own rule (``speech.align.align_translation``), so no
+    translated text is lost.
     """
     if not translation:
         return [""] * len(segments)
-    if len(translation) == len(segments):
-        return [clean_text(t.text) for t in translation]
-    spans = [segment_span(s) for s in segments]
-    buckets: list[list[str]] = [[] for _ in segments]
-    for piece in sorted(translation, key=lambda t: segment_span(t)[0]):
-        text = clean_text(piece.text)
-        if not text or not spans:
-            continue
-        span = segment_span(piece)
-        best = max(range(len(spans)), key=lambda index: _closeness(spans[index], span))
-        buckets[best].append(text)
-    return [" ".join(bucket) for bucket in buckets]
-
-
-def _closeness(ours: tuple[float, float], theirs: tuple[float, float]) -> tuple[float, float]:
-    """How well two spans match: overlap first, then the distance of their middles."""
-    overlap = min(ours[1], theirs[1]) - max(ours[0], theirs[0])
-    return overlap, -abs(ours[0] + ours[1] - theirs[0] - theirs[1]) / 2
+    if len(translation) != len(segments):
+        translation = align_translation(segments, translation)
+    return [clean_text(t.text) for t in translation]
 
 
 def timestamp(seconds: float, *, up: bool = False) -> str:
@@ -131,7 +122,7 @@ def to_text(
     else:
         segments = transcript_or_segments
     lines: list[str] = []
-    for segment, english in zip(segments, align_translation(segments, translation), strict=True):
+    for segment, english in zip(segments, translation_lines(segments, translation), strict=True):
         text = clean_text(segment.text)
         if not text and not english:
             continue
@@ -145,6 +136,12 @@ def to_text(
         if english:
             lines.append(INDENT + english)
     return "".join(line + "\n" for line in lines)
+
+
+def render_text(transcript: Transcript, rendering: Rendering) -> bytes:
+    """``transcript`` as the bytes of a .txt file (a writer of the transcript format table)."""
+    translation = rendering.translation_of(transcript)
+    return to_text(transcript.segments, translation=translation).encode("utf-8")
 
 
 def read_text(text: str) -> list[TextEntry]:

@@ -1,7 +1,10 @@
-"""The examine stage: decode once, examine, store the report as a derived artefact of the exhibit.
+"""The examination stages: the report (JSON), its plot series, and the HTML report.
 
-Inside a case the request (exhibit, tool version, parameters) is looked up first, so asking
-again returns the stored report instead of recomputing it.
+``EXAMINATION`` runs every registered check on the run's decoded recording; ``SERIES`` keeps
+the tracks the plots draw (ENF frequency, noise floor, …) so an HTML report can be drawn
+again from the case without re-examining; ``EXAMINATION_HTML`` draws the report from both and
+the samples. All three are logged under the custody action ``examine``. An examination in
+which a check failed is shown but never stored (the command exits non-zero).
 """
 
 from __future__ import annotations
@@ -11,19 +14,119 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from earwitness.forensics.examine import Examination, ExamOptions, ExhibitFacts, examine
-from earwitness.media.decode import decode_audio
-from earwitness.media.probe import ProbeError, probe
-from earwitness.vault.artefacts import find_artefact, store_artefact
+from earwitness.forensics.examination import (
+    Examination,
+    SeriesSet,
+    series_from_bytes,
+    series_to_bytes,
+)
+from earwitness.forensics.options import ExamOptions
+from earwitness.jobs.engine import (
+    Request,
+    Run,
+    Stage,
+    StageIncomplete,
+    StageResult,
+    run_stage,
+)
+from earwitness.jobs.recording import DECODER, exhibit_run, file_run
 from earwitness.vault.case import Case
-from earwitness.vault.catalog import Exhibit, Intake
-from earwitness.vault.hashing import sha256_file
 
-JSON_STAGE = "examination"
-HTML_STAGE = "examination-html"
-DECODER = "pyav/mono-float32"
+
+@dataclass(frozen=True)
+class ExamParams:
+    options: ExamOptions
+
+    def parameters(self) -> dict[str, Any]:
+        from earwitness.forensics.registry import examinations
+
+        # The registered checks are part of the key: adding one changes the report, so an
+        # examination stored before it is not the answer any more.
+        checks = [declared.name for declared in examinations()]
+        return {**self.options.parameters(), "decoder": DECODER, "checks": checks}
+
+
+def _compute_examination(run: Run, request: Request[Examination]) -> Examination:
+    from earwitness.forensics.examine import examine
+    from earwitness.forensics.recording import Recording
+
+    assert isinstance(request.params, ExamParams)
+    decoded = run.resource("decoded")
+    recording = Recording(decoded.samples, decoded.sample_rate, run.resource("facts"))
+    return examine(recording, request.params.options)
+
+
+def report_bytes(report: dict[str, Any]) -> bytes:
+    return json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def _failed_checks(exam: Examination) -> str:
+    failed = [c.name for c in exam.checks if c.status == "error"]
+    return "check(s) failed: " + ", ".join(failed)
+
+
+EXAMINATION: Stage[Examination] = Stage(
+    name="examination",
+    version=1,
+    action="examine",
+    filename="examination.json",
+    media_type="application/json",
+    compute=_compute_examination,
+    serialise=lambda exam: report_bytes(exam.report),
+    deserialise=lambda data: Examination.from_report(json.loads(data)),
+    is_complete=lambda exam: exam.complete,
+    incomplete_reason=_failed_checks,
+)
+
+
+def _compute_series(run: Run, request: Request[SeriesSet]) -> SeriesSet:
+    assert isinstance(request.params, ExamParams)
+    made = run_stage(run, Request(EXAMINATION, request.params))
+    if made.reused:
+        # Stored by an older version without its series: the plots need the examination again.
+        return _compute_examination(run, Request(EXAMINATION, request.params)).series
+    return made.value.series
+
+
+SERIES: Stage[SeriesSet] = Stage(
+    name="examination-series",
+    version=1,
+    action="examine",
+    filename="examination-series.npz",
+    media_type="application/octet-stream",
+    compute=_compute_series,
+    serialise=series_to_bytes,
+    deserialise=series_from_bytes,
+    inputs=lambda request: (Request(EXAMINATION, request.params),),
+)
+
+
+def _compute_html(run: Run, request: Request[str]) -> str:
+    from earwitness.reports.examination_html import render_examination_html
+
+    exam = examination_with_series(run, request.params)  # type: ignore[arg-type]
+    decoded = run.resource("decoded")
+    return render_examination_html(exam, decoded.samples, decoded.sample_rate)
+
+
+EXAMINATION_HTML: Stage[str] = Stage(
+    name="examination-html",
+    version=1,
+    action="examine",
+    filename="examination.html",
+    media_type="text/html",
+    compute=_compute_html,
+    serialise=lambda html: html.encode("utf-8"),
+    deserialise=lambda data: data.decode("utf-8"),
+    inputs=lambda request: (Request(EXAMINATION, request.params), Request(SERIES, request.params)),
+)
+
+
+def examination_with_series(run: Run, params: ExamParams) -> Examination:
+    """The examination of the run's recording with its plot series, each verified or made."""
+    made = run_stage(run, Request(EXAMINATION, params))
+    series = run_stage(run, Request(SERIES, params)).value
+    return Examination.from_report(made.value.report, series)
 
 
 @dataclass(frozen=True)
@@ -31,102 +134,43 @@ class ExamOutcome:
     report: dict[str, Any]
     html: str | None
     reused: bool
+    data: bytes  # the report's bytes as stored (or as made, outside a case)
+    failed: str | None = None  # what failed, when a check did: the report was not stored
 
 
-def exhibit_facts(case: Case, sha256: str) -> ExhibitFacts:
-    with case.session() as session:
-        exhibit = session.get_one(Exhibit, sha256)
-        first = session.scalars(
-            select(Intake).where(Intake.exhibit_sha256 == sha256).order_by(Intake.seq)
-        ).first()
-    return ExhibitFacts(
-        sha256=sha256,
-        filename=first.original_name if first else sha256,
-        size_bytes=exhibit.size_bytes,
-        media=exhibit.media,
-        received_at=first.received_at if first else None,
-        file_modified=(first.file_times or {}).get("modified") if first else None,
-    )
-
-
-def file_facts(path: Path) -> ExhibitFacts:
+def _outcome(run: Run, options: ExamOptions, want_html: bool) -> ExamOutcome:
+    params = ExamParams(options)
     try:
-        media: dict[str, Any] | None = probe(path).to_dict()
-    except ProbeError:
-        media = None
-    return ExhibitFacts(
-        sha256=sha256_file(path),
-        filename=path.name,
-        size_bytes=path.stat().st_size,
-        media=media,
-    )
+        made: StageResult[Examination] = run_stage(run, Request(EXAMINATION, params))
+    except StageIncomplete as incomplete:
+        return _partial(run, incomplete.value, want_html)
+    # The plotted series are kept with every examination made, so a report drawn later
+    # needs no second examination.
+    run_stage(run, Request(SERIES, params))
+    html = run_stage(run, Request(EXAMINATION_HTML, params)) if want_html else None
+    reused = made.reused and (html is None or html.reused)
+    return ExamOutcome(made.value.report, html.value if html else None, reused, made.data)
 
 
-def run_examination(
-    audio_path: Path, facts: ExhibitFacts, options: ExamOptions, want_html: bool
-) -> tuple[Examination, str | None]:
-    decoded = decode_audio(audio_path, mono=True)
-    exam = examine(decoded.samples, decoded.sample_rate, facts, options)
+def _partial(run: Run, exam: Examination, want_html: bool) -> ExamOutcome:
+    """An examination in which a check failed: shown (JSON, text or HTML), never stored."""
     html = None
     if want_html:
-        from earwitness.formats.examination_html import render_examination_html
+        from earwitness.reports.examination_html import render_examination_html
 
+        decoded = run.resource("decoded")
         html = render_examination_html(exam, decoded.samples, decoded.sample_rate)
-    return exam, html
+    data = report_bytes(exam.report)
+    return ExamOutcome(exam.report, html, False, data, failed=_failed_checks(exam))
 
 
 def examine_file(path: Path, options: ExamOptions, want_html: bool) -> ExamOutcome:
     """Examine a file that is not in a case; nothing is stored or logged."""
-    exam, html = run_examination(path, file_facts(path), options, want_html)
-    return ExamOutcome(exam.report, html, reused=False)
+    return _outcome(file_run(path), options, want_html)
 
 
-def exam_params(options: ExamOptions) -> dict[str, Any]:
-    return {**options.parameters(), "decoder": DECODER}
-
-
-def stored_examination(case: Case, sha256: str, options: ExamOptions) -> dict[str, Any] | None:
-    """The examination report already made for exactly this request, if any."""
-    stored = find_artefact(case, sha256, JSON_STAGE, exam_params(options))
-    return json.loads(case.store.read_bytes(stored.object_sha256)) if stored else None
-
-
-def store_examination(
-    case: Case, sha256: str, report: dict[str, Any], options: ExamOptions
-) -> None:
-    body = json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
-    store_artefact(
-        case,
-        sha256,
-        JSON_STAGE,
-        body,
-        filename="examination.json",
-        media_type="application/json",
-        params=exam_params(options),
-        action="examine",
-    )
-
-
-def examine_exhibit(case: Case, sha256: str, options: ExamOptions, want_html: bool) -> ExamOutcome:
-    params = exam_params(options)
-    stored_json = find_artefact(case, sha256, JSON_STAGE, params)
-    stored_html = find_artefact(case, sha256, HTML_STAGE, params) if want_html else None
-    if stored_json and (stored_html or not want_html):
-        report = json.loads(case.store.read_bytes(stored_json.object_sha256))
-        html = case.store.read_bytes(stored_html.object_sha256).decode() if stored_html else None
-        return ExamOutcome(report, html, reused=True)
-    facts = exhibit_facts(case, sha256)
-    exam, html = run_examination(case.store.path_for(sha256), facts, options, want_html)
-    store_examination(case, sha256, exam.report, options)
-    if html is not None:
-        store_artefact(
-            case,
-            sha256,
-            HTML_STAGE,
-            html.encode("utf-8"),
-            filename="examination.html",
-            media_type="text/html",
-            params=params,
-            action="examine",
-        )
-    return ExamOutcome(exam.report, html, reused=False)
+def examine_exhibit(
+    case: Case, sha256: str, options: ExamOptions, want_html: bool, *, force: bool = False
+) -> ExamOutcome:
+    """The examination of an exhibit: verified from the case, or made, stored and logged."""
+    return _outcome(exhibit_run(case, sha256, force=force), options, want_html)

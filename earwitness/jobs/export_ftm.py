@@ -1,7 +1,8 @@
 """``earwitness export --format ftm``: the case's exhibits as FollowTheMoney JSON lines.
 
-Each exhibit becomes one entity carrying its newest transcript and examination summary (the
-stored artefacts, never recomputed here). The export is logged in custody like a bag export.
+Each exhibit becomes one entity carrying its newest transcript and examination summary: the
+stored artefacts, each verified before it is read (never recomputed here), and the exhibit's
+facts as the custody log records them. The export is logged in custody like a bag export.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from earwitness.errors import EarwitnessError
-from earwitness.jobs.examine import exhibit_facts
-from earwitness.vault.artefacts import list_artefacts
+from earwitness.jobs.examine import EXAMINATION
+from earwitness.jobs.recording import exhibit_facts, verified_original
+from earwitness.jobs.transcribe import TRANSCRIPT
+from earwitness.vault.artefacts import list_artefacts, read_verified
 from earwitness.vault.case import Case
-from earwitness.vault.catalog import Exhibit
+from earwitness.vault.verified_log import verified_events
 
 
 def _newest(case: Case, sha256: str, stage: str) -> dict[str, Any] | None:
     found = [a for a in list_artefacts(case, sha256) if a.stage == stage]
     if not found:
         return None
-    return json.loads(case.store.read_bytes(found[-1].object_sha256))
+    return json.loads(read_verified(case, found[-1]))
 
 
 def _sha1(path: Path) -> str:
@@ -37,13 +38,20 @@ def _sha1(path: Path) -> str:
     return digest.hexdigest()
 
 
+def logged_exhibits(case: Case) -> list[str]:
+    """The case's exhibits in the order they were first received, as the log records them."""
+    seen: dict[str, None] = {}
+    for event in verified_events(case):
+        if event.action == "ingest" and event.exhibit:
+            seen.setdefault(event.exhibit, None)
+    return list(seen)
+
+
 def export_ftm(case: Case, exhibits: list[str] | None, destination: Path) -> int:
     """Write one FtM entity per exhibit to ``destination`` (JSON lines); returns the count."""
     from earwitness.formats.ftm import exhibit_entity
 
-    with case.session() as session:
-        query = select(Exhibit.sha256).order_by(Exhibit.first_seq)
-        chosen = [s for s in session.scalars(query) if exhibits is None or s in exhibits]
+    chosen = [s for s in logged_exhibits(case) if exhibits is None or s in exhibits]
     if not chosen:
         raise EarwitnessError("nothing to export: the case holds no exhibits")
     lines = []
@@ -57,20 +65,23 @@ def export_ftm(case: Case, exhibits: list[str] | None, destination: Path) -> int
         }
         entity = exhibit_entity(
             exhibit,
-            sha1=_sha1(case.store.path_for(sha256)),
-            transcript=_newest(case, sha256, "transcript"),
-            examination=_newest(case, sha256, "examination"),
+            sha1=_sha1(verified_original(case, sha256)),
+            transcript=_newest(case, sha256, TRANSCRIPT.name),
+            examination=_newest(case, sha256, EXAMINATION.name),
         )
         lines.append(json.dumps(entity, ensure_ascii=False, sort_keys=True))
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".earwitness-ftm-")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
-    with case.writing():
-        case.record(
-            "export",
-            None,
-            {"exhibits": chosen, "destination": str(destination), "format": "ftm"},
-        )
-        os.replace(temporary, destination)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        with case.writing():
+            case.record(
+                "export",
+                None,
+                {"exhibits": chosen, "destination": str(destination), "format": "ftm"},
+            )
+            os.replace(temporary, destination)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
     return len(lines)

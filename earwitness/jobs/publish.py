@@ -5,7 +5,7 @@ and every publication is a custody event (action ``publish``) whose artefact is 
 that went out, with the subtitle mode, the transcript it was made from (by hash), the model's
 hash, and the list of the original's tags that were left out (in the artefact's parameters,
 which is what the custody event carries). Asking again for the same video answers from the
-store but still logs the new publication.
+store (verified) but still logs the new publication.
 
 The subtitles come from the newest transcript already in the case that can show what was
 asked (any transcript for ``original``; one with an English translation, or of an English
@@ -22,12 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import av
 
-from earwitness.formats.publish_video import (
+from earwitness.jobs.engine import Request, Run, Stage, run_stage
+from earwitness.jobs.recording import exhibit_run
+from earwitness.jobs.transcribe import TRANSCRIPT, transcribe_exhibit
+from earwitness.media.probe import ProbeError, probe
+from earwitness.publish.video import (
     PublishError,
     StrippedTag,
     captions_for,
@@ -36,15 +42,11 @@ from earwitness.formats.publish_video import (
     render_video,
     stripped_metadata,
 )
-from earwitness.jobs.transcribe import STAGE as TRANSCRIPT_STAGE
-from earwitness.jobs.transcribe import render, transcribe_exhibit
-from earwitness.media.probe import ProbeError, probe
 from earwitness.speech.transcribe import Progress, TranscribeOptions
 from earwitness.speech.types import Transcript
-from earwitness.vault.artefacts import ArtefactRecord, find_artefact, list_artefacts, store_artefact
+from earwitness.vault.artefacts import ArtefactRecord, list_artefacts, read_verified
 from earwitness.vault.case import Case
 
-STAGE = "publish-video"
 RENDERER = "earwitness.publish_video/1"
 
 
@@ -67,85 +69,134 @@ def _silent(_stage: str, _done: float, _total: float) -> None:
 
 
 def choose_transcript(
-    case: Case, sha256: str, mode: str, progress: Progress = _silent
+    case: Case, sha256: str, mode: str, progress: Progress = _silent, *, force: bool = False
 ) -> tuple[Transcript, str, bool]:
-    """(transcript, SHA-256 of its JSON in the store, whether it was already there)."""
+    """(transcript, SHA-256 of its JSON in the store, whether it was already there).
+
+    Each stored transcript considered is verified first: one that was altered is an error,
+    never published."""
     english = mode != "original"
-    for record in reversed(list_artefacts(case, sha256)):
-        if record.stage != TRANSCRIPT_STAGE or not case.store.has(record.object_sha256):
-            continue
-        data = json.loads(case.store.read_bytes(record.object_sha256))
-        transcript = Transcript.from_dict(data)
-        if not english or transcript.translation or transcript.language == "en":
-            return transcript, record.object_sha256, True
-        if not transcript.segments:  # nothing said: nothing to translate either
-            return transcript, record.object_sha256, True
+    if not force:
+        for record in reversed(list_artefacts(case, sha256)):
+            if record.stage != TRANSCRIPT.name:
+                continue
+            transcript = Transcript.from_dict(json.loads(read_verified(case, record)))
+            if not english or transcript.translation or transcript.language == "en":
+                return transcript, record.object_sha256, True
+            if not transcript.segments:  # nothing said: nothing to translate either
+                return transcript, record.object_sha256, True
     options = TranscribeOptions(translate_to="en" if english else None)
-    outcome = transcribe_exhibit(case, sha256, options, None, progress)
-    # store_transcript keeps exactly this rendering, so its hash names the stored object.
-    digest = hashlib.sha256(render(outcome.transcript, "json")).hexdigest()
-    return outcome.transcript, digest, outcome.reused
+    outcome = transcribe_exhibit(case, sha256, options, None, progress, force=force)
+    return outcome.transcript, hashlib.sha256(outcome.body).hexdigest(), outcome.reused
+
+
+@dataclass(frozen=True)
+class PublishParams:
+    mode: str
+    transcript_sha256: str
+    video_codec: str
+    media: dict[str, Any] = field(hash=False, compare=False)
+    transcript: Transcript = field(hash=False, compare=False)
+
+    @property
+    def stripped(self) -> tuple[StrippedTag, ...]:
+        return tuple(stripped_metadata(self.media))
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "subtitles": self.mode,
+            "transcript_sha256": self.transcript_sha256,
+            "renderer": RENDERER,
+            "video": self.video_codec,
+            "audio": plan_audio(self.media).describe(),
+            "stripped": [tag.to_dict() for tag in self.stripped],
+        }
+
+
+def _compute_video(run: Run, request: Request[bytes]) -> bytes:
+    params = request.params
+    assert isinstance(params, PublishParams)
+    captions = captions_for(params.transcript, params.mode)
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "published.mp4"
+        try:
+            rendered = render_video(
+                run.resource("path"),
+                target,
+                captions,
+                sha256=run.exhibit_sha256,
+                media=params.media,
+            )
+        except av.FFmpegError as exc:  # a stream FFmpeg cannot mux or encode as planned
+            raise PublishError(
+                f"exhibit {run.exhibit_sha256[:12]}: rendering failed ({exc})"
+            ) from None
+        run.resources["publish_notes"] = lambda: rendered.notes
+        return target.read_bytes()
+
+
+def _video_stage(mode: str) -> Stage[bytes]:
+    return Stage(
+        name="publish-video",
+        version=1,
+        action="publish",
+        filename=f"published-{mode}.mp4",
+        media_type="video/mp4",
+        compute=_compute_video,
+        serialise=lambda body: body,
+        deserialise=lambda data: data,
+        model_sha256=lambda request: request.params.transcript.model_sha256,  # type: ignore[attr-defined]
+    )
+
+
+VIDEOS = {mode: _video_stage(mode) for mode in ("bilingual", "en", "original")}
 
 
 def publish_exhibit(
-    case: Case, sha256: str, mode: str, output: Path, progress: Progress = _silent
+    case: Case,
+    sha256: str,
+    mode: str,
+    output: Path,
+    progress: Progress = _silent,
+    *,
+    force: bool = False,
 ) -> PublishOutcome:
     """Render (or take from the store) the video of exhibit ``sha256``, log it, write ``output``."""
     transcript, transcript_sha256, transcript_reused = choose_transcript(
-        case, sha256, mode, progress
+        case, sha256, mode, progress, force=force
     )
-    captions = captions_for(transcript, mode)
-    source = case.store.path_for(sha256)
+    run = exhibit_run(case, sha256, force=force)
     try:
-        media = probe(source).to_dict()
+        media = probe(run.resource("path")).to_dict()
     except ProbeError as exc:
         raise PublishError(f"exhibit {sha256[:12]}: {exc}") from None
-    plan = plan_audio(media)
-    stripped = tuple(stripped_metadata(media))
-    video_codec = h264_encoder()
-    params = {
-        "subtitles": mode,
-        "transcript_sha256": transcript_sha256,
-        "renderer": RENDERER,
-        "video": video_codec,
-        "audio": plan.describe(),
-        "stripped": [tag.to_dict() for tag in stripped],
-    }
-    stored = find_artefact(case, sha256, STAGE, params, model_sha256=transcript.model_sha256)
+    params = PublishParams(mode, transcript_sha256, h264_encoder(), media, transcript)
+    made = run_stage(run, Request(VIDEOS[mode], params))
+    record = made.record
+    assert record is not None
+    if made.reused:  # the same video goes out again: that publication is logged too
+        with case.writing():
+            case.record(
+                "publish",
+                sha256,
+                {"republished": {"object_sha256": record.object_sha256, "seq": record.seq}},
+            )
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
-    notes: tuple[str, ...] = ()
     try:
-        if stored is not None:
-            partial.write_bytes(case.store.read_bytes(stored.object_sha256))
-        else:
-            try:
-                rendered = render_video(source, partial, captions, sha256=sha256, media=media)
-            except av.FFmpegError as exc:  # a stream FFmpeg cannot mux or encode as planned
-                raise PublishError(f"exhibit {sha256[:12]}: rendering failed ({exc})") from None
-            notes = rendered.notes
-        record = store_artefact(
-            case,
-            sha256,
-            STAGE,
-            partial.read_bytes(),
-            filename=f"published-{mode}.mp4",
-            media_type="video/mp4",
-            params=params,
-            model_sha256=transcript.model_sha256,
-            action="publish",
-        )
+        partial.write_bytes(made.data)
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
+    notes = run.resource("publish_notes") if "publish_notes" in run.resources else ()
     return PublishOutcome(
         output=output,
         record=record,
         transcript=transcript,
         transcript_reused=transcript_reused,
-        rendering_reused=stored is not None,
-        audio=plan.describe(),
-        video_codec=video_codec,
-        captions=len(captions),
-        stripped=stripped,
-        notes=notes,
+        rendering_reused=made.reused,
+        audio=plan_audio(media).describe(),
+        video_codec=params.video_codec,
+        captions=len(captions_for(transcript, mode)),
+        stripped=params.stripped,
+        notes=tuple(notes),
     )

@@ -1,38 +1,133 @@
-"""The transcribe stage: decode, transcribe, store the transcript and its renderings.
+"""The speech stages: the transcript (JSON) and each rendering of it (SRT, VTT, DOCX, …).
 
-Inside a case the transcript JSON is a derived artefact of the exhibit, recorded with the
-model's hash and the request's parameters, so asking again (same exhibit, tool version, model
-and parameters) returns the stored transcript instead of running the model. Subtitles and other
-renderings are artefacts too, made from the stored JSON.
+``TRANSCRIPT`` runs the speech pipeline on the run's 16 kHz samples with one model, recorded
+by its hash; a rendering stage per transcript format draws that stored transcript into a file.
+Both are logged under the custody action ``transcribe``, and both are answered from the case
+(verified) when the same request was made before.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from earwitness.media.decode import decode_audio, resample
+from earwitness.formats.transcript_formats import (
+    TRANSCRIPT_FORMATS,
+    Rendering,
+    TranscriptFormat,
+    render_transcript,
+)
+from earwitness.formats.transcript_json import render_json
+from earwitness.jobs.engine import Request, Run, Stage, run_stage
+from earwitness.jobs.recording import SPEECH_DECODER, exhibit_facts, exhibit_run, file_run
 from earwitness.speech.models import ResolvedModel, resolve_model
-from earwitness.speech.transcribe import Progress, TranscribeOptions, transcribe
+from earwitness.speech.recogniser import Recogniser
+from earwitness.speech.transcribe import Progress, TranscribeOptions
 from earwitness.speech.types import Transcript
-from earwitness.vault.artefacts import find_artefact, store_artefact
 from earwitness.vault.case import Case
-from earwitness.vault.hashing import sha256_file
 
-STAGE = "transcript"
-DECODER = "pyav/mono-float32/resample_poly-16k"
-FORMATS = ("json", "srt", "vtt", "txt", "textgrid", "docx")
-MEDIA_TYPES = {
-    "json": "application/json",
-    "srt": "application/x-subrip",
-    "vtt": "text/vtt",
-    "txt": "text/plain",
-    "textgrid": "text/plain",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+
+@dataclass(frozen=True)
+class TranscriptParams:
+    options: TranscribeOptions
+    model: ResolvedModel = field(hash=False, compare=False)
+
+    def parameters(self) -> dict[str, Any]:
+        return {**self.options.parameters(), "decoder": SPEECH_DECODER}
+
+
+def _recognizer(run: Run, model: ResolvedModel) -> Recogniser:
+    """The run's speech engine, loaded once (a report may hand one in for many recordings)."""
+    if "recognizer" not in run.resources:
+        from earwitness.speech.asr import Recognizer
+
+        device = run.resources.get("device", lambda: "auto")()
+        run.resources["recognizer"] = lambda: Recognizer(model, device=device)
+    return run.resource("recognizer")
+
+
+def _silent(_stage: str, _done: float, _total: float) -> None:
+    return None
+
+
+def _compute_transcript(run: Run, request: Request[Transcript]) -> Transcript:
+    from earwitness.speech.transcribe import transcribe
+
+    params = request.params
+    assert isinstance(params, TranscriptParams)
+    progress = run.resources.get("progress", lambda: _silent)()
+    return transcribe(
+        run.resource("speech"),
+        _recognizer(run, params.model),
+        params.options,
+        exhibit_sha256=run.exhibit_sha256,
+        progress=progress,
+    )
+
+
+TRANSCRIPT: Stage[Transcript] = Stage(
+    name="transcript",
+    version=1,
+    action="transcribe",
+    filename="transcript.json",
+    media_type=TRANSCRIPT_FORMATS["json"].media_type,
+    compute=_compute_transcript,
+    serialise=render_json,
+    deserialise=lambda data: Transcript.from_dict(json.loads(data)),
+    model_sha256=lambda request: request.params.model.sha256,  # type: ignore[attr-defined]
+)
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    transcript: TranscriptParams
+    bilingual: bool = True
+    name: str = ""  # the recording's name, for the title and the facts table
+
+    def parameters(self) -> dict[str, Any]:
+        return {**self.transcript.parameters(), "bilingual": self.bilingual, "name": self.name}
+
+
+def rendering_for(transcript: Transcript, params: RenderParams) -> Rendering:
+    name = params.name or transcript.exhibit_sha256[:12]
+    return Rendering(
+        bilingual=params.bilingual,
+        title=f"Transcript of {name}",
+        facts=(
+            ("Recording", name),
+            ("SHA-256", transcript.exhibit_sha256),
+            ("Language", transcript.language or "unknown"),
+            ("Model", f"{transcript.model_name} (SHA-256 {transcript.model_sha256})"),
+        ),
+    )
+
+
+def _rendering_stage(entry: TranscriptFormat) -> Stage[bytes]:
+    def compute(run: Run, request: Request[bytes]) -> bytes:
+        params = request.params
+        assert isinstance(params, RenderParams)
+        transcript = run_stage(run, Request(TRANSCRIPT, params.transcript)).value
+        return render_transcript(transcript, entry, rendering_for(transcript, params))
+
+    return Stage(
+        name=f"transcript-{entry.name}",
+        version=1,
+        action="transcribe",
+        filename=entry.filename,
+        media_type=entry.media_type,
+        compute=compute,
+        serialise=lambda body: body,
+        deserialise=lambda data: data,
+        inputs=lambda request: (Request(TRANSCRIPT, request.params.transcript),),  # type: ignore[attr-defined]
+        model_sha256=lambda request: request.params.transcript.model.sha256,  # type: ignore[attr-defined]
+    )
+
+
+# One rendering stage per transcript format but JSON (which is the transcript itself).
+RENDERINGS: dict[str, Stage[bytes]] = {
+    name: _rendering_stage(entry) for name, entry in TRANSCRIPT_FORMATS.items() if name != "json"
 }
 
 
@@ -40,73 +135,33 @@ MEDIA_TYPES = {
 class TranscribeOutcome:
     transcript: Transcript
     reused: bool
+    body: bytes = b""  # the asked-for rendering's bytes (for json: the stored transcript)
+    name: str = ""  # the recording's name
 
 
-@dataclass(frozen=True)
-class Rendering:
-    bilingual: bool = True  # original line over English line, where a translation exists
-    title: str = "Transcript"
-    facts: tuple[tuple[str, str], ...] = ()
-
-
-def load_16k(path: Path) -> Any:
-    decoded = decode_audio(path, mono=True)
-    return resample(decoded.samples, decoded.sample_rate, 16000)
-
-
-def run_transcription(
-    path: Path,
-    sha256: str,
-    model: ResolvedModel,
-    options: TranscribeOptions,
-    progress: Progress,
-    *,
-    device: str = "auto",
-) -> Transcript:
-    from earwitness.speech.asr import Recognizer
-
-    samples = load_16k(path)
-    recognizer = Recognizer(model, device=device)
-    return transcribe(samples, recognizer, options, exhibit_sha256=sha256, progress=progress)
+def _outcome(run: Run, params: RenderParams, output_format: str) -> TranscribeOutcome:
+    made = run_stage(run, Request(TRANSCRIPT, params.transcript))
+    body = made.data
+    if output_format != "json":
+        body = run_stage(run, Request(RENDERINGS[output_format], params)).value
+    return TranscribeOutcome(made.value, made.reused, body, params.name)
 
 
 def transcribe_file(
-    path: Path, options: TranscribeOptions, model_spec: str | None, progress: Progress
+    path: Path,
+    options: TranscribeOptions,
+    model_spec: str | None,
+    progress: Progress,
+    *,
+    output_format: str = "json",
+    bilingual: bool = True,
 ) -> TranscribeOutcome:
     """Transcribe a file that is not in a case; nothing is stored or logged."""
+    run = file_run(path)
+    run.resources["progress"] = lambda: progress
     model = resolve_model(model_spec)
-    transcript = run_transcription(path, sha256_file(path), model, options, progress)
-    return TranscribeOutcome(transcript, reused=False)
-
-
-def _params(options: TranscribeOptions) -> dict[str, Any]:
-    return {**options.parameters(), "decoder": DECODER}
-
-
-def stored_transcript(
-    case: Case, sha256: str, options: TranscribeOptions, model: ResolvedModel
-) -> Transcript | None:
-    """The transcript already made for exactly this request and model, if any."""
-    stored = find_artefact(case, sha256, STAGE, _params(options), model_sha256=model.sha256)
-    if stored is None:
-        return None
-    return Transcript.from_dict(json.loads(case.store.read_bytes(stored.object_sha256)))
-
-
-def store_transcript(
-    case: Case, transcript: Transcript, options: TranscribeOptions, model: ResolvedModel
-) -> None:
-    store_artefact(
-        case,
-        transcript.exhibit_sha256,
-        STAGE,
-        render(transcript, "json"),
-        filename="transcript.json",
-        media_type=MEDIA_TYPES["json"],
-        params=_params(options),
-        model_sha256=model.sha256,
-        action="transcribe",
-    )
+    params = RenderParams(TranscriptParams(options, model), bilingual, path.name)
+    return _outcome(run, params, output_format)
 
 
 def transcribe_exhibit(
@@ -115,70 +170,15 @@ def transcribe_exhibit(
     options: TranscribeOptions,
     model_spec: str | None,
     progress: Progress,
+    *,
+    output_format: str = "json",
+    bilingual: bool = True,
+    force: bool = False,
 ) -> TranscribeOutcome:
-    model = resolve_model(model_spec)
-    stored = stored_transcript(case, sha256, options, model)
-    if stored is not None:
-        return TranscribeOutcome(stored, reused=True)
-    transcript = run_transcription(case.store.path_for(sha256), sha256, model, options, progress)
-    store_transcript(case, transcript, options, model)
-    return TranscribeOutcome(transcript, reused=False)
-
-
-def store_rendering(
-    case: Case,
-    transcript: Transcript,
-    output_format: str,
-    content: bytes,
-    options: TranscribeOptions,
-    rendering: Rendering,
-) -> None:
-    """Keep a subtitle file or document made from a stored transcript beside it in the case."""
-    params = {**_params(options), "bilingual": rendering.bilingual}
-    sha256 = transcript.exhibit_sha256
-    stage = f"{STAGE}-{output_format}"
-    if find_artefact(case, sha256, stage, params, model_sha256=transcript.model_sha256):
-        return
-    store_artefact(
-        case,
-        sha256,
-        stage,
-        content,
-        filename=f"transcript.{output_format}",
-        media_type=MEDIA_TYPES[output_format],
-        params=params,
-        model_sha256=transcript.model_sha256,
-        action="transcribe",
-    )
-
-
-def render(transcript: Transcript, output_format: str, rendering: Rendering = Rendering()) -> bytes:
-    """``transcript`` in one of ``FORMATS``, as the bytes of the file."""
-    translation = list(transcript.translation or ()) if rendering.bilingual else None
-    translation = translation or None
-    segments = list(transcript.segments)
-    if output_format == "json":
-        return (json.dumps(transcript.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
-    if output_format in ("srt", "vtt"):
-        from earwitness.formats.subtitles import to_srt, to_vtt
-
-        writer: Callable[..., str] = to_srt if output_format == "srt" else to_vtt
-        return writer(segments, translation=translation).encode("utf-8")
-    if output_format == "txt":
-        from earwitness.formats.transcript_text import to_text
-
-        return to_text(segments, translation=translation).encode("utf-8")
-    if output_format == "textgrid":
-        from earwitness.formats.textgrid import to_textgrid
-
-        duration = transcript.duration or max((s.end for s in segments), default=0.0)
-        return to_textgrid(segments, duration, translation=translation).encode("utf-8")
-    if output_format == "docx":
-        from earwitness.formats.transcript_docx import write_docx
-
-        with tempfile.TemporaryDirectory() as folder:
-            target = Path(folder) / "transcript.docx"
-            shown = transcript if rendering.bilingual else replace(transcript, translation=None)
-            write_docx(shown, target, title=rendering.title, exhibit_facts=dict(rendering.facts))
-            return target.read_bytes()
-    raise ValueError(f"unknown transcript format {output_format!r}")
+    """The transcript of an exhibit (and the asked-for rendering): verified from the case, or
+    made, stored and logged."""
+    run = exhibit_run(case, sha256, force=force)
+    run.resources["progress"] = lambda: progress
+    name = exhibit_facts(case, sha256).filename
+    params = RenderParams(TranscriptParams(options, resolve_model(model_spec)), bilingual, name)
+    return _outcome(run, params, output_format)

@@ -21,6 +21,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from earwitness.errors import EarwitnessError
+from earwitness.media import blocks
+
 # First buffer size when the container does not say how long the stream is.
 _MIN_CAPACITY_S = 10.0
 # Upper bound for the first buffer (elements): a damaged header may claim any duration, and the
@@ -28,7 +31,7 @@ _MIN_CAPACITY_S = 10.0
 _MAX_INITIAL_ELEMENTS = 2**28
 
 
-class DecodeError(Exception):
+class DecodeError(EarwitnessError):
     """The file holds no audio that could be decoded; the message is one line naming the file."""
 
 
@@ -224,6 +227,63 @@ def decode_audio(
     )
 
 
+def decode_to_memmap(
+    path: Path, *, directory: Path | None = None, max_seconds: float | None = None
+) -> DecodedAudio:
+    """Decode the first audio stream of ``path`` as mono float32 into a temporary file, and
+    return it memory-mapped read-only (``samples`` is an ``np.memmap``).
+
+    The samples are those ``decode_audio(path, mono=True)`` gives, value for value, but only
+    one frame is ever held in memory: a two-hour 48 kHz recording (1.4 GB of float32) costs the
+    process nothing until read, and a reader that goes through it in blocks
+    (``earwitness.media.blocks``) keeps only a block resident. The file is made in
+    ``directory`` (default: the system's temporary folder) and removed at once where the
+    system allows (POSIX); the mapping keeps its data until the array is freed. Raises
+    DecodeError as ``decode_audio`` does.
+    """
+    container, stream = _open(path)
+    errors = [0]
+    rate = channels = filled = 0
+    sample_format = stream.codec_context.format.name if stream.codec_context.format else ""
+    limit: int | None = None
+    try:
+        with blocks.temporary_file(directory, "earwitness-decoded-") as (handle, temporary):
+            for frame in _frames(container, stream, errors):
+                if not rate:
+                    rate, channels = frame.sample_rate, frame.layout.nb_channels or 1
+                    sample_format = frame.format.name
+                    limit = None if max_seconds is None else max(int(max_seconds * rate), 0)
+                if frame.sample_rate != rate or (frame.layout.nb_channels or 1) != channels:
+                    errors[0] += 1
+                    continue
+                n = frame.samples if limit is None else min(frame.samples, limit - filled)
+                handle.write(_frame_to_mono(frame)[:n].tobytes())
+                filled += n
+                if limit is not None and filled >= limit:
+                    break
+            if not rate or (filled == 0 and limit != 0):
+                raise DecodeError(f"{path}: no audio could be decoded")
+            handle.flush()
+            samples = (
+                np.memmap(temporary, dtype=np.float32, mode="r", shape=(filled,))
+                if filled
+                else np.zeros(0, dtype=np.float32)
+            )
+    except av.FFmpegError as exc:
+        raise DecodeError(f"{path}: decoding failed ({_reason(exc)})") from exc
+    finally:
+        container.close()
+    codec = stream.codec_context.codec
+    return DecodedAudio(
+        samples=samples,
+        sample_rate=int(rate),
+        channels=int(channels),
+        codec=getattr(codec, "canonical_name", None) or codec.name,
+        source_sample_format=sample_format,
+        decode_errors=errors[0],
+    )
+
+
 def _grow(buffer: np.ndarray, needed: int) -> np.ndarray:
     """A larger buffer holding ``buffer``'s contents (1.5x, so growth costs O(n) overall)."""
     new_len = max(needed, int(buffer.shape[-1] * 1.5))
@@ -268,13 +328,22 @@ def iter_audio_chunks(path: Path, seconds: float = 10.0) -> Iterator[np.ndarray]
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """``samples`` (mono float32) at ``to_rate``, by polyphase filtering (no aliasing)."""
+    """``samples`` (mono float32) at ``to_rate``, float32, by polyphase filtering (no
+    aliasing), as ``scipy.signal.resample_poly`` gives it for the whole signal.
+
+    Computed a block at a time (``blocks.resample_blocks``); a result longer than a block is
+    kept in a temporary file (a read-only ``np.memmap``), so resampling a long recording never
+    holds it twice. Same rate: ``samples`` itself (as float32)."""
     if from_rate == to_rate:
         return samples.astype(np.float32, copy=False)
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    common = gcd(int(from_rate), int(to_rate))
-    out = resample_poly(samples, int(to_rate) // common, int(from_rate) // common)
-    return out.astype(np.float32, copy=False)
+    length = blocks.resampled_length(len(samples), from_rate, to_rate)
+    parts = (
+        (first, part.astype(np.float32))
+        for first, part in blocks.resample_blocks(samples, from_rate, to_rate, dtype=np.float32)
+    )
+    if length <= blocks.BLOCK:
+        out = np.empty(length, dtype=np.float32)
+        for first, part in parts:
+            out[first : first + len(part)] = part
+        return out
+    return blocks.spill(parts, length, np.float32)

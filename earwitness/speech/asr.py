@@ -4,9 +4,12 @@ The recogniser is given only the compact speech timeline of ``vad.SpeechMap`` an
 (``clip_timestamps``), so faster-whisper's batched pipeline decodes several windows at once and
 never sees long silences. Every time it reports is mapped back to the recording's clock here.
 
-Translation runs Whisper's translate task on the same windows; each English segment is then
-given to the original segment it overlaps most, so original and English lines share ids and
-times (what a bilingual subtitle needs).
+Translation runs Whisper's translate task on the same windows (``task="translate"``); the
+pipeline then pairs each English segment with the original it overlaps most
+(``align.align_translation``).
+
+``DecodeOptions`` (now in ``options``) and ``Detected`` (now in ``recogniser``) are still
+importable from here.
 """
 
 from __future__ import annotations
@@ -14,50 +17,20 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from earwitness.media.blocks import release
 from earwitness.speech.models import ResolvedModel
+from earwitness.speech.options import DecodeOptions
+from earwitness.speech.recogniser import Detected, Task
 from earwitness.speech.types import Segment, Word
 from earwitness.speech.vad import SAMPLE_RATE, SpeechMap
 
 # Seconds of a window without any recognised word after which that stretch is decoded again
 # (see ``Recognizer.recognise``); None turns the second look off.
 REPAIR_MIN_GAP: float | None = 1.5
-
-
-@dataclass(frozen=True)
-class DecodeOptions:
-    """Everything that changes the recogniser's output; hashed into the artefact's parameters."""
-
-    language: str | None = None  # ISO 639-1; None detects it
-    # One wider than faster-whisper's 5: windows decoded in a batch cannot lean on the
-    # previous window's text as sequential decoding does. On the long Russian benchmark every
-    # beam from 6 to 10 gave WER 0.140-0.144 against 0.150 with 5 (English within two words);
-    # 7 and wider garble a word of the bundled sample ("от Министерства" becomes "о замене
-    # стерства"). The differences are a few words in 2,700 (bench/RESULTS.md, "Beam width").
-    beam_size: int = 6
-    batch_size: int = 8
-    word_timestamps: bool = True
-    # Names or terms the recording uses, which Whisper would otherwise misspell.
-    initial_prompt: str | None = None
-
-    def parameters(self) -> dict[str, Any]:
-        return {
-            "language": self.language,
-            "beam_size": self.beam_size,
-            "batch_size": self.batch_size,
-            "word_timestamps": self.word_timestamps,
-            "initial_prompt": self.initial_prompt,
-        }
-
-
-@dataclass(frozen=True)
-class Detected:
-    language: str
-    probability: float | None
 
 
 def available_cpus() -> int:
@@ -79,7 +52,8 @@ def pick_device(device: str = "auto", compute_type: str = "auto") -> tuple[str, 
 
 
 class Recognizer:
-    """A loaded Whisper model. Loading takes a second or two: make one, use it for many files."""
+    """A loaded Whisper model, the shipped ``recogniser.Recogniser``. Loading takes a second or
+    two: make one, use it for many files."""
 
     def __init__(
         self,
@@ -112,7 +86,7 @@ class Recognizer:
         speech: SpeechMap,
         options: DecodeOptions,
         *,
-        task: str = "transcribe",
+        task: Task = "transcribe",
     ) -> tuple[Iterator[Segment], Detected]:
         """Segments on the recording's clock, yielded as each batch of windows is decoded.
 
@@ -139,6 +113,8 @@ class Recognizer:
                     raw, _ = self._decode(compact, group, options, info.language, task)
                 found = list(raw)
                 found += self._repair(compact, group, found, options, info.language, task)
+                # A long recording's speech is a memory map: hand its pages back as we go.
+                release(compact)
                 found.sort(key=_compact_start)
                 for repair, item in found:
                     yield _on_recording_clock(item, repair, speech, number)
@@ -189,7 +165,9 @@ class Recognizer:
         self._batched.last_speech_timestamp = 0.0
         try:
             raw, _ = self._decode(repair.compact(compact), repair.windows, options, language, task)
-            repaired = [(repair, part) for _, item in raw for part in _per_gap(item, repair)]
+            repaired: list[tuple[SpeechMap | None, Any]] = [
+                (repair, part) for _, item in raw for part in _per_gap(item, repair)
+            ]
         finally:
             self._batched.last_speech_timestamp = kept
         return repaired
@@ -237,7 +215,7 @@ def _unheard(
     regions), so a longer stretch without text is speech the recogniser passed over."""
     if REPAIR_MIN_GAP is None:
         return []
-    spans = []
+    spans: list[tuple[float, float]] = []
     for item in items:
         if item.words:
             spans.extend((word.start, word.end) for word in item.words)
@@ -306,36 +284,6 @@ def _on_recording_clock(
 def _word(raw: Any, clock: _Clock) -> Word:
     start, end = clock.span(raw.start, raw.end)
     return Word(round(start, 3), round(end, 3), raw.word, round(float(raw.probability), 4))
-
-
-def align_translation(originals: list[Segment], translated: list[Segment]) -> tuple[Segment, ...]:
-    """One English segment per original, with its id, times and speaker.
-
-    Each translated segment joins the original it overlaps most (the nearest, if it overlaps
-    none); an original that received nothing gets empty text rather than a neighbour's words.
-    """
-    texts: list[list[str]] = [[] for _ in originals]
-    if originals:
-        starts = np.array([s.start for s in originals])
-        ends = np.array([s.end for s in originals])
-        for item in translated:
-            overlap = np.minimum(ends, item.end) - np.maximum(starts, item.start)
-            if overlap.max() > 0:
-                index = int(overlap.argmax())
-            else:
-                middle = (item.start + item.end) / 2
-                index = int(np.argmin(np.abs((starts + ends) / 2 - middle)))
-            texts[index].append(item.text.strip())
-    return tuple(
-        Segment(
-            id=original.id,
-            start=original.start,
-            end=original.end,
-            text=" ".join(t for t in parts if t),
-            speaker=original.speaker,
-        )
-        for original, parts in zip(originals, texts, strict=True)
-    )
 
 
 def duration_of(samples16k: np.ndarray) -> float:

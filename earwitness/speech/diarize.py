@@ -196,7 +196,7 @@ def _speaker_for(start: float, end: float, turns: Sequence[Turn], arrays: tuple)
     if len(turns) == 0:
         return None
     totals: dict[str, float] = {}
-    for k in np.flatnonzero(overlap > 0):
+    for k in map(int, np.flatnonzero(overlap > 0)):
         totals[turns[k][2]] = totals.get(turns[k][2], 0.0) + float(overlap[k])
     if totals:
         return max(totals, key=lambda label: (totals[label], -_first(label, turns)))

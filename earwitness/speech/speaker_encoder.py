@@ -36,6 +36,8 @@ try:  # optional; see SpeakerEncoder._blas_limited
 except ImportError:  # pragma: no cover
     threadpool_limits = None
 
+from earwitness.media import blocks
+
 SAMPLE_RATE = 16000
 N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms
@@ -189,7 +191,7 @@ def _read_legacy(stream: io.BytesIO) -> dict[str, Any]:
 # -- preprocessing ------------------------------------------------------------------------
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
     """Slaney's mel scale (librosa's default, htk=False): linear below 1 kHz, log above."""
     hz = np.asarray(hz, dtype=np.float64)
     linear = hz / (200.0 / 3)
@@ -412,6 +414,7 @@ class SpeakerEncoder:
             if last <= first:
                 raise ValueError(f"span {start:.3f}-{end:.3f} s holds no samples")
             part = _partials(samples16k[first:last], rate, min_coverage, normalize)
+            blocks.release(samples16k[first:last])  # a long recording's pages go back
             pending.append(part)
             owners.extend([index] * len(part))
             if len(owners) >= _BATCH * self.threads * 4:

@@ -5,41 +5,27 @@
 Each step is a function of what the previous ones produced, so each can be tested alone and a
 failure names the step. ``transcribe`` runs them in order and reports progress as seconds of
 speech done out of seconds of speech found.
+
+``recognise`` and ``translate`` go through a ``recogniser.Recogniser``, so any speech engine
+that offers that protocol can stand in for faster-whisper. ``TranscribeOptions`` lives in
+``options`` (no NumPy there, for the command line) and stays importable from here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from earwitness.speech import guards
-from earwitness.speech.asr import DecodeOptions, Detected, Recognizer, align_translation
+from earwitness.speech.align import align_translation
+from earwitness.speech.options import TRANSLATION_TARGETS, DecodeOptions, TranscribeOptions
+from earwitness.speech.recogniser import Detected, Recogniser, Task
 from earwitness.speech.types import Segment, Transcript
 from earwitness.speech.vad import SAMPLE_RATE, SpeechMap, speech_regions
 
-# Whisper translates into English only.
-TRANSLATION_TARGETS = ("en",)
-
 Progress = Callable[[str, float, float], None]  # (stage, done seconds, total seconds)
-
-
-@dataclass(frozen=True)
-class TranscribeOptions:
-    decode: DecodeOptions = dataclasses.field(default_factory=DecodeOptions)
-    translate_to: str | None = None
-    diarize: bool = True
-    num_speakers: int | None = None  # None: as many as the clustering finds
-
-    def parameters(self) -> dict[str, object]:
-        return {
-            **self.decode.parameters(),
-            "translate_to": self.translate_to,
-            "diarize": self.diarize,
-            "num_speakers": self.num_speakers,
-        }
 
 
 def _silent(_stage: str, _done: float, _total: float) -> None:
@@ -51,13 +37,13 @@ def find_speech(samples16k: np.ndarray) -> SpeechMap:
 
 
 def recognise(
-    recognizer: Recognizer,
+    recognizer: Recogniser,
     samples16k: np.ndarray,
     speech: SpeechMap,
     options: DecodeOptions,
     progress: Progress,
     *,
-    task: str = "transcribe",
+    task: Task = "transcribe",
 ) -> tuple[list[Segment], Detected]:
     segments, detected = recognizer.recognise(samples16k, speech, options, task=task)
     return _collect(segments, speech, progress, task), detected
@@ -89,7 +75,7 @@ def guard(segments: list[Segment]) -> tuple[list[Segment], guards.GuardReport]:
 
 
 def translate(
-    recognizer: Recognizer,
+    recognizer: Recogniser,
     samples16k: np.ndarray,
     speech: SpeechMap,
     originals: list[Segment],
@@ -161,13 +147,17 @@ def split_at_speaker_changes(segments: list[Segment]) -> list[Segment]:
 
 def transcribe(
     samples16k: np.ndarray,
-    recognizer: Recognizer,
+    recognizer: Recogniser,
     options: TranscribeOptions,
     *,
     exhibit_sha256: str,
     progress: Progress = _silent,
 ) -> Transcript:
-    """Transcribe (and translate, and label speakers in) one 16 kHz mono recording."""
+    """Transcribe (and translate, and label speakers in) one 16 kHz mono recording.
+
+    ``recognizer`` is any speech engine that satisfies ``recogniser.Recogniser``; speech is
+    found, guarded and attributed to speakers here, the same whichever engine reads it.
+    """
     if options.translate_to not in (None, *TRANSLATION_TARGETS):
         raise ValueError(f"Whisper translates only into English, not {options.translate_to!r}")
     speech = find_speech(samples16k)

@@ -14,10 +14,14 @@ by ``SpeechMap.to_original``.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from earwitness.media import blocks
 
 SAMPLE_RATE = 16000
 WINDOW_S = 30.0  # Whisper's input length
@@ -41,8 +45,76 @@ def speech_regions(samples16k: np.ndarray, *, threshold: float = 0.5) -> list[tu
     options = VadOptions(
         threshold=threshold, max_speech_duration_s=FILL_S, min_silence_duration_ms=MIN_SILENCE_MS
     )
-    stamps = get_speech_timestamps(samples16k, options, sampling_rate=SAMPLE_RATE)
+    probabilities = _speech_probabilities(samples16k)
+    # faster-whisper pads the audio it is given (a full copy) and runs the model over it in
+    # one go (two more); here it gets a stand-in of the right length that costs a byte a
+    # sample, and the probabilities computed above a block at a time.
+    stand_in = np.broadcast_to(np.zeros(1, dtype=np.bool_), (len(samples16k),))
+    with _STAND_IN_LOCK:
+        stand_in_model[0] = probabilities
+        try:
+            with _model_replaced():
+                stamps = get_speech_timestamps(stand_in, options, sampling_rate=SAMPLE_RATE)
+        finally:
+            stand_in_model[0] = None
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+WINDOW = 512  # samples the model judges at once, as faster-whisper's Silero runs it
+CONTEXT = 64  # samples of the previous window it sees as well
+MODEL_BATCH = 10000  # windows per model call; the LSTM state goes from one call to the next
+_STAND_IN_LOCK = threading.Lock()
+stand_in_model: list[np.ndarray | None] = [None]
+
+
+def _speech_probabilities(samples16k: np.ndarray) -> np.ndarray:
+    """Silero's speech probability per 512-sample window, exactly as faster-whisper's
+    ``SileroVADModel`` computes it for the zero-padded recording, ``MODEL_BATCH`` windows
+    per call with the state carried over; read a call's windows at a time, so a memory-mapped
+    recording is never held whole."""
+    from faster_whisper.vad import get_vad_model
+
+    session = get_vad_model().session
+    count = len(samples16k) // WINDOW + 1  # faster-whisper pads with at least one sample
+    h = np.zeros((1, 1, 128), dtype=np.float32)
+    c = np.zeros((1, 1, 128), dtype=np.float32)
+    previous = np.zeros(CONTEXT, dtype=np.float32)  # the first window sees silence before it
+    outputs = []
+    for first in range(0, count, MODEL_BATCH):
+        last = min(first + MODEL_BATCH, count)
+        padded = np.zeros((last - first) * WINDOW, dtype=np.float32)
+        read = blocks.read(samples16k, first * WINDOW, last * WINDOW, np.float32)
+        padded[: len(read)] = read
+        windows = padded.reshape(-1, WINDOW)
+        contexts = np.concatenate([previous[None, :], windows[:-1, -CONTEXT:]])
+        previous = windows[-1, -CONTEXT:].copy()
+        batch = np.ascontiguousarray(np.concatenate([contexts, windows], axis=1))
+        output, h, c = session.run(None, {"input": batch, "h": h, "c": c})
+        outputs.append(output)
+    return np.concatenate(outputs, axis=0)
+
+
+class _StandInModel:
+    """Answers faster-whisper's model call with the probabilities already computed."""
+
+    def __call__(self, audio: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+        probabilities = stand_in_model[0]
+        if probabilities is None or len(probabilities) * WINDOW != len(audio):
+            raise RuntimeError("speech probabilities do not match the audio")
+        return probabilities
+
+
+@contextlib.contextmanager
+def _model_replaced() -> Iterator[None]:
+    """faster-whisper's VAD model, replaced by ``_StandInModel`` for the duration."""
+    from faster_whisper import vad as silero
+
+    original = silero.get_vad_model
+    silero.get_vad_model = _StandInModel
+    try:
+        yield
+    finally:
+        silero.get_vad_model = original
 
 
 @dataclass(frozen=True)
@@ -91,11 +163,24 @@ class SpeechMap:
         """The speech regions of ``samples16k``, end to end."""
         if not self.regions:
             return np.zeros(0, dtype=np.float32)
-        parts = [
-            samples16k[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
+        spans = [
+            (round(start * SAMPLE_RATE), min(round(end * SAMPLE_RATE), len(samples16k)))
             for start, end in self.regions
         ]
-        return np.concatenate(parts).astype(np.float32, copy=False)
+        total = sum(max(stop - start, 0) for start, stop in spans)
+        if total <= blocks.BLOCK:
+            parts = [samples16k[start:stop] for start, stop in spans]
+            return np.concatenate(parts).astype(np.float32, copy=False)
+
+        def placed() -> Iterator[tuple[int, np.ndarray]]:
+            first = 0
+            for start, stop in spans:
+                part = blocks.read(samples16k, start, stop, np.float32)
+                yield first, part
+                first += len(part)
+
+        # Hours of speech: kept in a temporary file, read window by window by the recogniser.
+        return blocks.spill(placed(), total, np.float32)
 
     def region_of(self, start: float, end: float) -> int:
         """The region a compact-timeline span (a word) belongs to: the one its middle lies in."""

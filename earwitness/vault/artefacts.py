@@ -3,6 +3,10 @@
 An artefact is keyed by (exhibit, stage, tool version, parameters, model): ask
 ``find_artefact`` first and the same request is answered from the store instead of recomputed.
 The record carries everything needed to redo the computation from the original.
+
+``find_artefact`` is a fast catalog look-up and trusts the catalog; ``read_verified`` is how a
+found artefact is read: it checks the object and the catalog row against the signed custody
+event that produced them, so neither a planted object nor an edited cell is ever served.
 """
 
 from __future__ import annotations
@@ -14,10 +18,51 @@ from typing import Any
 from sqlalchemy import select
 
 from earwitness import __version__
-from earwitness.errors import ExhibitNotFound
+from earwitness.errors import EarwitnessError, ExhibitNotFound
 from earwitness.vault.case import Case
 from earwitness.vault.catalog import Artefact, Exhibit
 from earwitness.vault.custody import canonical_json
+from earwitness.vault.projection import LoggedArtefact, comparable
+from earwitness.vault.verified_log import (
+    CustodyLogInvalid,
+    ExhibitRecord,
+    exhibit_record,
+    verified_events,
+    verified_projection,
+)
+
+__all__ = [
+    "ArtefactRecord",
+    "ArtefactTampered",
+    "CustodyLogInvalid",
+    "ExhibitRecord",
+    "exhibit_record",
+    "find_artefact",
+    "list_artefacts",
+    "params_sha256",
+    "read_verified",
+    "store_artefact",
+    "verified_events",
+    "verified_projection",
+]
+
+# What an artefact event's details["artefact"] holds, each of which a record must repeat.
+LOGGED_FIELDS = (
+    "object_sha256",
+    "stage",
+    "filename",
+    "media_type",
+    "size_bytes",
+    "tool_version",
+    "params",
+    "params_sha256",
+    "input_sha256",
+    "model_sha256",
+)
+
+
+class ArtefactTampered(EarwitnessError):
+    """A stored artefact, or the catalog row naming it, is not what its signed event says."""
 
 
 def params_sha256(params: dict[str, Any]) -> str:
@@ -36,12 +81,14 @@ class ArtefactRecord:
     tool_version: str
     params: dict[str, Any]
     params_sha256: str
+    input_sha256: str
     model_sha256: str | None
     created_at: str
     seq: int
 
     @classmethod
-    def from_row(cls, row: Artefact) -> ArtefactRecord:
+    def from_row(cls, row: Artefact | LoggedArtefact) -> ArtefactRecord:
+        """From a catalog row, or from the projection of the log (the same columns)."""
         return cls(
             exhibit_sha256=row.exhibit_sha256,
             object_sha256=row.object_sha256,
@@ -52,6 +99,7 @@ class ArtefactRecord:
             tool_version=row.tool_version,
             params=row.params,
             params_sha256=row.params_sha256,
+            input_sha256=row.input_sha256,
             model_sha256=row.model_sha256,
             created_at=row.created_at,
             seq=row.seq,
@@ -133,3 +181,60 @@ def list_artefacts(case: Case, exhibit_sha256: str | None = None) -> list[Artefa
         query = query.where(Artefact.exhibit_sha256 == exhibit_sha256)
     with case.session() as session:
         return [ArtefactRecord.from_row(row) for row in session.scalars(query)]
+
+
+def read_verified(case: Case, record: ArtefactRecord) -> bytes:
+    """The artefact's bytes, read once and checked against the signed event that produced them.
+
+    Checks, in order: the whole custody log verifies (chain, hashes, signatures, registered
+    keys); event ``record.seq`` exists and is an artefact event of ``record.exhibit_sha256``;
+    its ``details["artefact"]`` equals the record field by field; the bytes read hash to
+    ``record.object_sha256``. Returns exactly the bytes that were hashed, so what is checked is
+    what is used. Raises ArtefactTampered naming what is wrong (a log that does not verify
+    included: then no event in it can vouch for anything).
+    """
+
+    def tampered(what: str) -> ArtefactTampered:
+        return ArtefactTampered(
+            f"artefact {record.filename!r} ({record.stage}, object {record.object_sha256[:12]}, "
+            f"custody event {record.seq}): {what}; not used (run 'earwitness verify')"
+        )
+
+    try:
+        events = verified_events(case)
+    except CustodyLogInvalid as exc:
+        raise tampered(str(exc).removesuffix("; run 'earwitness verify'")) from None
+    # A verified chain numbers its events 1, 2, 3… so event n is at index n - 1.
+    if not 1 <= record.seq <= len(events):
+        raise tampered("no such event in the custody log")
+    committed = events[record.seq - 1]
+    logged = committed.details.get("artefact")
+    if not isinstance(logged, dict):
+        raise tampered(f"that event is a {committed.action!r} event, not an artefact's")
+    if committed.exhibit != record.exhibit_sha256:
+        raise tampered(
+            f"that event is of exhibit {str(committed.exhibit)[:12]}, "
+            f"not of {record.exhibit_sha256[:12]}"
+        )
+    expected = {name: logged.get(name) for name in LOGGED_FIELDS} | {"created_at": committed.time}
+    for name, value in expected.items():
+        if comparable(getattr(record, name)) != comparable(value):
+            raise tampered(
+                f"{name} is {_show(getattr(record, name))} in the catalog "
+                f"but {_show(value)} in the signed event"
+            )
+    try:
+        data = case.store.path_for(record.object_sha256).read_bytes()
+    except FileNotFoundError:
+        raise tampered("the stored object is missing") from None
+    except OSError as exc:
+        raise tampered(f"the stored object cannot be read ({exc.strerror})") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != record.object_sha256:
+        raise tampered(f"the stored object now hashes to {actual[:12]}; it was altered")
+    return data
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    shown = comparable(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

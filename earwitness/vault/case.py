@@ -19,13 +19,14 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from earwitness import __version__
 from earwitness.errors import CaseCorrupt, CaseNotFound, EarwitnessError
 from earwitness.vault import catalog, custody
 from earwitness.vault.keys import Signer, key_fingerprint, load_or_create_signer
+from earwitness.vault.projection import EventNotProjectable
 from earwitness.vault.store import ObjectStore
 
 CASE_DIR_NAME = ".earwitness"
@@ -89,6 +90,13 @@ def find_case_root(start: Path | None = None, explicit: Path | str | None = None
 CATALOG_REVISION = "0001"
 
 
+def catalog_engine(path: Path) -> Engine:
+    """An engine on the catalog at ``path``, its schema brought to the newest migration."""
+    engine = catalog.make_engine(path)
+    _migrate(engine)
+    return engine
+
+
 def _migrate(engine: Engine) -> None:
     """Bring the catalog schema to the newest Alembic migration (no-op when already there)."""
     with engine.connect() as connection:
@@ -147,9 +155,13 @@ class Case:
 
     @cached_property
     def engine(self) -> Engine:
-        engine = catalog.make_engine(self.paths.catalog)
-        _migrate(engine)
-        return engine
+        return catalog_engine(self.paths.catalog)
+
+    def close_catalog(self) -> None:
+        """Close every pooled catalog connection; the next use opens the file afresh."""
+        engine = self.__dict__.pop("engine", None)
+        if engine is not None:
+            engine.dispose()
 
     @cached_property
     def store(self) -> ObjectStore:
@@ -168,8 +180,14 @@ class Case:
         return custody.last_event(self.paths.custody)
 
     @contextlib.contextmanager
-    def writing(self, on_wait: Callable[[], None] | None = None) -> Iterator[Case]:
-        """Hold the case's write lock (re-entrant); other writers wait, nothing interleaves."""
+    def writing(
+        self, on_wait: Callable[[], None] | None = None, *, recover: bool = True
+    ) -> Iterator[Case]:
+        """Hold the case's write lock (re-entrant); other writers wait, nothing interleaves.
+
+        Taking the lock first finishes what a crashed writer left (``_recover``), unless
+        ``recover`` is false: rebuilding the catalog must not first trust the catalog.
+        """
         if self._lock_depth == 0:
             fd = os.open(self.paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
             try:
@@ -179,7 +197,8 @@ class Case:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             self._lock_fd = fd
             try:
-                self._recover()
+                if recover:
+                    self._recover()
             except BaseException:
                 self._release()
                 raise
@@ -201,6 +220,22 @@ class Case:
         """Finish what a crashed writer left: torn log tail, stale temporaries, catalog lag."""
         custody.drop_torn_tail(self.paths.custody)
         self.store.remove_stale_temporaries()
+        try:
+            self._catch_up_catalog()
+        except IntegrityError:
+            raise CaseCorrupt(
+                f"{self.paths.catalog}: the catalog holds rows the custody log does not; "
+                "run 'earwitness verify', then 'earwitness reindex'"
+            ) from None
+        except DatabaseError as exc:
+            self.close_catalog()
+            raise CaseCorrupt(
+                f"{self.paths.catalog}: the catalog cannot be read ({exc.orig or exc}); "
+                "'earwitness reindex' rebuilds it from the custody log"
+            ) from None
+
+    def _catch_up_catalog(self) -> None:
+        """Apply the events the catalog has not seen yet (a crash between log and catalog)."""
         log_head = self.head()
         with self.session() as session:
             catalog_head = catalog.head_seq(session)
@@ -216,7 +251,7 @@ class Case:
                 for committed in custody.iter_events(self.paths.custody):
                     if committed.seq > catalog_head:
                         catalog.apply_event(session, committed)
-            except (custody.MalformedLine, TypeError, KeyError) as exc:
+            except (custody.MalformedLine, EventNotProjectable) as exc:
                 raise CaseCorrupt(
                     f"{self.paths.custody}: cannot bring the catalog up to date ({exc}); "
                     "run 'earwitness verify'"
@@ -265,4 +300,11 @@ def _say_waiting() -> None:
     )
 
 
-__all__ = ["Case", "CasePaths", "EarwitnessError", "find_case_root", "read_key_folder"]
+__all__ = [
+    "Case",
+    "CasePaths",
+    "EarwitnessError",
+    "catalog_engine",
+    "find_case_root",
+    "read_key_folder",
+]

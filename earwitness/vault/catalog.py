@@ -2,12 +2,14 @@
 
 The custody log is the record; the catalog is a projection of it. Every row is written by
 ``apply_event`` from one committed event, so a catalog that fell behind (a crash between the
-log append and the catalog commit) is brought up to date by applying the missing events.
+log append and the catalog commit) is brought up to date by applying the missing events. What
+each row holds is defined once, in ``projection``; ``verify`` compares the two.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from earwitness.vault.custody import Event
+from earwitness.vault.projection import rows_of_event
 
 
 class Base(DeclarativeBase):
@@ -109,7 +112,7 @@ def make_engine(path: Path) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
@@ -125,70 +128,30 @@ def head_seq(session: Session) -> int:
 
 
 def apply_event(session: Session, committed: Event) -> None:
-    """Project one committed event into the catalog (caller commits)."""
-    session.add(
-        EventRow(
-            seq=committed.seq,
-            hash=committed.hash,
-            time=committed.time,
-            actor=committed.actor,
-            action=committed.action,
-            exhibit_sha256=committed.exhibit,
-        )
+    """Project one committed event into the catalog (caller commits).
+
+    The rows are those ``projection.rows_of_event`` makes, so the catalog and the projection
+    ``verify`` compares it with are one definition. Raises EventNotProjectable.
+    """
+    exhibit_known = committed.exhibit is not None and (
+        session.get(Exhibit, committed.exhibit) is not None
     )
+    rows = rows_of_event(committed, exhibit_known)
+    session.add(EventRow(**asdict(rows.event)))
     session.flush()
-    details = committed.details
-    if committed.action == "ingest":
-        _apply_intake(session, committed, details)
-    if "artefact" in details:
-        _apply_artefact(session, committed, details["artefact"])
-
-
-def _apply_intake(session: Session, committed: Event, details: dict[str, Any]) -> None:
-    sha256 = committed.exhibit
-    assert sha256 is not None
-    if session.get(Exhibit, sha256) is None:
-        session.add(
-            Exhibit(
-                sha256=sha256,
-                md5=details["md5"],
-                size_bytes=details["size_bytes"],
-                first_seq=committed.seq,
-                media=details.get("media"),
-                probe_error=details.get("probe_error"),
-            )
-        )
+    if rows.exhibit is not None:
+        session.add(Exhibit(**asdict(rows.exhibit)))
         session.flush()
-    session.add(
-        Intake(
-            seq=committed.seq,
-            exhibit_sha256=sha256,
-            original_name=details["original_name"],
-            original_path=details["original_path"],
-            file_times=details["file_times"],
-            received_at=committed.time,
-            actor=committed.actor,
-            source=details.get("source"),
-            note=details.get("note"),
-        )
-    )
+    if rows.intake is not None:
+        session.add(Intake(**asdict(rows.intake)))
+    if rows.artefact is not None:
+        session.add(Artefact(**asdict(rows.artefact)))
 
 
-def _apply_artefact(session: Session, committed: Event, record: dict[str, Any]) -> None:
-    session.add(
-        Artefact(
-            seq=committed.seq,
-            exhibit_sha256=committed.exhibit,
-            object_sha256=record["object_sha256"],
-            stage=record["stage"],
-            filename=record["filename"],
-            media_type=record["media_type"],
-            size_bytes=record["size_bytes"],
-            tool_version=record["tool_version"],
-            params_sha256=record["params_sha256"],
-            params=record["params"],
-            input_sha256=record["input_sha256"],
-            model_sha256=record.get("model_sha256"),
-            created_at=committed.time,
-        )
-    )
+TABLES: dict[str, type[Base]] = {
+    "events": EventRow,
+    "exhibits": Exhibit,
+    "intakes": Intake,
+    "artefacts": Artefact,
+}
+"""Each catalog table's mapped class, by table name (the names ``Projection.tables`` uses)."""

@@ -57,9 +57,9 @@ class Probed:
 
     @property
     def is_audio_or_video(self) -> bool:
-        return bool(self.media) and any(
-            s["type"] in ("audio", "video") for s in self.media["streams"]
-        )
+        if not self.media:
+            return False
+        return any(s["type"] in ("audio", "video") for s in self.media["streams"])
 
 
 class IntakeProblem(Exception):

@@ -1,7 +1,8 @@
-"""Verification: is every object what it was, and is the custody log whole, in order and signed?
+"""Verification: is every object what it was, is the custody log whole, in order and signed,
+and does the catalog say exactly what the log says?
 
 Each check is a function returning ``Problem``s that name exactly what is wrong, so the same
-checks serve a live case (``verify_case``) and an exported package (``formats.bag``).
+checks serve a live case (``verify_case``) and an exported package (``vault.package``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session
 
 from earwitness.vault import custody
 from earwitness.vault.case import Case
-from earwitness.vault.catalog import EventRow
+from earwitness.vault.catalog import head_seq
+from earwitness.vault.catalog_diff import catalog_differences, projected_tables, read_catalog
 from earwitness.vault.hashing import sha256_file
+from earwitness.vault.projection import EventNotProjectable, Projection
 
 
 @dataclass(frozen=True)
@@ -48,17 +52,31 @@ class LogCheck:
 
 def check_log(path: Path, registered_keys: Iterable[str] | None = None) -> LogCheck:
     """Check the chain, numbering, hashes and signatures of every line of a custody log."""
-    problems: list[Problem] = []
-    events: list[custody.Event] = []
-    notes: list[str] = []
     if not path.is_file():
         return LogCheck([Problem("log_missing", f"{path}: custody log is missing")], [], [])
     contents = custody.read_lines(path)
+    checked = check_lines(contents.lines, registered_keys)
     if contents.torn_tail:
-        notes.append(f"{path.name}: last line is incomplete (an interrupted write); ignored")
+        checked.notes.append(
+            f"{path.name}: last line is incomplete (an interrupted write); ignored"
+        )
+    if not checked.events and not checked.problems:
+        checked.problems.append(Problem("log_empty", f"{path}: custody log holds no events"))
+    return checked
+
+
+def check_lines(
+    lines: Iterable[bytes],
+    registered_keys: Iterable[str] | None = None,
+    previous: custody.Event | None = None,
+) -> LogCheck:
+    """Check complete log lines; ``previous`` is the verified event they follow, if any, so a
+    log that only grew can be checked from where it was last checked."""
+    problems: list[Problem] = []
+    events: list[custody.Event] = []
     known_keys = set(registered_keys) if registered_keys is not None else None
-    previous: custody.Event | None = None
-    for number, line in enumerate(contents.lines, start=1):
+    first_number = previous.seq + 1 if previous else 1
+    for number, line in enumerate(lines, start=first_number):
         try:
             current = custody.parse_line(line, number)
         except custody.MalformedLine as exc:
@@ -79,9 +97,7 @@ def check_log(path: Path, registered_keys: Iterable[str] | None = None) -> LogCh
             )
         problems.extend(_chain_problems(previous, current, number, where))
         previous = current
-    if not events and not problems:
-        problems.append(Problem("log_empty", f"{path}: custody log holds no events"))
-    return LogCheck(problems, events, notes)
+    return LogCheck(problems, events, [])
 
 
 def _chain_problems(
@@ -161,30 +177,27 @@ def referenced_objects(events: Iterable[custody.Event]) -> dict[str, str]:
     return expected
 
 
-def check_catalog(session, events: list[custody.Event]) -> tuple[list[Problem], list[str]]:  # type: ignore[no-untyped-def]
-    """Compare the catalog's copy of the chain with the log (catches a deleted last line)."""
+def check_catalog(session: Session, events: list[custody.Event]) -> tuple[list[Problem], list[str]]:
+    """Compare every catalog row and cell with the projection of the log.
+
+    The catalog is an index of the log: a row or cell the log does not imply is a problem
+    named by table, key and column. A catalog that is only *behind* the log (a crash between
+    the log append and the catalog commit) is a note: the next write brings it up to date.
+    """
     problems: list[Problem] = []
     notes: list[str] = []
-    by_seq = {e.seq: e for e in events}
-    last_logged = max(by_seq, default=0)
-    for row in session.scalars(select(EventRow).order_by(EventRow.seq)):
-        logged = by_seq.get(row.seq)
-        if logged is None:
-            problems.append(
-                Problem(
-                    "deleted",
-                    f"event {row.seq} ({row.action}, {row.time}) is recorded in the catalog "
-                    "but missing from the custody log; deleted",
-                )
-            )
-        elif logged.hash != row.hash:
-            problems.append(
-                Problem(
-                    "edited",
-                    f"event {row.seq}: the log's event differs from the one the catalog recorded",
-                )
-            )
-    behind = last_logged - (session.scalar(select(EventRow.seq).order_by(EventRow.seq.desc())) or 0)
+    catalog_head = head_seq(session)
+    projection = Projection()
+    for committed in events:
+        if committed.seq > catalog_head:
+            continue
+        try:
+            projection.add(committed)
+        except EventNotProjectable as exc:
+            problems.append(Problem("unprojectable_event", f"custody log {exc}"))
+    differences = catalog_differences(read_catalog(session), projected_tables(projection))
+    problems.extend(Problem(d.kind, d.message) for d in differences)
+    behind = sum(1 for committed in events if committed.seq > catalog_head)
     if behind > 0:
         notes.append(
             f"catalog is {behind} event(s) behind the log (an interrupted write); "
@@ -208,8 +221,18 @@ def verify_case(case: Case, on_bytes: Callable[[int], None] | None = None) -> Ve
             f"{len(unreferenced)} stored object(s) belong to no event "
             "(left by an interrupted intake; harmless, reused if the same file is ingested)"
         )
-    with case.session() as session:
-        catalog_problems, catalog_notes = check_catalog(session, log.events)
+    try:
+        with case.session() as session:
+            catalog_problems, catalog_notes = check_catalog(session, log.events)
+    except DatabaseError as exc:
+        reason = exc.orig if exc.orig is not None else exc
+        catalog_problems = [
+            Problem(
+                "catalog_unreadable",
+                f"{case.paths.catalog}: unreadable ({reason}); 'earwitness reindex' rebuilds it",
+            )
+        ]
+        catalog_notes = []
     report.problems.extend(catalog_problems)
     report.notes.extend(catalog_notes)
     report.head = log.events[-1] if log.events else None

@@ -5,19 +5,18 @@ import jsonschema
 import pytest
 
 from tests.cli.helpers import run
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, shared
 
 SAMPLE = REPO / "samples" / "briefing-en.wav"
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
-    path = SHARED / "schemas" / "examination.schema.json"
-    if not path.is_file():
-        pytest.skip("../shared/schemas is absent")
+    path = shared("schemas/examination.schema.json")
     return json.loads(path.read_text())
 
 
+@pytest.mark.slow
 def test_examine_a_file_outside_any_case(tmp_path: Path, schema: dict) -> None:
     result = run("examine", SAMPLE, "--format", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -26,6 +25,7 @@ def test_examine_a_file_outside_any_case(tmp_path: Path, schema: dict) -> None:
     assert report["exhibit"]["filename"] == "briefing-en.wav"
 
 
+@pytest.mark.slow
 def test_examine_in_a_case_stores_logs_and_reuses(tmp_path: Path, schema: dict) -> None:
     case = tmp_path / "case"
     run("init", case, check=True)
@@ -36,14 +36,21 @@ def test_examine_in_a_case_stores_logs_and_reuses(tmp_path: Path, schema: dict) 
     page = html.read_text()
     assert page.count("data:image/png;base64,") >= 3 and "<figcaption>" in page
     assert "http://" not in page and "https://" not in page  # self-contained
+    stored = _examine_events(case)
+    assert len(stored) >= 2  # the report and its page at least, each logged
     again = run("examine", "briefing-en.wav", "--format", "json", cwd=case)
     jsonschema.validate(json.loads(again.stdout), schema)
     assert "taken from the case" in again.stderr
-    log = run("log", "--json", cwd=case).stdout.splitlines()
-    assert [json.loads(line)["action"] for line in log].count("examine") == 2  # json + html
+    assert _examine_events(case) == stored  # reused: nothing made, nothing logged
     assert run("verify", cwd=case).returncode == 0
 
 
+def _examine_events(case: Path) -> list[dict]:
+    events = [json.loads(line) for line in run("log", "--json", cwd=case).stdout.splitlines()]
+    return [event for event in events if event["action"] == "examine"]
+
+
+@pytest.mark.slow
 def test_examine_of_garbage_is_one_line(tmp_path: Path) -> None:
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"not audio at all" * 100)

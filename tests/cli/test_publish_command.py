@@ -18,6 +18,9 @@ from earwitness.formats.subtitles import read_srt
 from tests.cli.helpers import run
 from tests.conftest import REPO
 
+# A case with a transcription and a rendered video for the module: tens of seconds.
+pytestmark = pytest.mark.slow
+
 SAMPLE_RU = REPO / "samples" / "briefing-ru.mp3"
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from earwitness.formats.subtitles import read_srt
 from tests.cli.helpers import run, spawn
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, shared
+
+# The whole main job (decode, examine, transcribe, dossier) in a subprocess, test by test.
+pytestmark = pytest.mark.slow
 
 SAMPLE = REPO / "samples" / "briefing-ru.mp3"
 DOSSIER_FILES = {
@@ -27,7 +34,7 @@ DOSSIER_FILES = {
 
 
 def schema(name: str) -> dict:
-    return json.loads((SHARED / "schemas" / f"{name}.schema.json").read_text())
+    return json.loads(shared(f"schemas/{name}.schema.json").read_text())
 
 
 def test_report_makes_a_case_and_a_complete_dossier(tmp_path: Path) -> None:
@@ -50,10 +57,53 @@ def test_report_makes_a_case_and_a_complete_dossier(tmp_path: Path) -> None:
     assert len(read_srt((folder / "transcript.srt").read_text())) >= 2
     assert (folder / "dossier.pdf").read_bytes().startswith(b"%PDF")
     events = [json.loads(x) for x in run("log", "--json", cwd=out).stdout.splitlines()]
-    assert [e["action"] for e in events] == ["init", "ingest", "examine", "transcribe"]
+    stages = [(e["details"].get("artefact") or {}).get("stage") for e in events]
+    assert [e["action"] for e in events[:2]] == ["init", "ingest"]
+    # Every file of the dossier is an artefact: the page and PDF, the examination and its
+    # plotted series, the transcript and its renderings.
+    assert sorted(filter(None, stages)) == sorted(
+        [
+            "examination",
+            "examination-series",
+            "transcript",
+            "dossier-html",
+            "dossier-pdf",
+            "transcript-srt",
+            "transcript-vtt",
+            "transcript-docx",
+        ]
+    )
     again = run("report", SAMPLE, "--translate", "en", "-o", out, cwd=tmp_path)
     assert "from the case: examine, transcribe" in again.stdout
+    later = [json.loads(x) for x in run("log", "--json", cwd=out).stdout.splitlines()]
+    # The second receipt is new custody history, so the page (and its PDF) show it; nothing
+    # else is made again.
+    assert [e["action"] for e in later[len(events) :]] == ["ingest", "report", "report"]
     assert run("verify", cwd=out).returncode == 0
+
+
+def logged_actions(case_dir: Path) -> list[str]:
+    """The actions in the custody log so far; a line still being written is not counted."""
+    log = case_dir / ".earwitness" / "custody.jsonl"
+    actions = []
+    for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
+        with contextlib.suppress(json.JSONDecodeError, KeyError):
+            actions.append(json.loads(line)["action"])
+    return actions
+
+
+def wait_until(
+    condition: Callable[[], bool], process: subprocess.Popen, timeout_s: float = 90.0
+) -> None:
+    """Poll ``condition`` every 20 ms until it holds; fail if ``process`` ends first or the
+    time runs out, so a kill always lands inside the run it is meant to interrupt."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise AssertionError(f"the process ended ({process.returncode}) first:\n{stderr}")
+        assert time.monotonic() < deadline, f"not reached within {timeout_s:.0f} s"
+        time.sleep(0.02)
 
 
 def test_a_killed_report_resumes_without_redoing_finished_stages(tmp_path: Path) -> None:
@@ -62,7 +112,8 @@ def test_a_killed_report_resumes_without_redoing_finished_stages(tmp_path: Path)
     run("ingest", SAMPLE, "--case", out, check=True)
     run("examine", "briefing-ru.mp3", "--format", "json", "--case", out, check=True)
     process = spawn("report", SAMPLE, "-o", out, "--case", out)
-    time.sleep(4)
+    # Killed as soon as the transcription is logged, while the dossier is being made.
+    wait_until(lambda: logged_actions(out).count("transcribe") == 1, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not any(
@@ -70,9 +121,10 @@ def test_a_killed_report_resumes_without_redoing_finished_stages(tmp_path: Path)
     )
     result = run("report", SAMPLE, "-o", out, "--case", out)
     assert result.returncode == 0, result.stderr
-    assert "from the case: examine" in result.stdout
+    assert "from the case: examine, transcribe" in result.stdout
     events = [json.loads(x) for x in run("log", "--json", cwd=out).stdout.splitlines()]
-    assert sum(e["action"] == "examine" for e in events) == 1
+    made = [(e["details"].get("artefact") or {}).get("stage") for e in events]
+    assert made.count("examination") == 1 and made.count("transcript") == 1
     assert not [p for p in out.iterdir() if p.name.startswith(".briefing")]
     assert run("verify", cwd=out).returncode == 0
 

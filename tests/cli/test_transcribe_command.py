@@ -12,14 +12,17 @@ from docx import Document
 
 from earwitness.formats.subtitles import read_srt
 from tests.cli.helpers import run
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, shared
+
+# Every test runs Whisper through the command line (tens of seconds each on 2 cores).
+pytestmark = pytest.mark.slow
 
 SAMPLE_RU = REPO / "samples" / "briefing-ru.mp3"
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
-    return json.loads((SHARED / "schemas" / "transcript.schema.json").read_text())
+    return json.loads(shared("schemas/transcript.schema.json").read_text())
 
 
 def test_transcribe_in_a_case_stores_logs_and_reuses(tmp_path: Path, schema: dict) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from earwitness.media.decode import decode_audio
-from tests.conftest import SHARED
+from tests.conftest import SHARED, shared
 
 JFK = SHARED / "data/real/speech/en/whisper.cpp/jfk.wav"
 RATE = 16000
@@ -27,6 +27,6 @@ def recording(speech: np.ndarray, seed: int = 0) -> np.ndarray:
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:
     """JFK's eleven seconds with a 1.5 s pause opened at 5.4 s, as between two sentences."""
-    jfk = decode_audio(JFK).samples.astype(np.float64)
+    jfk = decode_audio(shared(JFK)).samples.astype(np.float64)
     cut = int(5.4 * RATE)
     return np.concatenate([jfk[:cut], np.zeros(int(1.5 * RATE)), jfk[cut:]])

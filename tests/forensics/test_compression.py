@@ -13,7 +13,7 @@ from scipy import signal
 
 from earwitness.forensics.compression import check_compression, is_lossy
 from earwitness.media.decode import decode_audio
-from tests.conftest import SHARED
+from tests.conftest import SHARED, needs_shared
 
 TIMIT = SHARED / "data/real/speech/en/deepspeech-smoke/LDC93S1.wav"
 
@@ -162,6 +162,7 @@ def test_codec_names() -> None:
     assert not is_lossy("pcm_s16le") and not is_lossy("flac") and not is_lossy(None)
 
 
+@pytest.mark.slow
 def test_an_hour_is_fast() -> None:
     x = (0.1 * np.random.default_rng(0).standard_normal(3600 * 16000, np.float32)).round(4)
     started = time.perf_counter()
@@ -170,7 +171,7 @@ def test_an_hour_is_fast() -> None:
     assert result.status == "ok"
 
 
-@pytest.mark.skipif(not TIMIT.exists(), reason="needs ../shared/data/real (real recordings)")
+@needs_shared("data/real/speech/en/deepspeech-smoke/LDC93S1.wav")
 def test_real_speech_clean_versus_transcoded(tmp_path: Path) -> None:
     original = decode_audio(TIMIT)
     clean = check_compression(original.samples, original.sample_rate, codec=original.codec)

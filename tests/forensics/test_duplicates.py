@@ -7,7 +7,7 @@ import numpy as np
 from earwitness.forensics.duplicates import RATE as DUPLICATES_RATE
 from earwitness.forensics.duplicates import check_duplicates, local_floor, verify_samples
 from earwitness.media.decode import decode_audio
-from tests.conftest import SHARED, encode_samples
+from tests.conftest import encode_samples, shared
 from tests.forensics.conftest import RATE, brown, recording
 
 
@@ -82,7 +82,7 @@ def test_short_recordings_are_not_examined() -> None:
 def test_a_recording_sampled_below_8_khz_is_not_examined() -> None:
     """ENF-WHU's references are sampled at 400 Hz: resampled, their empty speech band repeats
     itself and looked like copies."""
-    reference = SHARED / "data/real/enf/enf-whu/H1_ref/086_ref.wav"
+    reference = shared("data/real/enf/enf-whu/H1_ref/086_ref.wav")
     decoded = decode_audio(reference)
     result = check_duplicates(decoded.samples, decoded.sample_rate)
     assert result.status == "not_applicable"

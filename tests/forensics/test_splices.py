@@ -89,11 +89,9 @@ def test_degenerate_input_is_not_applicable(x: np.ndarray) -> None:
 )
 def test_real_recordings_without_known_edits_stay_below_indication(name: str) -> None:
     from earwitness.media.decode import decode_audio
-    from tests.conftest import SHARED
+    from tests.conftest import shared
 
-    path = SHARED / "data" / "real" / name
-    if not path.is_file():
-        pytest.skip("../shared/data/real is absent")
+    path = shared(f"data/real/{name}")
     audio = decode_audio(path)
     result = check_discontinuities(audio.samples, audio.sample_rate)
     assert [f.start_s for f in result.findings if f.score >= 0.5] == []

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from followthemoney import model
 
 from earwitness.formats.ftm import exhibit_entity
 from tests.cli.helpers import run
 from tests.conftest import REPO
-from tests.jobs.test_transcribe import TRANSCRIPT
+from tests.formats.test_transcript_rendering import TRANSCRIPT
 
 EXHIBIT = {
     "sha256": "b" * 64,
@@ -58,6 +59,7 @@ def test_a_video_without_transcript_is_a_video_entity() -> None:
     assert entity["schema"] == "Video" and "bodyText" not in entity["properties"]
 
 
+@pytest.mark.slow
 def test_export_ftm_from_a_case_is_logged(tmp_path: Path) -> None:
     case = tmp_path / "case"
     run("init", case, check=True)

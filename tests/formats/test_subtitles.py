@@ -183,6 +183,7 @@ def _check_well_formed(captions: list[Caption], rules: dict[str, float], bilingu
 
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), rules=limits())
+@pytest.mark.slow
 def test_srt_cues_are_well_formed_and_keep_every_word(data: st.DataObject, rules: dict) -> None:
     segments = data.draw(segment_lists())
     translation = data.draw(translations(segments))

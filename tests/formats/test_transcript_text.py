@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from earwitness.formats.transcript_text import (
     TextEntry,
-    align_translation,
     clean_text,
     read_text,
     timestamp,
     to_text,
+    translation_lines,
 )
 from earwitness.speech.types import Segment, Transcript
 from tests.formats.test_subtitles import EN, RU, segment_lists, texts
@@ -97,7 +97,7 @@ def test_translation_by_time_loses_nothing(segments: list[Segment], others: list
     translation = [Segment(i, s, s + 1, t) for i, (s, t) in enumerate(others)]
     if len(translation) == len(segments):
         translation = translation[:-1]
-    aligned = align_translation(segments, translation)
+    aligned = translation_lines(segments, translation)
     assert len(aligned) == len(segments)
     if segments:
         wanted = sorted(w for t in translation for w in clean_text(t.text).split())

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from earwitness.media.probe import ProbeError, probe
-from tests.conftest import SHARED, encode, write_wav
+from tests.conftest import SHARED, encode, needs_shared, write_wav
 
 
 def test_wav_facts(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_not_media_raises_probe_error(tmp_path: Path) -> None:
         probe(path)
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is absent")
+@needs_shared("data/real/speech/en")
 def test_real_recordings_probe(tmp_path: Path) -> None:
     jfk = probe(SHARED / "data/real/speech/en/faster-whisper/jfk.flac")
     assert (jfk.audio.codec, jfk.audio.sample_rate, jfk.audio.channels) == ("flac", 44100, 2)

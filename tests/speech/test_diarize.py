@@ -175,6 +175,7 @@ def test_assign_speakers_by_largest_overlap() -> None:
 
 
 @needs_shared
+@pytest.mark.slow
 def test_sample_two_speakers(encoder: SpeakerEncoder) -> None:
     samples = read_clip(f"{PYANNOTE}/sample/sample.wav")
     reference = read_rttm(f"{PYANNOTE}/sample/sample.rttm", "sample")

@@ -18,11 +18,12 @@ from scipy.io import wavfile
 
 from earwitness.speech import speaker_encoder as se
 from tests.conftest import REPO, SHARED
+from tests.conftest import needs_shared as needs_shared_files
 
 REAL = SHARED / "data" / "real"
 JFK = "speech/en/whisper.cpp/jfk.wav"
 SAMPLE = "diarization/pyannote-audio/sample/sample.wav"
-needs_shared = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is absent")
+needs_shared = needs_shared_files("data/real")
 
 
 def read_clip(relative: str, start: float = 0.0, end: float | None = None) -> np.ndarray:

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from earwitness.media.decode import decode_audio, resample
-from earwitness.speech.asr import DecodeOptions, Recognizer, align_translation
+from earwitness.speech.align import align_translation
+from earwitness.speech.asr import DecodeOptions, Recognizer
 from earwitness.speech.models import resolve_model
+from earwitness.speech.recogniser import Recogniser
 from earwitness.speech.transcribe import TranscribeOptions, transcribe
 from earwitness.speech.types import Segment, Transcript
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, SHARED, shared
 
 SPEECH = SHARED / "data" / "real" / "speech"
 NO_SPEAKERS = TranscribeOptions(diarize=False)
@@ -35,7 +37,7 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 
 
 def load(path) -> np.ndarray:
-    decoded = decode_audio(path)
+    decoded = decode_audio(shared(path) if path.is_relative_to(SHARED) else path)
     return resample(decoded.samples, decoded.sample_rate, 16000)
 
 
@@ -46,13 +48,21 @@ def recognizer() -> Recognizer:
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
-    return json.loads((SHARED / "schemas" / "transcript.schema.json").read_text())
+    return json.loads(shared("schemas/transcript.schema.json").read_text())
 
 
 def run(samples: np.ndarray, recognizer: Recognizer, options=NO_SPEAKERS) -> Transcript:
     return transcribe(samples, recognizer, options, exhibit_sha256="a" * 64)
 
 
+@pytest.mark.slow
+def test_the_whisper_recognizer_is_a_recogniser(recognizer: Recognizer) -> None:
+    engine: Recogniser = recognizer  # what mypy holds to the protocol's signatures
+    assert isinstance(engine, Recogniser)
+    assert engine.model.sha256 == resolve_model().sha256 and engine.device in ("cpu", "cuda")
+
+
+@pytest.mark.slow
 def test_english_speech_with_word_times(recognizer: Recognizer, schema: dict) -> None:
     transcript = run(load(SPEECH / "en/whisper.cpp/jfk.wav"), recognizer)
     text = " ".join(s.text for s in transcript.segments)
@@ -74,6 +84,7 @@ def test_english_speech_with_word_times(recognizer: Recognizer, schema: dict) ->
     assert Transcript.from_dict(json.loads(json.dumps(document))) == transcript
 
 
+@pytest.mark.slow
 def test_russian_speech_is_recognised_as_russian(recognizer: Recognizer) -> None:
     for clip in ("ru/deepspeech-smoke/ru.wav", "ru/pisets/test_sound_ru.wav"):
         transcript = run(load(SPEECH / clip), recognizer)
@@ -83,6 +94,7 @@ def test_russian_speech_is_recognised_as_russian(recognizer: Recognizer) -> None
         assert word_error_rate(reference, text) <= 0.5, (clip, text)
 
 
+@pytest.mark.slow
 def test_translation_is_english_and_aligned_with_the_segments(recognizer: Recognizer) -> None:
     options = TranscribeOptions(translate_to="en", diarize=False)
     transcript = run(load(REPO / "samples" / "briefing-ru.mp3"), recognizer, options)
@@ -96,12 +108,14 @@ def test_translation_is_english_and_aligned_with_the_segments(recognizer: Recogn
     assert not re.search("[а-я]", english)
 
 
+@pytest.mark.slow
 def test_english_is_not_translated_into_english(recognizer: Recognizer) -> None:
     options = TranscribeOptions(translate_to="en", diarize=False)
     transcript = run(load(SPEECH / "en/whisper.cpp/jfk.wav")[: 16000 * 4], recognizer, options)
     assert transcript.translation is None
 
 
+@pytest.mark.slow
 def test_silence_and_noise_produce_no_text(recognizer: Recognizer) -> None:
     rng = np.random.default_rng(7)
     hum = 0.05 * np.sin(2 * np.pi * 50 * np.arange(16000 * 40) / 16000)
@@ -112,6 +126,7 @@ def test_silence_and_noise_produce_no_text(recognizer: Recognizer) -> None:
         assert transcript.processing["speech_seconds"] < 2.0
 
 
+@pytest.mark.slow
 def test_long_pause_keeps_times_on_the_recording_clock(recognizer: Recognizer) -> None:
     jfk = load(SPEECH / "en/whisper.cpp/jfk.wav")
     padded = np.concatenate([np.zeros(16000 * 45, dtype=np.float32), jfk])
@@ -121,6 +136,7 @@ def test_long_pause_keeps_times_on_the_recording_clock(recognizer: Recognizer) -
     assert transcript.duration == pytest.approx(45 + len(jfk) / 16000, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_speakers_are_labelled_on_a_two_speaker_recording(recognizer: Recognizer) -> None:
     sample = load(SHARED / "data/real/diarization/pyannote-audio/sample/sample.wav")
     options = TranscribeOptions(diarize=True, num_speakers=2)

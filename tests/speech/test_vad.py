@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from earwitness.speech.vad import SAMPLE_RATE, WINDOW_S, SpeechMap, speech_regions
-from tests.conftest import SHARED
+from tests.conftest import shared
 
 regions = st.lists(
     st.tuples(st.floats(0, 3600, allow_nan=False), st.floats(0, 90, allow_nan=False)).map(
@@ -93,7 +93,53 @@ def test_silence_and_noise_hold_no_speech_but_a_voice_does() -> None:
     assert sum(e - s for s, e in speech_regions(noise)) < 1.0
     from earwitness.media.decode import decode_audio
 
-    jfk = decode_audio(SHARED / "data/real/speech/en/whisper.cpp/jfk.wav").samples
+    jfk = decode_audio(shared("data/real/speech/en/whisper.cpp/jfk.wav")).samples
     found = speech_regions(jfk)
     assert 7.0 < sum(e - s for s, e in found) < 11.0
     assert found[0][0] < 0.6
+
+
+def test_speech_probabilities_in_blocks_are_faster_whispers(monkeypatch) -> None:
+    """More than one model call's windows (10000, about 5.3 min), read from a memory-mapped
+    file: the same probabilities as faster-whisper's model on the whole padded recording, so
+    the same regions as its own ``get_speech_timestamps``."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
+
+    from earwitness.media import blocks
+    from earwitness.media.decode import decode_audio
+    from earwitness.speech import vad
+
+    voice = decode_audio(shared("data/real/speech/en/whisper.cpp/jfk.wav")).samples
+    rng = np.random.default_rng(0)
+    pauses = [np.zeros(int(rng.uniform(0.5, 4) * SAMPLE_RATE)) for _ in range(26)]
+    audio = np.concatenate([part for pause in pauses for part in (voice, pause)])
+    audio = (audio + 0.001 * rng.standard_normal(len(audio))).astype(np.float32)
+    assert len(audio) // vad.WINDOW > vad.MODEL_BATCH
+    expected = get_vad_model()(np.pad(audio, (0, vad.WINDOW - len(audio) % vad.WINDOW)))
+    monkeypatch.setattr(blocks, "BLOCK", 1 << 16)
+    mapped = blocks.spill([(0, audio)], len(audio), np.float32)
+    np.testing.assert_array_equal(vad._speech_probabilities(mapped), expected)
+    options = VadOptions(
+        max_speech_duration_s=vad.FILL_S, min_silence_duration_ms=vad.MIN_SILENCE_MS
+    )
+    stamps = get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
+    regions = speech_regions(mapped)
+    assert len(regions) >= 26
+    assert regions == [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+def test_compact_of_a_long_recording_is_mapped_and_the_same(monkeypatch) -> None:
+    from earwitness.media import blocks
+
+    samples = np.random.default_rng(3).standard_normal(20 * SAMPLE_RATE).astype(np.float32)
+    speech = SpeechMap.build([(0.5, 3.25), (4.0, 9.0), (12.5, 19.99), (19.999, 25.0)])
+    expected = speech.compact(samples)
+    monkeypatch.setattr(blocks, "BLOCK", 4096)
+    mapped = speech.compact(blocks.spill([(0, samples)], len(samples), np.float32))
+    assert isinstance(mapped, np.memmap)
+    np.testing.assert_array_equal(mapped, expected)
+    # The last region runs past the end of the recording: it is cut there, in both.
+    ends = [min(round(end * SAMPLE_RATE), len(samples)) for _, end in speech.regions]
+    starts = [round(start * SAMPLE_RATE) for start, _ in speech.regions]
+    assert len(expected) == sum(e - s for s, e in zip(starts, ends, strict=True))
+    assert speech.regions[-1][1] * SAMPLE_RATE > len(samples)

@@ -1,0 +1,160 @@
+"""The dossier stages: the page (index.html) and its PDF, made from the stored examination and
+transcript and logged under the custody action ``report``.
+
+Every file a dossier folder holds is an artefact of the case: the page and the PDF (these
+stages), ``examination.json`` and ``transcript.json`` (the logged bytes of those stages,
+copied as they are), the subtitle files and the DOCX (the transcript's rendering stages), and
+the original itself. The folder is written only from bytes just verified or just stored.
+
+The page shows the exhibit's custody history up to the last event before the dossier's own
+(``custody_head`` in its parameters), so the same history gives the same page and a new
+event in the history gives a new page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from earwitness import __version__
+from earwitness.jobs.engine import Request, Run, Stage, run_stage
+from earwitness.jobs.examine import EXAMINATION, ExamParams, examination_with_series
+from earwitness.jobs.transcribe import TRANSCRIPT, TranscriptParams
+from earwitness.vault.custody import Event
+from earwitness.vault.verified_log import exhibit_record, verified_events
+
+ACTION = "report"
+
+
+@dataclass(frozen=True)
+class DossierParams:
+    exam: ExamParams
+    speech: TranscriptParams
+    custody_head: str  # hash of the last custody event the page shows
+    verify_commands: tuple[str, ...] = ()
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "examination": self.exam.parameters(),
+            "transcript": self.speech.parameters(),
+            "custody_head": self.custody_head,
+            "verify_commands": list(self.verify_commands),
+        }
+
+
+def shown_custody(run: Run) -> list[Event]:
+    """The exhibit's (and the case's) custody events, without the dossiers' own events."""
+    assert run.case is not None
+    return [
+        event
+        for event in verified_events(run.case)
+        if event.exhibit in (run.exhibit_sha256, None) and event.action != ACTION
+    ]
+
+
+def custody_head(run: Run) -> str:
+    shown = shown_custody(run)
+    return shown[-1].hash if shown else ""
+
+
+def _up_to(events: list[Event], head: str) -> list[Event]:
+    """The events up to and including the one hashed ``head`` (all of them if it is absent)."""
+    hashes = [event.hash for event in events]
+    return events[: hashes.index(head) + 1] if head in hashes else events
+
+
+def _compute_html(run: Run, request: Request[str]) -> str:
+    from earwitness.reports.dossier import DossierInputs, render_dossier
+    from earwitness.reports.dossier_header import DossierExhibit, ToolVersions
+
+    params = request.params
+    assert isinstance(params, DossierParams) and run.case is not None
+    exam = examination_with_series(run, params.exam)
+    transcript = run_stage(run, Request(TRANSCRIPT, params.speech)).value
+    facts = run.resource("facts")
+    received = exhibit_record(run.case, run.exhibit_sha256)
+    decoded = run.resource("decoded")
+    model = params.speech.model
+    suffix = original_suffix(facts.filename)
+    inputs = DossierInputs(
+        exhibit=DossierExhibit.from_facts(
+            facts, received_by=received.actor, source=received.source, note=received.note
+        ),
+        custody=_up_to(shown_custody(run), params.custody_head),
+        examination=exam,
+        transcript=transcript,
+        samples=decoded.samples,
+        sample_rate=decoded.sample_rate,
+        audio_href=f"original{suffix}",
+        audio_mime=audio_mime(suffix),
+        tool=ToolVersions(__version__, {model.name: model.sha256}),
+        verify_commands=list(params.verify_commands),
+        generated_at=exam.created_at,
+    )
+    return render_dossier(inputs)
+
+
+DOSSIER_HTML: Stage[str] = Stage(
+    name="dossier-html",
+    version=1,
+    action=ACTION,
+    filename="index.html",
+    media_type="text/html",
+    compute=_compute_html,
+    serialise=lambda page: page.encode("utf-8"),
+    deserialise=lambda data: data.decode("utf-8"),
+    inputs=lambda request: (
+        Request(EXAMINATION, request.params.exam),  # type: ignore[attr-defined]
+        Request(TRANSCRIPT, request.params.speech),  # type: ignore[attr-defined]
+    ),
+    model_sha256=lambda request: request.params.speech.model.sha256,  # type: ignore[attr-defined]
+)
+
+
+def _compute_pdf(run: Run, request: Request[bytes]) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from earwitness.reports.dossier import write_pdf
+
+    page = run_stage(run, Request(DOSSIER_HTML, request.params)).value
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "dossier.pdf"
+        write_pdf(page, target)
+        return target.read_bytes()
+
+
+DOSSIER_PDF: Stage[bytes] = Stage(
+    name="dossier-pdf",
+    version=1,
+    action=ACTION,
+    filename="dossier.pdf",
+    media_type="application/pdf",
+    compute=_compute_pdf,
+    serialise=lambda body: body,
+    deserialise=lambda data: data,
+    inputs=lambda request: (Request(DOSSIER_HTML, request.params),),
+    model_sha256=lambda request: request.params.speech.model.sha256,  # type: ignore[attr-defined]
+)
+
+
+def original_suffix(filename: str) -> str:
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()
+    # A hostile name may carry any suffix: keep it only when it is a plain short extension.
+    return suffix if suffix[1:].isalnum() and len(suffix) <= 6 else ".bin"
+
+
+def audio_mime(suffix: str) -> str:
+    return {
+        ".mp3": "audio/mpeg",
+        ".wav": "audio/wav",
+        ".flac": "audio/flac",
+        ".ogg": "audio/ogg",
+        ".opus": "audio/ogg",
+        ".m4a": "audio/mp4",
+        ".aac": "audio/aac",
+        ".mp4": "video/mp4",
+        ".webm": "audio/webm",
+    }.get(suffix, "application/octet-stream")

@@ -1,0 +1,1 @@
+"""Video for social platforms: the original audio, its waveform and burned-in subtitles."""

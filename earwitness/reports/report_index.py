@@ -1,0 +1,58 @@
+"""The index page of a report run over several recordings: one row per dossier."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """What the index shows of one recording; the report job fills one per dossier."""
+
+    name: str
+    sha256: str
+    duration_s: float
+    edit_score: float
+    language: str | None
+    speakers: int
+    dossier: Path  # the dossier's index.html
+
+
+def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
+    rows = []
+    for item in reports:
+        link = os.path.relpath(item.dossier, out_dir)
+        rows.append(
+            "<tr>"
+            f'<td><a href="{html.escape(link)}">{html.escape(item.name)}</a></td>'
+            f"<td><code>{item.sha256[:16]}…</code></td>"
+            f"<td>{item.duration_s:.1f} s</td>"
+            f"<td>{item.edit_score:.2f}</td>"
+            f"<td>{html.escape(item.language or '–')}</td>"
+            f"<td>{item.speakers}</td>"
+            "</tr>"
+        )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<title>Earwitness report</title><style>"
+        "body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1b1b1b}"
+        "table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;"
+        "text-align:left}th{background:#f3f3f3}</style></head><body>"
+        "<h1>Recordings in this report</h1>"
+        "<p>Edit score: the highest score of any edit point the examination found "
+        "(0 = no indication, 1 = certain); open a dossier for what it rests on.</p>"
+        "<table><tr><th>Recording</th><th>SHA-256</th><th>Duration</th><th>Edit score</th>"
+        "<th>Language</th><th>Speakers</th></tr>" + "".join(rows) + "</table></body></html>\n"
+    )
+
+
+def write_index(out_dir: Path, reports: Sequence[IndexRow]) -> Path:
+    target = out_dir / "index.html"
+    temporary = target.with_name(".index.html.tmp")
+    temporary.write_text(render_index(out_dir, reports), encoding="utf-8")
+    os.replace(temporary, target)
+    return target

@@ -1,0 +1,86 @@
+"""What a transcription request asks for, as plain data.
+
+These dataclasses import nothing heavy (no NumPy, no speech models), so the command line can
+build them, and turn them back into the flags that would ask for the same thing, without
+loading the speech stack. ``parameters()`` is what is hashed into a transcript artefact's
+record; ``to_cli_args()`` is the one place that spells a request as ``earwitness`` flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+# Whisper translates into English only.
+TRANSLATION_TARGETS = ("en",)
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Everything that changes the recogniser's output; hashed into the artefact's parameters."""
+
+    language: str | None = None  # ISO 639-1; None detects it
+    # One wider than faster-whisper's 5: windows decoded in a batch cannot lean on the
+    # previous window's text as sequential decoding does. On the long Russian benchmark every
+    # beam from 6 to 10 gave WER 0.140-0.144 against 0.150 with 5 (English within two words);
+    # 7 and wider garble a word of the bundled sample ("от Министерства" becomes "о замене
+    # стерства"). The differences are a few words in 2,700 (bench/RESULTS.md, "Beam width").
+    beam_size: int = 6
+    batch_size: int = 8
+    word_timestamps: bool = True
+    # Names or terms the recording uses, which Whisper would otherwise misspell.
+    initial_prompt: str | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "beam_size": self.beam_size,
+            "batch_size": self.batch_size,
+            "word_timestamps": self.word_timestamps,
+            "initial_prompt": self.initial_prompt,
+        }
+
+    def to_cli_args(self) -> list[str]:
+        """The ``transcribe``/``report`` flags that ask for these options (defaults left out).
+
+        Word timestamps have no flag: the command always asks for them.
+        """
+        default = DecodeOptions()
+        args: list[str] = []
+        if self.language:
+            args += ["--language", self.language]
+        if self.initial_prompt:
+            args += ["--prompt", self.initial_prompt]
+        if self.beam_size != default.beam_size:
+            args += ["--beam-size", str(self.beam_size)]
+        if self.batch_size != default.batch_size:
+            args += ["--batch-size", str(self.batch_size)]
+        return args
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    decode: DecodeOptions = dataclasses.field(default_factory=DecodeOptions)
+    translate_to: str | None = None
+    diarize: bool = True
+    num_speakers: int | None = None  # None: as many as the clustering finds
+
+    def parameters(self) -> dict[str, object]:
+        return {
+            **self.decode.parameters(),
+            "translate_to": self.translate_to,
+            "diarize": self.diarize,
+            "num_speakers": self.num_speakers,
+        }
+
+    def to_cli_args(self) -> list[str]:
+        """The ``transcribe``/``report`` flags that ask for these options (defaults left out)."""
+        args = self.decode.to_cli_args()
+        if self.translate_to:
+            args += ["--translate", self.translate_to]
+        if not self.diarize:
+            args += ["--speakers", "none"]
+        elif self.num_speakers:
+            args += ["--speakers", str(self.num_speakers)]
+        return args

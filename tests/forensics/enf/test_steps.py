@@ -1,0 +1,193 @@
+"""The ENF step statistic: its correction for lines less steady than mains hum
+(``inflation``) and what the harmonics may add to it (``consistent_statistic``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from earwitness.forensics.enf.check import FLOOR_EVIDENCE, _turn_pattern, check_enf
+from earwitness.forensics.enf.steps import EDGE_S, inflation, step_evidence
+from earwitness.forensics.enf.track import BASE_RATE
+from earwitness.media.decode import decode_audio
+from tests.conftest import SHARED, encode_samples, shared
+from tests.forensics.conftest import JFK
+from tests.forensics.enf.test_check import RATE, hum
+
+SAMPLE = SHARED / "data/real/diarization/pyannote-audio/sample/sample.wav"
+
+
+def phasors(level: np.ndarray, seed: int, noise: float = 0.05) -> list:
+    """One harmonic's phasor at the baseband rate: constant phase, the given level, unit
+    noise variance scaled by ``noise``²."""
+    rng = np.random.default_rng(seed)
+    n = len(level)
+    z = level + noise * (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+    return [(1, z.astype(complex), np.full(n, noise**2))]
+
+
+def test_a_steady_line_is_not_inflated() -> None:
+    n = 60 * BASE_RATE
+    assert inflation(phasors(np.ones(n), 0)) < 1.3
+
+
+def test_a_few_real_steps_do_not_inflate_it() -> None:
+    n = 60 * BASE_RATE
+    level = np.ones(n, dtype=complex)
+    level[20 * BASE_RATE :] *= np.exp(1j * 0.8)
+    level[41 * BASE_RATE :] *= np.exp(-1j * 0.5)
+    assert inflation(phasors(level, 1)) < 1.3
+
+
+def test_a_line_whose_level_follows_the_speech_is_inflated() -> None:
+    """Hum under automatic gain: a new level every second or so, ±6 dB."""
+    rng = np.random.default_rng(2)
+    n = 60 * BASE_RATE
+    gains = 10 ** (rng.uniform(-6, 6, 60) / 20)
+    level = np.repeat(gains, BASE_RATE)[:n]
+    assert inflation(phasors(level, 2)) > 2.5
+
+
+@pytest.mark.parametrize("coded", [False, True])
+def test_pyannote_sample_line_is_not_read_as_edits(coded: bool, tmp_path) -> None:
+    """pyannote's 30 s sample carries a weak 120 Hz line that moves with the speech; plain
+    and as a 32 kbit/s MP3 it gave two or three edit points up to 0.88."""
+    decoded = decode_audio(shared(SAMPLE))
+    if coded:
+        path = encode_samples(
+            tmp_path / "sample.mp3",
+            decoded.samples,
+            decoded.sample_rate,
+            "libmp3lame",
+            "mp3",
+            32_000,
+        )
+        decoded = decode_audio(path)
+    result = check_enf(decoded.samples, decoded.sample_rate)
+    assert result.metrics.get("step_inflation", 0) > 2
+    assert [f.start_s for f in result.findings if f.score >= 0.5] == []
+
+
+def test_a_phase_jump_is_still_found_under_a_steady_hum() -> None:
+    x, _ = hum(120, seed=2)
+    cut, removed = int(60.0 * RATE), int(0.9137 * RATE)
+    edited = np.concatenate([x[:cut], x[cut + removed :]])
+    result = check_enf(edited, RATE)
+    assert [round(f.start_s + 0.25) for f in result.findings if f.score >= 0.9] == [60]
+
+
+def test_jfk_buzz_is_not_read_as_nine_edits() -> None:
+    """The 11 s JFK clip carries a 120 Hz line whose level and phase move with the speech
+    (about 10 dB); against the steady-hum model it gave nine edit points scored up to 1.0."""
+    decoded = decode_audio(shared(JFK))
+    result = check_enf(decoded.samples, decoded.sample_rate)
+    assert result.status == "ok"
+    assert [f.start_s for f in result.findings if f.score >= 0.5] == []
+
+
+def test_the_report_says_when_the_line_is_unsteady() -> None:
+    decoded = decode_audio(shared(JFK))
+    result = check_enf(decoded.samples, decoded.sample_rate)
+    assert result.metrics["step_inflation"] > 3
+    assert "less steady than mains hum" in result.summary
+    steady = check_enf(hum(60, seed=5)[0], RATE)
+    assert steady.metrics["step_inflation"] < 1.5
+    assert "less steady" not in steady.summary
+
+
+@pytest.mark.parametrize("name", ["001_ref.wav", "002_ref.wav", "012_ref.wav"])
+def test_hum_alone_ramping_with_the_grid_gives_no_edit_point(name: str) -> None:
+    """Ten minutes of ENF-WHU's mains references, hum 60-78 dB above the noise: the grid's
+    faster ramps turn the third harmonic three times as far as the fundamental, which the
+    model's error must allow for (before, one and three edit points up to 0.99); and the
+    second harmonic turns on its own, following the loads (012 had nine edit points, all
+    from the second harmonic alone, scored up to 1.0)."""
+    reference = shared(f"data/real/enf/enf-whu/H1_ref/{name}")
+    decoded = decode_audio(reference)
+    ten_minutes = decoded.samples[: 600 * decoded.sample_rate]
+    result = check_enf(ten_minutes, decoded.sample_rate)
+    assert result.status == "ok"
+    assert [f.start_s for f in result.findings if f.score >= 0.5] == []
+
+
+def test_half_cycle_slips_in_a_real_reference_are_found() -> None:
+    """ENF-WHU's 031_ref slips by half a mains cycle near 178.6 s and back near 183.2 s: a
+    sinusoid fitted to the raw samples 0.3-1.8 s either side turns the fundamental and the
+    third harmonic by 180° and the second by 0°, which only a 10 ms shift of the time base
+    does. 19 such slips lie in the first ten minutes of the 130 references."""
+    decoded = decode_audio(shared("data/real/enf/enf-whu/H1_ref/031_ref.wav"))
+    result = check_enf(decoded.samples[: 600 * decoded.sample_rate], decoded.sample_rate)
+    strong = [f for f in result.findings if f.score >= 0.5]
+    middles = [(f.start_s + f.end_s) / 2 for f in strong]
+    assert len(middles) == 2 and np.allclose(middles, [178.6, 183.2], atol=0.5), middles
+    assert all(abs(abs(f.evidence["phase_jump_rad"]) - np.pi) < 0.2 for f in strong)
+    for finding in strong:  # the second harmonic turns a whole cycle: not at all
+        assert abs(finding.evidence["harmonic_turns_deg"]["2"]) < 20
+        assert "shift by half a mains cycle (10.0 ms)" in finding.description
+
+
+@pytest.mark.parametrize(
+    ("turns_deg", "named"),
+    [
+        ({1: 178, 2: -4, 3: -175}, "shift by half a mains cycle (10.0 ms)"),
+        ({1: -179, 2: 176, 3: 170}, "inverted polarity"),
+        ({1: 179, 3: -172}, "or of inverted polarity"),
+        ({1: 40, 2: 80, 3: 120}, ""),
+        ({1: 178, 2: 60, 3: 175}, ""),
+    ],
+)
+def test_the_half_cycle_patterns_are_named_only_when_every_harmonic_fits(
+    turns_deg: dict[int, float], named: str
+) -> None:
+    sentence = _turn_pattern({h: np.radians(t) for h, t in turns_deg.items()}, 50.0)
+    assert (named in sentence) if named else sentence == ""
+
+
+def harmonics(turns: dict[int, float], levels: dict[int, float] | None = None) -> list:
+    """Phasors of harmonics 1, 3 and 2 (strongest first, as ``enf_check`` orders them) over
+    60 s, each turning by ``turns[h]`` radians and taking ``levels[h]`` times its level at
+    30 s; the fundamental 40 dB above its noise, the others 30 and 20 dB."""
+    rng = np.random.default_rng(5)
+    n = 60 * BASE_RATE
+    after = np.arange(n) >= 30 * BASE_RATE
+    out = []
+    for harmonic, noise in ((1, 0.01), (3, 0.03), (2, 0.1)):
+        change = (levels or {}).get(harmonic, 1.0) * np.exp(1j * turns.get(harmonic, 0.0))
+        z = np.where(after, change, 1.0) + noise * (
+            rng.standard_normal(n) + 1j * rng.standard_normal(n)
+        ) / np.sqrt(2)
+        out.append((harmonic, z, np.full(n, noise**2)))
+    return out
+
+
+def evidence_at_30_s(phasors: list) -> float:
+    n = len(phasors[0][1])
+    edge = round(EDGE_S * BASE_RATE)
+    evidence, _, _ = step_evidence(phasors, 4 * BASE_RATE, np.array([edge, n - edge]))
+    return float(evidence[30 * BASE_RATE])
+
+
+def test_one_harmonic_turning_on_its_own_is_not_a_step() -> None:
+    """The second harmonic turns by 120°, the fundamental and third stay put: a load
+    changing, not an edit, which would turn every harmonic."""
+    assert evidence_at_30_s(harmonics({2: 2.1})) < FLOOR_EVIDENCE  # not even reported
+
+
+def test_a_time_shift_turns_every_harmonic_and_is_a_step() -> None:
+    """A cut within one recording: harmonic h turns by h times 20°."""
+    turn = np.radians(20)
+    assert evidence_at_30_s(harmonics({1: turn, 3: 3 * turn, 2: 2 * turn})) > 13
+
+
+def test_the_hum_stopping_is_a_step() -> None:
+    """A join with a recording made without hum: every level drops."""
+    assert evidence_at_30_s(harmonics({}, {1: 0.0, 3: 0.0, 2: 0.0})) > 30
+
+
+def test_a_third_of_a_cycle_leaves_the_third_harmonic_but_is_a_step() -> None:
+    """A time shift of 120° leaves harmonic 3 where it was; if that is the strongest, the
+    others must still count (b014's deletion in the tamper set: fundamental 132°)."""
+    turn = np.radians(120)
+    phasors = harmonics({1: turn, 3: 3 * turn, 2: 2 * turn})
+    third_first = [phasors[1], phasors[0], phasors[2]]
+    assert evidence_at_30_s(third_first) > 13
