@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from earwitness import __version__
-from earwitness.jobs.engine import Request, Run, Stage, run_stage
+from earwitness.jobs.engine import Request, Run, Stage
 from earwitness.jobs.examine import EXAMINATION, ExamParams, examination_with_series
 from earwitness.jobs.transcribe import TRANSCRIPT, TranscriptParams
 from earwitness.vault.custody import Event
@@ -70,7 +70,7 @@ def _compute_html(run: Run, request: Request[str]) -> str:
     params = request.params
     assert isinstance(params, DossierParams) and run.case is not None
     exam = examination_with_series(run, params.exam)
-    transcript = run_stage(run, Request(TRANSCRIPT, params.speech)).value
+    transcript = run.value(Request(TRANSCRIPT, params.speech))
     facts = run.resource("facts")
     received = exhibit_record(run.case, run.exhibit_sha256)
     decoded = run.resource("decoded")
@@ -117,7 +117,7 @@ def _compute_pdf(run: Run, request: Request[bytes]) -> bytes:
 
     from earwitness.reports.dossier import write_pdf
 
-    page = run_stage(run, Request(DOSSIER_HTML, request.params)).value
+    page = run.value(Request(DOSSIER_HTML, request.params))
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "dossier.pdf"
         write_pdf(page, target)

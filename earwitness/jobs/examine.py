@@ -125,7 +125,7 @@ EXAMINATION_HTML: Stage[str] = Stage(
 def examination_with_series(run: Run, params: ExamParams) -> Examination:
     """The examination of the run's recording with its plot series, each verified or made."""
     made = run_stage(run, Request(EXAMINATION, params))
-    series = run_stage(run, Request(SERIES, params)).value
+    series = run.value(Request(SERIES, params))
     return Examination.from_report(made.value.report, series)
 
 

@@ -42,7 +42,7 @@ from earwitness.publish.video import (
     render_video,
     stripped_metadata,
 )
-from earwitness.speech.transcribe import Progress, TranscribeOptions
+from earwitness.speech.transcribe import Progress, TranscribeOptions, no_progress
 from earwitness.speech.types import Transcript
 from earwitness.vault.artefacts import ArtefactRecord, list_artefacts, read_verified
 from earwitness.vault.case import Case
@@ -64,12 +64,8 @@ class PublishOutcome:
     notes: tuple[str, ...] = ()
 
 
-def _silent(_stage: str, _done: float, _total: float) -> None:
-    return None
-
-
 def choose_transcript(
-    case: Case, sha256: str, mode: str, progress: Progress = _silent, *, force: bool = False
+    case: Case, sha256: str, mode: str, progress: Progress = no_progress, *, force: bool = False
 ) -> tuple[Transcript, str, bool]:
     """(transcript, SHA-256 of its JSON in the store, whether it was already there).
 
@@ -157,7 +153,7 @@ def publish_exhibit(
     sha256: str,
     mode: str,
     output: Path,
-    progress: Progress = _silent,
+    progress: Progress = no_progress,
     *,
     force: bool = False,
 ) -> PublishOutcome:

@@ -24,7 +24,7 @@ from earwitness.jobs.engine import Request, Run, Stage, run_stage
 from earwitness.jobs.recording import SPEECH_DECODER, exhibit_facts, exhibit_run, file_run
 from earwitness.speech.models import ResolvedModel, resolve_model
 from earwitness.speech.recogniser import Recogniser
-from earwitness.speech.transcribe import Progress, TranscribeOptions
+from earwitness.speech.transcribe import Progress, TranscribeOptions, no_progress
 from earwitness.speech.types import Transcript
 from earwitness.vault.case import Case
 
@@ -48,16 +48,12 @@ def _recognizer(run: Run, model: ResolvedModel) -> Recogniser:
     return run.resource("recognizer")
 
 
-def _silent(_stage: str, _done: float, _total: float) -> None:
-    return None
-
-
 def _compute_transcript(run: Run, request: Request[Transcript]) -> Transcript:
     from earwitness.speech.transcribe import transcribe
 
     params = request.params
     assert isinstance(params, TranscriptParams)
-    progress = run.resources.get("progress", lambda: _silent)()
+    progress = run.resources.get("progress", lambda: no_progress)()
     return transcribe(
         run.resource("speech"),
         _recognizer(run, params.model),
@@ -108,7 +104,7 @@ def _rendering_stage(entry: TranscriptFormat) -> Stage[bytes]:
     def compute(run: Run, request: Request[bytes]) -> bytes:
         params = request.params
         assert isinstance(params, RenderParams)
-        transcript = run_stage(run, Request(TRANSCRIPT, params.transcript)).value
+        transcript = run.value(Request(TRANSCRIPT, params.transcript))
         return render_transcript(transcript, entry, rendering_for(transcript, params))
 
     return Stage(
@@ -143,7 +139,7 @@ def _outcome(run: Run, params: RenderParams, output_format: str) -> TranscribeOu
     made = run_stage(run, Request(TRANSCRIPT, params.transcript))
     body = made.data
     if output_format != "json":
-        body = run_stage(run, Request(RENDERINGS[output_format], params)).value
+        body = run.value(Request(RENDERINGS[output_format], params))
     return TranscribeOutcome(made.value, made.reused, body, params.name)
 
 

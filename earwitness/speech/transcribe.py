@@ -28,7 +28,7 @@ from earwitness.speech.vad import SAMPLE_RATE, SpeechMap, speech_regions
 Progress = Callable[[str, float, float], None]  # (stage, done seconds, total seconds)
 
 
-def _silent(_stage: str, _done: float, _total: float) -> None:
+def no_progress(_stage: str, _done: float, _total: float) -> None:
     return None
 
 
@@ -151,7 +151,7 @@ def transcribe(
     options: TranscribeOptions,
     *,
     exhibit_sha256: str,
-    progress: Progress = _silent,
+    progress: Progress = no_progress,
 ) -> Transcript:
     """Transcribe (and translate, and label speakers in) one 16 kHz mono recording.
 
