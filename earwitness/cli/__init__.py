@@ -12,7 +12,7 @@ import sys
 import click
 
 from earwitness import __version__
-from earwitness.cli import vault_commands
+from earwitness.cli import case_commands, export_command, verify_commands
 from earwitness.cli.examine_command import examine
 from earwitness.cli.publish_command import publish
 from earwitness.cli.report_command import report
@@ -30,7 +30,9 @@ def cli() -> None:
     """
 
 
-for command in [*vault_commands.COMMANDS, examine, transcribe, models, report, publish]:
+VAULT_COMMANDS = [*case_commands.COMMANDS, *verify_commands.COMMANDS, *export_command.COMMANDS]
+
+for command in [*VAULT_COMMANDS, examine, transcribe, models, report, publish]:
     cli.add_command(command)
 
 

@@ -38,7 +38,13 @@ from earwitness.vault.case import Case, read_key_folder
 from earwitness.vault.hashing import CHUNK_BYTES
 from earwitness.vault.projection import LoggedExhibit, LoggedIntake
 from earwitness.vault.verified_log import verified_projection
-from earwitness.vault.verify import Problem, VerifyReport, check_log, check_objects
+from earwitness.vault.verify import (
+    Problem,
+    VerifyReport,
+    check_log,
+    check_objects,
+    count_signers,
+)
 
 CHECKSUMS = ["sha256", "sha512"]
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
@@ -336,6 +342,7 @@ def verify_package(path: Path) -> VerifyReport:
         report.notes.extend(log.notes)
         report.events_checked = len(log.events)
         report.head = log.events[-1] if log.events else None
+        count_signers(log.events, report.signers)
         report.problems.extend(_check_catalog_objects(data, log.events))
         report.objects_checked = sum(1 for _ in (data / "originals").glob("*/*")) + sum(
             1 for _ in (data / "artefacts").glob("*/*/*/*")

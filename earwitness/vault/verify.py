@@ -37,6 +37,9 @@ class VerifyReport:
     objects_checked: int = 0
     events_checked: int = 0
     head: custody.Event | None = None
+    # Every key that signed an event (base64 raw public key) and how many events it signed, in
+    # order of first appearance: what a reader must decide to trust or not.
+    signers: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -160,6 +163,13 @@ def check_objects(
     return problems
 
 
+def count_signers(events: Iterable[custody.Event], into: dict[str, int]) -> dict[str, int]:
+    """Add each event's signer to ``into`` (key -> events signed), keeping first-seen order."""
+    for committed in events:
+        into[committed.signer] = into.get(committed.signer, 0) + 1
+    return into
+
+
 def referenced_objects(events: Iterable[custody.Event]) -> dict[str, str]:
     """Objects the log says were stored: originals and artefacts, each with a readable label."""
     expected: dict[str, str] = {}
@@ -236,6 +246,7 @@ def verify_case(case: Case, on_bytes: Callable[[int], None] | None = None) -> Ve
     report.problems.extend(catalog_problems)
     report.notes.extend(catalog_notes)
     report.head = log.events[-1] if log.events else None
+    count_signers(log.events, report.signers)
     return report
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from earwitness.cli import vault_commands
+from earwitness.cli import VAULT_COMMANDS
 from tests.cli.helpers import run
 from tests.conftest import write_wav
 
@@ -19,7 +19,7 @@ def case_dir(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_every_command_has_help() -> None:
     assert run("--help").returncode == 0
-    for command in vault_commands.COMMANDS:
+    for command in VAULT_COMMANDS:
         result = run(command.name, "--help")
         assert result.returncode == 0 and "Usage:" in result.stdout, command.name
 

@@ -1,4 +1,4 @@
-"""Vault commands: init, ingest, exhibits, log, verify, reindex, export, verify-package."""
+"""Case commands: init, ingest, exhibits, log."""
 
 from __future__ import annotations
 
@@ -10,19 +10,11 @@ import click
 
 from earwitness.cli.options import case_option
 from earwitness.cli.progress import byte_progress
-from earwitness.errors import EarwitnessError
 from earwitness.vault import custody
 from earwitness.vault.case import Case
 from earwitness.vault.intake import Outcome, Status, expand_inputs, ingest_paths
-from earwitness.vault.package import export_bag, verify_package
 from earwitness.vault.refs import resolve_exhibit
 from earwitness.vault.verified_log import verified_projection
-from earwitness.vault.verify import (
-    VerifyReport,
-    record_verification,
-    total_object_bytes,
-    verify_case,
-)
 
 EXIT_FAILED = 1
 EXIT_WARNINGS = 3
@@ -161,116 +153,4 @@ def _describe_event(event: custody.Event) -> str:
     return f"{event.seq:>5}  {event.time}  {event.actor:<20}  {event.action:<11}{subject}  {extra}"
 
 
-def _print_report(report: VerifyReport, what: str) -> None:
-    for note in report.notes:
-        click.echo(f"note: {note}", err=True)
-    for problem in report.problems:
-        click.echo(f"PROBLEM [{problem.kind}]: {problem.message}")
-    summary = f"{report.objects_checked} object(s) and {report.events_checked} event(s) checked"
-    if report.ok:
-        click.echo(f"OK: {what} is intact; {summary}")
-        if report.head:
-            click.echo(f"custody log head: event {report.head.seq}, hash {report.head.hash}")
-    else:
-        click.echo(f"FAILED: {len(report.problems)} problem(s) in {what}; {summary}")
-
-
-@click.command()
-@case_option
-def verify(case_dir: Path | None) -> None:
-    """Re-hash every stored object and check every custody event and signature.
-
-    Exit code 0 only when everything is intact; each problem is named on its own line.
-    """
-    case = Case.open(case_dir)
-    with byte_progress("verifying", total_object_bytes(case)) as advance:
-        report = verify_case(case, on_bytes=advance)
-    _print_report(report, f"case {case.paths.root}")
-    if any(problem.kind.startswith("catalog_") for problem in report.problems):
-        click.echo(
-            "note: the catalog is only an index of the custody log; "
-            "'earwitness reindex' rebuilds it from the log",
-            err=True,
-        )
-    try:
-        record_verification(case, report)
-    except EarwitnessError as exc:
-        click.echo(f"note: verification not logged: {exc}", err=True)
-    if not report.ok:
-        sys.exit(EXIT_FAILED)
-
-
-@click.command()
-@click.argument("exhibit_refs", nargs=-1, metavar="[EXHIBIT]...")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="bagit: a new folder, or a file ending in .zip; ftm: a JSON-lines file.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["bagit", "ftm"]),
-    default="bagit",
-    show_default=True,
-    help="bagit: evidence package with custody; ftm: FollowTheMoney entities for Aleph.",
-)
-@case_option
-def export(
-    exhibit_refs: tuple[str, ...], output: Path, output_format: str, case_dir: Path | None
-) -> None:
-    """Write exhibits (all when none named), their artefacts and custody as a BagIt bag, or
-    as FollowTheMoney entities (with transcripts) to load into OCCRP Aleph."""
-    case = Case.open(case_dir)
-    chosen = [resolve_exhibit(case, ref) for ref in exhibit_refs] or None
-    if output_format == "ftm":
-        from earwitness.jobs.export_ftm import export_ftm
-
-        count = export_ftm(case, chosen, output)
-        click.echo(f"Exported {count} entit{'y' if count == 1 else 'ies'} to {output}")
-        click.echo(f"Load into Aleph with: alephclient write-entities -i {output} -f COLLECTION")
-        return
-    written = export_bag(case, chosen, output)
-    click.echo(f"Exported to {written}")
-    click.echo(f"Check it anywhere with: earwitness verify-package {written}")
-
-
-@click.command("verify-package")
-@click.argument("package", type=click.Path(path_type=Path))
-def verify_package_command(package: Path) -> None:
-    """Check an exported evidence package (folder or .zip) without a case."""
-    report = verify_package(package)
-    _print_report(report, f"package {package}")
-    if not report.ok:
-        sys.exit(EXIT_FAILED)
-
-
-@click.command()
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Rebuild even when the catalog records events the custody log lacks "
-    "(the catalog is then the only witness of their loss: copy the case aside first).",
-)
-@case_option
-def reindex(force: bool, case_dir: Path | None) -> None:
-    """Rebuild the catalog from the custody log, after checking the log.
-
-    The catalog is only an index of the log; this replaces it atomically with what the log
-    says, names each difference repaired, and logs the rebuild.
-    """
-    from earwitness.vault.reindex import reindex_catalog
-
-    case = Case.open(case_dir)
-    done = reindex_catalog(case, force=force)
-    for problem in done.repaired:
-        click.echo(f"repaired [{problem.kind}]: {problem.message}")
-    click.echo(
-        f"Rebuilt {case.paths.catalog} from {done.events_indexed} custody event(s); "
-        f"{len(done.repaired)} difference(s) repaired; logged as event {done.event.seq}"
-    )
-
-
-COMMANDS = [init, ingest, exhibits, log, verify, reindex, export, verify_package_command]
+COMMANDS = [init, ingest, exhibits, log]
