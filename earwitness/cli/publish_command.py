@@ -14,6 +14,11 @@ from earwitness.errors import EarwitnessError, InputFileError
 # PyAV, Pillow and the speech stack load when publish runs, not at CLI start-up.
 
 MODES = ("bilingual", "en", "original")
+IDENTIFYING = (
+    "the video carries the original's exact SHA-256 and its audio unchanged; where copies were "
+    "handed out one per recipient (watermarks, distinct encodes) they can identify whose copy "
+    "leaked. --protect-source re-encodes and leaves the original's hash out."
+)
 
 
 class _UsageMistake(EarwitnessError):
@@ -30,10 +35,24 @@ class _UsageMistake(EarwitnessError):
     help="bilingual: the original's line over the English one; en: English only; original: "
     "the spoken language only.",
 )
+@click.option(
+    "--protect-source",
+    is_flag=True,
+    help="Re-encode the audio afresh, write no tags and leave the original's SHA-256 out, so "
+    "that the file's hash and bytes cannot be matched to the copy it came from; prints the "
+    "published file's SHA-256 instead.",
+)
 @output_option("The video to write (.mp4).", required=True, kind="either")
 @force_option
 @case_option
-def publish(exhibit: str, subtitles: str, output: Path, force: bool, case_dir: Path | None) -> None:
+def publish(
+    exhibit: str,
+    subtitles: str,
+    protect_source: bool,
+    output: Path,
+    force: bool,
+    case_dir: Path | None,
+) -> None:
     """Render EXHIBIT (hash prefix, name or path) as a video for social platforms.
 
     The original audio (stream-copied where MP4 allows the codec, else stored losslessly), the
@@ -44,6 +63,10 @@ def publish(exhibit: str, subtitles: str, output: Path, force: bool, case_dir: P
     The transcript already in the case is used; without one the recording is transcribed
     first (and translated into English unless --subtitles original). --force transcribes
     and renders again even if the case holds the transcript and the video.
+
+    The original's exact hash and untouched audio can tell whose copy leaked, where copies were
+    handed out one per recipient; --protect-source publishes a fresh encode without them (a
+    watermark in the sound itself survives any re-encoding).
     """
     from earwitness.cli.progress import SPEECH_STAGES, stage_progress
     from earwitness.jobs.publish import publish_exhibit
@@ -60,7 +83,9 @@ def publish(exhibit: str, subtitles: str, output: Path, force: bool, case_dir: P
     case = Case.open(case_dir)
     sha256 = resolve_exhibit(case, exhibit)
     with named_as(exhibit), stage_progress(SPEECH_STAGES) as progress:
-        outcome = publish_exhibit(case, sha256, subtitles, output, progress, force=force)
+        outcome = publish_exhibit(
+            case, sha256, subtitles, output, progress, force=force, protect_source=protect_source
+        )
     if outcome.transcript_reused:
         click.echo("earwitness: note: transcript taken from the case", err=True)
     if outcome.rendering_reused:
@@ -79,6 +104,13 @@ def publish(exhibit: str, subtitles: str, output: Path, force: bool, case_dir: P
     click.echo(f"  picture: {outcome.video_codec}, 1280x720, subtitles burned in ({subtitles})")
     click.echo(f"  soft subtitles: mov_text track, {outcome.captions} cues")
     click.echo(f"  stripped: {stripped}")
+    if protect_source:
+        click.echo("  source protected: fresh audio encode, no tags, the original's hash left out")
+        click.echo(f"  published SHA-256: {outcome.published_sha256} (publish it beside the video)")
+    else:
+        click.echo(f"  original SHA-256: {sha256} (on the closing card and in the tags)")
     click.echo(
         f"  logged: publish event {outcome.record.seq}, artefact {outcome.record.object_sha256}"
     )
+    if not protect_source:
+        click.echo(f"earwitness: warning: {IDENTIFYING}", err=True)

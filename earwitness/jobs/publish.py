@@ -15,6 +15,11 @@ Whisper's translation into English unless ``original`` was asked for).
 
 The video is written to a temporary file beside the output and renamed into place only after
 it is stored and logged: a publication that is not in the custody log never appears.
+
+``protect_source`` publishes a fresh encode that names nothing of the original (see
+``publish.video``); the choice is in the artefact's parameters (``protect_source``, and the
+audio plan), so the custody event records it, and the video is a separate artefact from the
+unprotected one of the same exhibit and mode.
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ from earwitness.jobs.recording import exhibit_run
 from earwitness.jobs.transcribe import TRANSCRIPT, transcribe_exhibit
 from earwitness.media.probe import ProbeError, probe
 from earwitness.publish.video import (
+    AudioPlan,
     PublishError,
     StrippedTag,
     captions_for,
     h264_encoder,
     plan_audio,
+    protected_audio_plan,
     render_video,
     stripped_metadata,
 )
@@ -62,6 +69,12 @@ class PublishOutcome:
     captions: int
     stripped: tuple[StrippedTag, ...]
     notes: tuple[str, ...] = ()
+    protect_source: bool = False
+
+    @property
+    def published_sha256(self) -> str:
+        """SHA-256 of the video file written (the artefact's)."""
+        return self.record.object_sha256
 
 
 def choose_transcript(
@@ -93,6 +106,11 @@ class PublishParams:
     video_codec: str
     media: dict[str, Any] = field(hash=False, compare=False)
     transcript: Transcript = field(hash=False, compare=False)
+    protect_source: bool = False
+
+    @property
+    def audio_plan(self) -> AudioPlan:
+        return protected_audio_plan(self.media) if self.protect_source else plan_audio(self.media)
 
     @property
     def stripped(self) -> tuple[StrippedTag, ...]:
@@ -104,8 +122,9 @@ class PublishParams:
             "transcript_sha256": self.transcript_sha256,
             "renderer": RENDERER,
             "video": self.video_codec,
-            "audio": plan_audio(self.media).describe(),
+            "audio": self.audio_plan.describe(),
             "stripped": [tag.to_dict() for tag in self.stripped],
+            "protect_source": self.protect_source,
         }
 
 
@@ -122,6 +141,7 @@ def _compute_video(run: Run, request: Request[bytes]) -> bytes:
                 captions,
                 sha256=run.exhibit_sha256,
                 media=params.media,
+                protect_source=params.protect_source,
             )
         except av.FFmpegError as exc:  # a stream FFmpeg cannot mux or encode as planned
             raise PublishError(
@@ -131,12 +151,12 @@ def _compute_video(run: Run, request: Request[bytes]) -> bytes:
         return target.read_bytes()
 
 
-def _video_stage(mode: str) -> Stage[bytes]:
+def _video_stage(mode: str, protect_source: bool) -> Stage[bytes]:
     return Stage(
         name="publish-video",
         version=1,
         action="publish",
-        filename=f"published-{mode}.mp4",
+        filename=f"published-{mode}{'-protected' if protect_source else ''}.mp4",
         media_type="video/mp4",
         compute=_compute_video,
         serialise=lambda body: body,
@@ -145,7 +165,11 @@ def _video_stage(mode: str) -> Stage[bytes]:
     )
 
 
-VIDEOS = {mode: _video_stage(mode) for mode in ("bilingual", "en", "original")}
+VIDEOS = {
+    (mode, protect): _video_stage(mode, protect)
+    for mode in ("bilingual", "en", "original")
+    for protect in (False, True)
+}
 
 
 def publish_exhibit(
@@ -156,8 +180,10 @@ def publish_exhibit(
     progress: Progress = no_progress,
     *,
     force: bool = False,
+    protect_source: bool = False,
 ) -> PublishOutcome:
-    """Render (or take from the store) the video of exhibit ``sha256``, log it, write ``output``."""
+    """Render (or take from the store) the video of exhibit ``sha256``, log it, write ``output``;
+    with ``protect_source`` a fresh encode that names nothing of the original."""
     transcript, transcript_sha256, transcript_reused = choose_transcript(
         case, sha256, mode, progress, force=force
     )
@@ -166,8 +192,10 @@ def publish_exhibit(
         media = probe(run.resource("path")).to_dict()
     except ProbeError as exc:
         raise PublishError(f"exhibit {sha256[:12]}: {exc}") from None
-    params = PublishParams(mode, transcript_sha256, h264_encoder(), media, transcript)
-    made = run_stage(run, Request(VIDEOS[mode], params))
+    params = PublishParams(
+        mode, transcript_sha256, h264_encoder(), media, transcript, protect_source
+    )
+    made = run_stage(run, Request(VIDEOS[mode, protect_source], params))
     record = made.record
     assert record is not None
     if made.reused:  # the same video goes out again: that publication is logged too
@@ -175,7 +203,10 @@ def publish_exhibit(
             case.record(
                 "publish",
                 sha256,
-                {"republished": {"object_sha256": record.object_sha256, "seq": record.seq}},
+                {
+                    "republished": {"object_sha256": record.object_sha256, "seq": record.seq},
+                    "protect_source": protect_source,
+                },
             )
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
     try:
@@ -190,9 +221,10 @@ def publish_exhibit(
         transcript=transcript,
         transcript_reused=transcript_reused,
         rendering_reused=made.reused,
-        audio=plan_audio(media).describe(),
+        audio=params.audio_plan.describe(),
         video_codec=params.video_codec,
         captions=len(captions_for(transcript, mode)),
         stripped=params.stripped,
         notes=tuple(notes),
+        protect_source=protect_source,
     )

@@ -7,6 +7,10 @@ would make every frame a new picture). Text is DejaVu Sans (Pillow lays out comp
 with libraqm where it has it); a caption too wide for the frame, as CJK lines of 42 characters
 are, is drawn smaller rather than cut. Without the font, Pillow's default font is used and
 ``Painter.notes`` says so, since it may lack the recording's script.
+
+With source protection (``sha256`` None) no picture names the original's hash: the header
+says only "Published recording" and the card tells the viewer to compare a copy with the
+digest published beside the video (the published file's own, which it cannot contain).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ COLUMNS = 1160  # waveform width in pixels
 _BACKGROUND, _WAVE, _SPOKEN = (14, 17, 23), (96, 104, 118), (255, 196, 64)
 _TEXT, _ENGLISH, _DIM = (255, 255, 255), (255, 221, 120), (150, 158, 170)
 _LEFT, _WAVE_TOP, _WAVE_BOTTOM = 60, 100, 320
+_Row = tuple[str, int, tuple[int, int, int], bool, int]  # text, size, colour, mono, advance
 _OTHER_SYSTEMS = "(macOS: shasum -a 256 FILE · Windows: certutil -hashfile FILE SHA256)"
 
 
@@ -66,7 +71,7 @@ class Painter:
 
     def __init__(
         self,
-        sha256: str,
+        sha256: str | None,
         envelope: tuple[np.ndarray, np.ndarray],
         seconds: float,
         audio_note: str,
@@ -101,7 +106,8 @@ class Painter:
             self._card(draw)
             return np.asarray(image)
         minutes, seconds = divmod(round(self.seconds), 60)
-        header = f"Recording {self.sha256[:12]}  ·  {minutes}:{seconds:02d}"
+        name = f"Recording {self.sha256[:12]}" if self.sha256 else "Published recording"
+        header = f"{name}  ·  {minutes}:{seconds:02d}"
         draw.text((_LEFT, 40), header, font=self.font(24), fill=_DIM)
         lit = (-1, -1)
         if isinstance(shown, int):
@@ -133,10 +139,19 @@ class Painter:
             y += height
 
     def _card(self, draw: ImageDraw.ImageDraw) -> None:
-        rows = [
+        rows = self._hash_rows() if self.sha256 else _PROTECTED_ROWS
+        rows = [*rows, (self.audio_note, 22, _DIM, False, 0)]
+        y = (HEIGHT - sum(row[4] for row in rows) - 30) / 2
+        for text, size, colour, mono, advance in rows:
+            draw.text((WIDTH / 2, y), text, font=self.font(size, mono), fill=colour, anchor="ma")
+            y += advance
+
+    def _hash_rows(self) -> list[_Row]:
+        sha256 = self.sha256 or ""
+        return [
             ("Original recording SHA-256:", 34, _TEXT, False, 70),
-            (self.sha256[:32], 44, _ENGLISH, True, 56),
-            (self.sha256[32:], 44, _ENGLISH, True, 90),
+            (sha256[:32], 44, _ENGLISH, True, 56),
+            (sha256[32:], 44, _ENGLISH, True, 90),
             ("Anyone with a copy of the original file can check it:", 28, _TEXT, False, 56),
             ("sha256sum FILE", 36, _ENGLISH, True, 56),
             (_OTHER_SYSTEMS, 22, _DIM, False, 40),
@@ -147,9 +162,13 @@ class Painter:
                 False,
                 70,
             ),
-            (self.audio_note, 22, _DIM, False, 0),
         ]
-        y = (HEIGHT - sum(row[4] for row in rows) - 30) / 2
-        for text, size, colour, mono, advance in rows:
-            draw.text((WIDTH / 2, y), text, font=self.font(size, mono), fill=colour, anchor="ma")
-            y += advance
+
+
+_PROTECTED_ROWS: list[_Row] = [
+    ("This copy was re-encoded to protect its source.", 34, _TEXT, False, 70),
+    ("Its SHA-256 is published beside it. Check a copy with:", 28, _TEXT, False, 56),
+    ("sha256sum FILE", 36, _ENGLISH, True, 56),
+    (_OTHER_SYSTEMS, 22, _DIM, False, 40),
+    ("The result must match the published digest, character for character.", 24, _DIM, False, 70),
+]

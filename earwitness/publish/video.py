@@ -30,6 +30,16 @@ there to carry the words. What matters is that nothing in it misleads or exposes
   writes its own version and settings into the first frame, as in every x264 video; that names
   software, never a person.
 
+**Source protection** (``protect_source``). The original's exact SHA-256 and its untouched
+audio packets identify the very file that leaked; where copies were handed out one per
+recipient (distinct encodes, watermarks in the bitstream), they say whose copy it was. With
+``protect_source`` the audio is decoded and freshly encoded as AAC, with a random dither of one
+16-bit step (far below hearing) so that not even rerunning this code on each suspected copy
+gives the same bytes; nothing names the original's hash (no tags at all, header and card without it:
+``Painter`` with no hash); and no encoder writes its identity (libavcodec's AAC signature is
+off with the ``bitexact`` flag, x264's version-and-settings SEI is cut out with the
+``filter_units`` bitstream filter). What it cannot remove is a watermark in the sound itself.
+
 The pictures are drawn in ``publish_picture``; ``Rendered.notes`` says when the font was missing.
 """
 
@@ -58,6 +68,10 @@ COPY_CODECS = ("aac", "mp3", "alac", "flac", "opus")
 # PCM the MP4 muxer takes as ISO/IEC 23003-5 ('ipcm'/'fpcm'); used where FLAC would round.
 MP4_PCM = ("pcm_s32le", "pcm_s32be", "pcm_f32le", "pcm_f32be", "pcm_f64le", "pcm_f64be")
 MS = Fraction(1, 1000)
+# Sample rates the AAC encoder takes (others are resampled to 48 kHz), and bits a second per
+# channel: transparent for speech, and what platforms re-encode to anyway.
+AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+AAC_BIT_RATE = 96_000
 _MOV_TEXT_HEADER = (
     "[Script Info]\r\nScriptType: v4.00+\r\nPlayResX: 384\r\nPlayResY: 288\r\n\r\n"
     "[V4+ Styles]\r\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, "
@@ -104,6 +118,8 @@ class AudioPlan:
     def describe(self) -> str:
         if self.method == "copy":
             return f"original {self.codec} packets copied unchanged"
+        if self.method == "reencode":
+            return f"{self.source_codec} freshly encoded as {self.codec} (source protection)"
         return f"{self.source_codec} decoded and stored losslessly as {self.codec}"
 
 
@@ -179,6 +195,14 @@ def plan_audio(media: dict[str, Any]) -> AudioPlan:
     return AudioPlan("encode", pcm, sample_format, codec)
 
 
+def protected_audio_plan(media: dict[str, Any]) -> AudioPlan:
+    """A fresh AAC encode of the decoded audio, whatever the original's codec."""
+    audio = next((s for s in media.get("streams", []) if s.get("type") == "audio"), None)
+    if audio is None or not audio.get("codec"):
+        raise PublishError("the recording has no audio stream to publish")
+    return AudioPlan("reencode", "aac", "fltp", audio["codec"])
+
+
 def published_tags(sha256: str) -> dict[str, str]:
     """The only tags the video carries: nothing about the file's name, source or handlers."""
     return {
@@ -205,9 +229,11 @@ def render_video(
     sha256: str,
     media: dict[str, Any],
     card_seconds: float = CARD_SECONDS,
+    protect_source: bool = False,
 ) -> Rendered:
-    """Write the video of ``source`` (described by ``media``, from ``probe``) to ``output``."""
-    plan = plan_audio(media)
+    """Write the video of ``source`` (described by ``media``, from ``probe``) to ``output``;
+    with ``protect_source``, re-encoded and naming nothing of the original (module notes)."""
+    plan = protected_audio_plan(media) if protect_source else plan_audio(media)
     audio = next(s for s in media["streams"] if s.get("type") == "audio")
     try:
         lows, highs, decoded = waveform_envelope(
@@ -217,12 +243,13 @@ def render_video(
         raise PublishError(str(exc)) from None
     # The card starts when the audio track ends (a decoder's priming may make that later).
     audio_seconds = max(decoded, float(audio.get("duration_s") or 0.0))
-    painter = Painter(sha256, (lows, highs), decoded, _card_note(plan))
+    painter = Painter(None if protect_source else sha256, (lows, highs), decoded, _card_note(plan))
     spans = timeline(captions, round(audio_seconds * 1000), round(card_seconds * 1000))
     encoder = h264_encoder()
     options = {"fflags": "+bitexact", "movflags": "+faststart"}
     with av.open(str(output), "w", format="mp4", options=options) as out:
-        out.metadata.update(published_tags(sha256))
+        if not protect_source:
+            out.metadata.update(published_tags(sha256))
         video = _video_stream(out, encoder)
         source_container = av.open(str(source), metadata_errors="replace")
         try:
@@ -235,8 +262,10 @@ def render_video(
                 stream.metadata.clear()
             out.start_encoding()
             counted = [0]
+            # x264 writes its version and settings into an SEI unit (NAL type 6) of frame 1.
+            sei_cut = _SeiCut(video) if protect_source else None
             streams = (
-                _video_packets(video, spans, captions, painter, counted),
+                _video_packets(video, spans, captions, painter, counted, sei_cut),
                 _audio_packets(source_container, audio_in, audio_out, plan),
                 _subtitle_packets(subtitles, captions),
             )
@@ -280,6 +309,8 @@ def timeline(
 def _card_note(plan: AudioPlan) -> str:
     if plan.method == "copy":
         return "Audio: the original recording's, copied unchanged"
+    if plan.method == "reencode":
+        return "Audio: the original recording's sound, freshly encoded (AAC)"
     return f"Audio: the original recording's, stored losslessly ({plan.codec})"
 
 
@@ -300,6 +331,15 @@ def _audio_stream(out: Any, audio_in: Any, plan: AudioPlan) -> Any:
     if plan.method == "copy":
         return out.add_stream_from_template(audio_in)
     context = audio_in.codec_context
+    if plan.method == "reencode":
+        channels = min(max(context.channels, 1), 2)
+        rate = context.sample_rate if context.sample_rate in AAC_RATES else 48000
+        stream = out.add_stream(
+            plan.codec, rate=rate, layout="mono" if channels == 1 else "stereo", format="fltp"
+        )
+        stream.codec_context.bit_rate = AAC_BIT_RATE * channels
+        stream.codec_context.flags |= av.codec.context.Flags.bitexact  # no "Lavc…" signature
+        return stream
     return out.add_stream(
         plan.codec, rate=context.sample_rate, layout=context.layout.name, format=plan.sample_format
     )
@@ -314,7 +354,9 @@ def _video_packets(
     captions: Sequence[Caption],
     painter: Painter,
     counted: list[int],
+    sei_cut: _SeiCut | None = None,
 ) -> Iterator[Item]:
+    cut = sei_cut.filter if sei_cut is not None else (lambda packets: packets)
     pictures: dict[int | str | None, np.ndarray] = {}
     for start, end, shown in spans:
         if shown not in pictures:
@@ -327,8 +369,28 @@ def _video_packets(
             frame.pts, frame.time_base = at, MS
             frame.duration = min(STEP_MS, end - at)
             counted[0] += 1
-            yield from _timed(stream.encode(frame), 0)
-    yield from _timed(stream.encode(None), 0)
+            yield from _timed(cut(stream.encode(frame)), 0)
+    yield from _timed(cut(stream.encode(None)), 0)
+    if sei_cut is not None:
+        yield from _timed(sei_cut.flush(), 0)
+
+
+class _SeiCut:
+    """Removes SEI units (x264's identity among them) from a video stream's packets."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.context = av.bitstream.BitStreamFilterContext("filter_units=remove_types=6", stream)
+
+    def filter(self, packets: Sequence[Any]) -> list[Any]:
+        return [self._own(kept) for packet in packets for kept in self.context.filter(packet)]
+
+    def flush(self) -> list[Any]:
+        return [self._own(kept) for kept in self.context.filter(None)]
+
+    def _own(self, packet: Any) -> Any:
+        packet.stream = self.stream
+        return packet
 
 
 def _audio_packets(container: Any, audio_in: Any, audio_out: Any, plan: AudioPlan) -> Iterator:
@@ -338,6 +400,9 @@ def _audio_packets(container: Any, audio_in: Any, audio_out: Any, plan: AudioPla
                 continue
             packet.stream = audio_out
             yield from _timed([packet], 1)
+        return
+    if plan.method == "reencode":
+        yield from _reencoded_packets(container, audio_in, audio_out)
         return
     converter = av.AudioResampler(format=plan.sample_format)  # format only: exact
     for packet in container.demux(audio_in):
@@ -350,6 +415,39 @@ def _audio_packets(container: Any, audio_in: Any, audio_out: Any, plan: AudioPla
                 yield from _timed(audio_out.encode(converted), 1)
     for converted in converter.resample(None):
         yield from _timed(audio_out.encode(converted), 1)
+    yield from _timed(audio_out.encode(None), 1)
+
+
+def _reencoded_packets(container: Any, audio_in: Any, audio_out: Any) -> Iterator[Item]:
+    context = audio_out.codec_context
+    converter = av.AudioResampler(
+        format="fltp", layout=context.layout.name, rate=context.sample_rate
+    )
+    dither = np.random.default_rng()  # fresh entropy: the same copy never encodes the same
+    written = 0
+
+    def encoded(frames: Sequence[Any]) -> Iterator[Item]:
+        nonlocal written
+        for converted in frames:
+            samples = converted.to_ndarray()
+            # Triangular dither of one 16-bit step: inaudible, and different on every run.
+            noise = (dither.random(samples.shape) - dither.random(samples.shape)) / 32768
+            frame = av.AudioFrame.from_ndarray(
+                (samples + noise).astype(np.float32), format="fltp", layout=context.layout.name
+            )
+            frame.sample_rate, frame.pts = context.sample_rate, written
+            frame.time_base = Fraction(1, context.sample_rate)
+            written += frame.samples
+            yield from _timed(audio_out.encode(frame), 1)
+
+    for packet in container.demux(audio_in):
+        try:
+            frames = packet.decode()
+        except av.FFmpegError:  # a damaged packet: skipped, as every decoder here does
+            continue
+        for frame in frames:
+            yield from encoded(converter.resample(frame))
+    yield from encoded(converter.resample(None))
     yield from _timed(audio_out.encode(None), 1)
 
 

