@@ -17,6 +17,7 @@ also runs ``earwitness report FILE --speakers none`` (needs an installed speech 
 few cores, so it runs on a ``--report-minutes`` cut of the same recording).
 
 Goals (issue 12): examine <= 1.0 GB and report <= 1.5 GB peak on 2-hour recordings.
+Where within ``report`` the peak lies, stage by stage: ``bench/stage_memory.py``.
 
 ``--via SCRIPT`` runs a Python script in place of the CLI (it must call
 ``earwitness.cli.main``), e.g. one that swaps the decoder, to measure a change before it is

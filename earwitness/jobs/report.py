@@ -38,6 +38,7 @@ from earwitness.jobs.examine import EXAMINATION, ExamParams
 from earwitness.jobs.options import ReportOptions
 from earwitness.jobs.recording import exhibit_run
 from earwitness.jobs.transcribe import RENDERINGS, TRANSCRIPT, RenderParams, TranscriptParams
+from earwitness.media.heap import bound_heap, trim_heap
 from earwitness.reports.report_index import IndexRow
 from earwitness.speech.models import ResolvedModel, resolve_model
 from earwitness.speech.transcribe import Progress
@@ -79,6 +80,7 @@ class SpeechEngine:
         """Let the weights go (the dossier of the last recording needs the memory)."""
         self._recognizer = None
         gc.collect()
+        trim_heap()
 
 
 def _timed(seconds: dict[str, float], stage: str, work: Callable[[], Any]) -> Any:
@@ -137,6 +139,7 @@ def report_exhibit(
 ) -> FileReport:
     """The dossier of one exhibit. ``last``: no recording follows in this run, so the speech
     model is let go before the dossier is drawn."""
+    bound_heap()  # large freed buffers go back to the system (media/heap.py)
     engine = engine or SpeechEngine(options)
     seconds: dict[str, float] = {}
     run = exhibit_run(case, sha256, force=options.force)
@@ -155,8 +158,13 @@ def report_exhibit(
     ]
     if _is_long(facts.media):
         # Whisper's batches and an hour of examination at once would pass a laptop's memory:
-        # one after the other (each works through the recording in blocks).
-        exam, speech = (run_side_by_side(run, [request], seconds)[0] for request in requests)
+        # one after the other (each works through the recording in blocks), the memory one
+        # freed handed back before the next.
+        done = []
+        for request in requests:
+            done.append(run_side_by_side(run, [request], seconds)[0])
+            trim_heap()
+        exam, speech = done
     else:
         exam, speech = run_side_by_side(run, requests, seconds)
     if last:
@@ -232,8 +240,8 @@ def verify_commands(case: Case, sha256: str, filename: str, options: ReportOptio
     transcribe = ["earwitness", "transcribe", ref, "--format", "json"]
     return [
         f"sha256sum {shlex.quote(filename)}   # must print {sha256}",
-        f"earwitness verify --case {shlex.quote(str(case.paths.root))}"
-        "   # every object and custody event",
+        # No case path: the dossier may be published, and a path can name its owner.
+        "earwitness verify   # in the case folder: every object and custody event",
         f"earwitness log {ref}   # who did what to this recording, signed",
         shlex.join(examine),
         shlex.join([*transcribe, *options.transcribe_cli_args()]),

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from earwitness.media.blocks import release
+from earwitness.media.heap import bound_heap, trim_heap
 from earwitness.speech.models import ResolvedModel
 from earwitness.speech.options import DecodeOptions
 from earwitness.speech.recogniser import Detected, Task
@@ -65,6 +66,8 @@ class Recognizer:
     ) -> None:
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
+        # The batches' buffers go back to the system when freed (media/heap.py).
+        bound_heap()
         self.model = model
         self.device, self.compute_type = pick_device(device, compute_type)
         self._whisper = WhisperModel(
@@ -113,8 +116,10 @@ class Recognizer:
                     raw, _ = self._decode(compact, group, options, info.language, task)
                 found = list(raw)
                 found += self._repair(compact, group, found, options, info.language, task)
-                # A long recording's speech is a memory map: hand its pages back as we go.
+                # A long recording's speech is a memory map: hand its pages back as we go,
+                # and the pages the batch freed with them.
                 release(compact)
+                trim_heap()
                 found.sort(key=_compact_start)
                 for repair, item in found:
                     yield _on_recording_clock(item, repair, speech, number)
