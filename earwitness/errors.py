@@ -38,3 +38,7 @@ class InputFileError(EarwitnessError):
 
 class PackageError(EarwitnessError):
     """An evidence package cannot be opened or is unsafe to open."""
+
+
+class CaseNotWritable(EarwitnessError):
+    """The case cannot be written to (a read-only or immutable custody log, a full disk)."""

@@ -2,7 +2,8 @@
 
 User mistakes (``EarwitnessError``) become one line on stderr and a non-zero exit, never a
 traceback. Exit codes: 0 all went well; 1 something failed; 2 usage error; 3 everything was
-preserved but some files carry warnings (e.g. not decodable as media); 130 interrupted.
+preserved but some files carry warnings (e.g. not decodable as media); 4 signatures valid,
+signer not trusted (verify, verify-package); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -10,9 +11,16 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import DatabaseError
 
 from earwitness import __version__
-from earwitness.cli import case_commands, export_command, verify_commands
+from earwitness.cli import (
+    case_commands,
+    export_command,
+    keys_commands,
+    lock_commands,
+    verify_commands,
+)
 from earwitness.cli.examine_command import examine
 from earwitness.cli.publish_command import publish
 from earwitness.cli.report_command import report
@@ -30,7 +38,13 @@ def cli() -> None:
     """
 
 
-VAULT_COMMANDS = [*case_commands.COMMANDS, *verify_commands.COMMANDS, *export_command.COMMANDS]
+VAULT_COMMANDS = [
+    *case_commands.COMMANDS,
+    *verify_commands.COMMANDS,
+    *export_command.COMMANDS,
+    *lock_commands.COMMANDS,
+    *keys_commands.COMMANDS,
+]
 
 for command in [*VAULT_COMMANDS, examine, transcribe, models, report, publish]:
     cli.add_command(command)
@@ -50,6 +64,21 @@ def main(argv: list[str] | None = None) -> None:
     except EarwitnessError as exc:
         click.echo(f"earwitness: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # The last net for what the file system refuses (a full disk, a vanished folder):
+        # one line naming the file. Commands turn the failures they expect into
+        # EarwitnessErrors first, with the advice that goes with them.
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"earwitness: error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except DatabaseError as exc:
+        reason = exc.orig if exc.orig is not None else exc
+        click.echo(
+            f"earwitness: error: the case's catalog cannot be read ({reason}); "
+            "'earwitness verify' says what is wrong, 'earwitness reindex' rebuilds it",
+            err=True,
+        )
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("earwitness: interrupted", err=True)
         sys.exit(130)

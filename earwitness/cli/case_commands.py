@@ -8,11 +8,14 @@ from pathlib import Path
 
 import click
 
+from earwitness.cli.lock_commands import encrypt_case
 from earwitness.cli.options import case_option
 from earwitness.cli.progress import byte_progress
 from earwitness.vault import custody
 from earwitness.vault.case import Case
 from earwitness.vault.intake import Outcome, Status, expand_inputs, ingest_paths
+from earwitness.vault.keys import grouped, new_protection_passphrase
+from earwitness.vault.private_fields import shown_value
 from earwitness.vault.refs import resolve_exhibit
 from earwitness.vault.verified_log import verified_projection
 
@@ -22,16 +25,44 @@ EXIT_WARNINGS = 3
 
 @click.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path | None) -> None:
-    """Create a case in DIRECTORY (default: the current folder), like 'git init'."""
+@click.option(
+    "--actor",
+    help="The pseudonym this case's events are signed with (default: 'examiner-' and the "
+    "start of the case key's fingerprint; never your user or machine name). "
+    "$EARWITNESS_ACTOR overrides it.",
+)
+@click.option(
+    "--protect-key",
+    is_flag=True,
+    help="Protect the case's signing key with a passphrase ($EARWITNESS_PASSPHRASE, or asked).",
+)
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Give the case a passphrase that 'earwitness lock' seals all of it under (and protect "
+    "its signing key with the same passphrase).",
+)
+def init(directory: Path | None, actor: str | None, protect_key: bool, encrypt: bool) -> None:
+    """Create a case in DIRECTORY (default: the current folder), like 'git init'.
+
+    The case gets its own signing key, kept outside the case (in your config folder); its
+    fingerprint is printed, to publish with what you release from the case.
+    """
     target = directory or Path.cwd()
-    case, created = Case.init(target)
+    passphrase = new_protection_passphrase(target) if protect_key or encrypt else None
+    case, created = Case.init(target, actor=actor, passphrase=passphrase)
     verb = "Created" if created else "Already a case:"
     click.echo(f"{verb} {case.paths.meta}")
+    if created:
+        click.echo(f"case key: {grouped(case.signer.fingerprint)} (actor {case.signer.actor})")
+    if encrypt and passphrase is not None:
+        encrypt_case(case.paths.root, passphrase.decode("utf-8"))
+        click.echo("Encrypted: 'earwitness lock' seals the case, 'earwitness unlock' opens it")
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is reported by intake, one line, and the batch goes on
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--source", help="Where the files came from (a person, a drop, a URL).")
 @click.option("--note", help="Anything the record should say about this intake.")
 @case_option
@@ -60,12 +91,13 @@ def ingest(paths: tuple[Path, ...], source: str | None, note: str | None, case_d
     click.echo(
         f"{preserved} file(s) preserved in {case.paths.root}"
         + (f", {counts[Status.WARNING]} with warnings" if counts[Status.WARNING] else "")
+        + (f", {counts[Status.SKIPPED]} skipped" if counts[Status.SKIPPED] else "")
         + (f", {counts[Status.ERROR]} failed" if counts[Status.ERROR] else ""),
         err=True,
     )
     if counts[Status.ERROR]:
         sys.exit(EXIT_FAILED)
-    if counts[Status.WARNING]:
+    if counts[Status.WARNING] or counts[Status.SKIPPED]:
         sys.exit(EXIT_WARNINGS)
 
 
@@ -125,20 +157,22 @@ def log(exhibit: str | None, as_json: bool, case_dir: Path | None) -> None:
         if as_json:
             click.echo(event.to_line().decode("utf-8"), nl=False)
         else:
-            click.echo(_describe_event(event))
+            click.echo(_describe_event(event, case))
 
 
 def _concerns(event: custody.Event, sha256: str) -> bool:
     return event.exhibit == sha256 or sha256 in event.details.get("exhibits", [])
 
 
-def _describe_event(event: custody.Event) -> str:
+def _describe_event(event: custody.Event, case: Case) -> str:
     details = event.details
     subject = f" {event.exhibit[:12]}" if event.exhibit else ""
     if event.action == "ingest":
-        extra = f"'{details.get('original_name')}' from {details.get('original_path')}"
+        # Private fields: their value where this machine holds the case's side table.
+        where = shown_value(case, details.get("original_path"))
+        extra = f"'{details.get('original_name')}' from {where}"
         if details.get("source"):
-            extra += f", source: {details['source']}"
+            extra += f", source: {shown_value(case, details['source'])}"
     elif "artefact" in details:
         artefact = details["artefact"]
         extra = f"{artefact['stage']} → {artefact['filename']} ({artefact['object_sha256'][:12]})"
@@ -146,6 +180,18 @@ def _describe_event(event: custody.Event) -> str:
         extra = "intact" if details.get("ok") else f"{len(details.get('problems', []))} problem(s)"
     elif event.action == "reindex":
         extra = f"catalog rebuilt, {details.get('differences_repaired')} difference(s) repaired"
+    elif event.action == custody.LOG_REPAIR:
+        extra = (
+            "the last event's lost newline was restored"
+            if details.get("restored")
+            else f"a torn last line ({details.get('torn_tail_bytes')} bytes) was moved to "
+            f"quarantine/{details.get('quarantine_file')}"
+        )
+    elif event.action == "key_change":
+        new_key = str(details.get("fingerprint", ""))[:16]
+        extra = f"signing key handed over to {new_key}… ({details.get('reason')})"
+    elif event.action == "anchor":
+        extra = f"anchor issued for event {details.get('events')}"
     elif event.action == "export":
         extra = f"{len(details.get('exhibits', []))} exhibit(s) → {details.get('destination')}"
     else:

@@ -15,6 +15,7 @@ from earwitness.cli.options import (
     force_option,
     format_option,
     output_option,
+    write_output,
 )
 from earwitness.cli.targets import named_as, resolve_target
 from earwitness.errors import EarwitnessError
@@ -76,7 +77,7 @@ def examine(
         target = output or Path(
             f"{Path(outcome.report['exhibit']['filename']).stem}.examination.html"
         )
-        target.write_text(outcome.html or "", encoding="utf-8")
+        write_output(target, outcome.html or "")
         click.echo(f"Examination report: {target.resolve()}")
         _refuse_if_failed(exhibit, outcome)
         return
@@ -86,7 +87,7 @@ def examine(
         else _text(outcome.report)
     )
     if output:
-        output.write_text(body, encoding="utf-8")
+        write_output(output, body)
         click.echo(f"Examination report: {output.resolve()}", err=True)
     else:
         sys.stdout.write(body)

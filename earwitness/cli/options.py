@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar
 
 import click
 
+from earwitness.errors import InputFileError
 from earwitness.forensics.options import ExamOptions
 from earwitness.speech.options import TRANSLATION_TARGETS, DecodeOptions, TranscribeOptions
 from earwitness.vault.case import CASE_ENV
@@ -51,8 +52,8 @@ def model_option(function: F) -> F:
     return click.option(
         "--model",
         "model_spec",
-        help="Speech model: packaged name (default whisper-base), a model directory, or a hub "
-        "name.",
+        help="Speech model: packaged name (default whisper-base), a model directory, a folder "
+        "in the model cache, or a hub name already in the Hugging Face cache (never downloaded).",
     )(function)
 
 
@@ -76,7 +77,10 @@ def output_option(
     name: str = "output",
     default: Path | None = None,
 ) -> Callable[[F], F]:
-    """``-o``/``--output`` as ``output`` (or ``name``): where the command writes."""
+    """``-o``/``--output`` as ``output`` (or ``name``): where the command writes.
+
+    A file whose folder does not exist is a usage error before any work is done, not a
+    traceback after a long examination or transcription."""
     return click.option(
         "-o",
         "--output",
@@ -85,8 +89,40 @@ def output_option(
         default=default,
         show_default=default is not None,
         type=click.Path(file_okay=kind != "folder", dir_okay=kind != "file", path_type=Path),
+        callback=_folder_exists if kind == "file" else None,
         help=help,
     )
+
+
+def _folder_exists(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and not value.parent.is_dir():
+        raise click.BadParameter(f"{value}: folder {value.parent} does not exist")
+    return value
+
+
+def write_output(path: Path, data: bytes | str) -> None:
+    """Write a command's output file; a failure is one line naming the file, not a traceback."""
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise InputFileError(path, f"cannot write ({exc.strerror or exc})") from None
+
+
+def _language(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """``--language``: auto, or a code Whisper knows (checked now, not after loading a model)."""
+    if value == "auto":
+        return value
+    from faster_whisper.tokenizer import _LANGUAGE_CODES  # the list the decoder checks against
+
+    if value not in _LANGUAGE_CODES:
+        raise click.BadParameter(
+            f"{value!r} is not a language Whisper knows; use auto, or one of the ISO 639-1 "
+            f"codes: {', '.join(sorted(_LANGUAGE_CODES))}"
+        )
+    return value
 
 
 def _enf_nominal(_ctx: click.Context, _param: click.Parameter, value: str) -> float | None:
@@ -157,7 +193,9 @@ def speech_options(command: F) -> F:
             "--language",
             default="auto",
             show_default=True,
-            help="Spoken language as an ISO 639-1 code (ru, be, uk, en, …), or auto to detect it.",
+            callback=_language,
+            help="Spoken language as an ISO 639-1 code Whisper knows (ru, be, uk, en, …; a "
+            "wrong code lists them all), or auto to detect it.",
         ),
         click.option(
             "--translate",

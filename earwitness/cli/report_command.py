@@ -21,7 +21,8 @@ from earwitness.vault.case import Case
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is reported by intake, one line, and the batch goes on
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @output_option(
     "Folder for the dossiers; a new case is made here when none is found.",
     kind="folder",

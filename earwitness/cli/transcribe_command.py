@@ -16,6 +16,7 @@ from earwitness.cli.options import (
     model_option,
     output_option,
     speech_options,
+    write_output,
 )
 from earwitness.cli.targets import named_as, resolve_target
 from earwitness.errors import EarwitnessError
@@ -79,7 +80,7 @@ def transcribe(
     if chosen.binary and output is None:
         output = Path(f"{Path(outcome.name).stem}.transcript{chosen.suffix}")
     if output is not None:
-        output.write_bytes(body)
+        write_output(output, body)
         click.echo(f"Transcript: {output.resolve()}", err=True)
     else:
         sys.stdout.write(body.decode("utf-8"))
@@ -120,7 +121,7 @@ def _transcribe(
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON lines.")
 def models(as_json: bool) -> None:
     """List the speech models installed here, each with its SHA-256 checked now."""
-    from earwitness.speech.models import installed_models
+    from earwitness.speech.models import cache_root, installed_models
 
     rows = installed_models()
     if as_json:
@@ -135,5 +136,9 @@ def models(as_json: bool) -> None:
                 click.echo(f"    path    {row['path']}")
             if row.get("source"):
                 click.echo(f"    from    {row['source']}")
+        click.echo(
+            f"Earwitness never downloads a model: copy a faster-whisper folder into "
+            f"{cache_root()} (then --model FOLDER_NAME), or pass --model DIR."
+        )
     if any(not str(row["status"]).startswith(("verified", "hashed")) for row in rows):
         raise EarwitnessError("some models are missing or altered (see above)")

@@ -78,7 +78,10 @@ def _compute_html(run: Run, request: Request[str]) -> str:
     suffix = original_suffix(facts.filename)
     inputs = DossierInputs(
         exhibit=DossierExhibit.from_facts(
-            facts, received_by=received.actor, source=received.source, note=received.note
+            facts,
+            received_by=received.actor,
+            source=withheld(received.source),
+            note=withheld(received.note),
         ),
         custody=_up_to(shown_custody(run), params.custody_head),
         examination=exam,
@@ -94,9 +97,18 @@ def _compute_html(run: Run, request: Request[str]) -> str:
     return render_dossier(inputs)
 
 
+WITHHELD = "recorded privately (a salted commitment in the custody log)"
+
+
+def withheld(private: str | None) -> str | None:
+    """What the dossier says of a private intake field: only that it was recorded. A dossier
+    is stored in the case and travels in every package, publication included."""
+    return WITHHELD if private is not None else None
+
+
 DOSSIER_HTML: Stage[str] = Stage(
     name="dossier-html",
-    version=1,
+    version=2,  # 2: no private intake field, local path or case path on the page
     action=ACTION,
     filename="index.html",
     media_type="text/html",

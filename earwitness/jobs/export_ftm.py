@@ -14,12 +14,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from earwitness.errors import EarwitnessError
+from earwitness.errors import EarwitnessError, InputFileError
 from earwitness.jobs.examine import EXAMINATION
 from earwitness.jobs.recording import exhibit_facts, verified_original
 from earwitness.jobs.transcribe import TRANSCRIPT
 from earwitness.vault.artefacts import list_artefacts, read_verified
 from earwitness.vault.case import Case
+from earwitness.vault.custody import ensure_appendable
 from earwitness.vault.verified_log import verified_events
 
 
@@ -47,6 +48,29 @@ def logged_exhibits(case: Case) -> list[str]:
     return list(seen)
 
 
+def _complete_temporary(case: Case, destination: Path, text: str) -> Path:
+    """``text`` written and fsynced to a hidden file beside ``destination``, after checking
+    that the destination can be written and the export logged."""
+    if destination.is_dir():
+        raise InputFileError(destination, "is a folder; give the name of a file to write")
+    ensure_appendable(case.paths.custody)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=destination.parent, prefix=".earwitness-ftm-")
+    except OSError as exc:
+        raise InputFileError(destination, f"cannot write here ({exc.strerror or exc})") from None
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputFileError(destination, f"cannot write ({exc.strerror or exc})") from None
+    return temporary
+
+
 def export_ftm(case: Case, exhibits: list[str] | None, destination: Path) -> int:
     """Write one FtM entity per exhibit to ``destination`` (JSON lines); returns the count."""
     from earwitness.formats.ftm import exhibit_entity
@@ -70,18 +94,26 @@ def export_ftm(case: Case, exhibits: list[str] | None, destination: Path) -> int
             examination=_newest(case, sha256, EXAMINATION.name),
         )
         lines.append(json.dumps(entity, ensure_ascii=False, sort_keys=True))
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".earwitness-ftm-")
+    temporary = _complete_temporary(case, destination, "\n".join(lines) + "\n")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
         with case.writing():
-            case.record(
-                "export",
-                None,
-                {"exhibits": chosen, "destination": str(destination), "format": "ftm"},
-            )
+            # The export is logged only once the file is in place, whole; if logging fails
+            # the file goes, so the log and the folder never disagree.
             os.replace(temporary, destination)
+            try:
+                case.record(
+                    "export",
+                    None,
+                    # only the name: the log travels in packages, and a path can name its owner
+                    {"exhibits": chosen, "destination": destination.name, "format": "ftm"},
+                )
+            except BaseException:
+                destination.unlink(missing_ok=True)
+                raise
+    except OSError as exc:
+        raise InputFileError(
+            destination, f"cannot write ({exc.strerror or exc}); nothing was exported or logged"
+        ) from None
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
     return len(lines)

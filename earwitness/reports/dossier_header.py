@@ -8,11 +8,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from earwitness.forensics.examine import timecode
 from earwitness.forensics.recording import ExhibitFacts
 from earwitness.reports.dossier_transcript import number
+from earwitness.vault.commitments import PRIVATE_FIELDS
 from earwitness.vault.custody import Event
 
 esc = html.escape
@@ -163,14 +165,37 @@ def render_facts(exhibit: DossierExhibit, tool: ToolVersions, duration_s: float)
     )
 
 
+def _public(value: Any) -> Any:
+    """Details fit for a page that may be published: no private intake field (even one an old
+    log holds in clear) and no local path, only the last part of one."""
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items() if k not in PRIVATE_FIELDS}
+    if isinstance(value, list):
+        return [_public(v) for v in value]
+    if isinstance(value, str):
+        return _LOCAL_PATH.sub(_last_part, value)
+    return value
+
+
+# An absolute (or home-relative) path inside a text, up to a space, quote or colon; the
+# dossier keeps its last part, which is what the reader needs to recognise the file.
+_LOCAL_PATH = re.compile(r"(?<![\w.:/\\])(?:~|[A-Za-z]:)?[/\\](?:[^\s/\\:'\"]+[/\\])*[^\s/\\:'\"]*")
+
+
+def _last_part(found: re.Match[str]) -> str:
+    return PurePath(found[0].replace("\\", "/")).name or "…"
+
+
 def _custody_details(event: Event) -> str:
     details = event.details or {}
     action = event.action
     if action == "ingest":
         text = f"received as '{details.get('original_name', '?')}'"
         if details.get("source"):
-            text += f"; source: {details['source']}"
+            text += "; source recorded privately"
         return text_value(text)
+    if action == "init":
+        return text_value(f"case created (earwitness {details.get('tool_version', '?')})")
     if isinstance(details.get("artefact"), dict):
         artefact = details["artefact"]
         return text_value(
@@ -181,8 +206,8 @@ def _custody_details(event: Event) -> str:
         problems = details.get("problems") or []
         return "case intact" if details.get("ok") else text_value(f"{len(problems)} problem(s)")
     if action == "export":
-        return text_value(f"exported to {details.get('destination', '?')}")
-    return text_value(details, 200)
+        return text_value(f"exported as {_public(str(details.get('destination', '?')))}")
+    return text_value(_public(details), 200)
 
 
 def render_custody(custody: Sequence[Event]) -> str:

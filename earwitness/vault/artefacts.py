@@ -21,7 +21,7 @@ from earwitness import __version__
 from earwitness.errors import EarwitnessError, ExhibitNotFound
 from earwitness.vault.case import Case
 from earwitness.vault.catalog import Artefact, Exhibit
-from earwitness.vault.custody import canonical_json
+from earwitness.vault.custody import canonical_json, ensure_appendable
 from earwitness.vault.projection import LoggedArtefact, comparable
 from earwitness.vault.verified_log import (
     CustodyLogInvalid,
@@ -156,6 +156,7 @@ def store_artefact(
     with case.session() as session:
         if session.get(Exhibit, exhibit_sha256) is None:
             raise ExhibitNotFound(f"{exhibit_sha256}: no such exhibit in this case")
+    ensure_appendable(case.paths.custody)  # refuse before storing an orphan object
     digests = case.store.put_bytes(content)
     record = {
         "object_sha256": digests.sha256,

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from earwitness import __version__
 from earwitness.errors import CaseCorrupt, CaseNotFound, EarwitnessError
-from earwitness.vault import catalog, custody
-from earwitness.vault.keys import Signer, key_fingerprint, load_or_create_signer
+from earwitness.vault import case_keys, catalog, custody
+from earwitness.vault.keys import Signer, key_fingerprint
+from earwitness.vault.lock import refuse_if_locked
 from earwitness.vault.projection import EventNotProjectable
 from earwitness.vault.store import ObjectStore
 
@@ -65,6 +66,11 @@ class CasePaths:
     @property
     def lock(self) -> Path:
         return self.meta / "lock"
+
+    @property
+    def quarantine(self) -> Path:
+        """Bytes cut from the custody log (a torn tail) are kept here, never deleted."""
+        return self.meta / "quarantine"
 
 
 def find_case_root(start: Path | None = None, explicit: Path | str | None = None) -> Path:
@@ -128,6 +134,7 @@ class Case:
     @classmethod
     def open(cls, explicit: Path | str | None = None, start: Path | None = None) -> Case:
         case = cls(find_case_root(start, explicit))
+        refuse_if_locked(case.paths.root)
         for required in (case.paths.custody, case.paths.objects):
             if not required.exists():
                 raise CaseCorrupt(
@@ -139,18 +146,36 @@ class Case:
         return case
 
     @classmethod
-    def init(cls, root: Path) -> tuple[Case, bool]:
-        """Create a case in ``root`` (like ``git init``); returns (case, created)."""
+    def init(
+        cls, root: Path, actor: str | None = None, passphrase: bytes | None = None
+    ) -> tuple[Case, bool]:
+        """Create a case in ``root`` (like ``git init``); returns (case, created).
+
+        The case gets its own signing key (sealed with ``passphrase`` when given), kept in
+        ``case_config_dir(case id)``, and ``actor`` as the pseudonym it signs with there.
+        The init event names the case folder, never its path.
+        """
         root = root.expanduser().resolve()
         paths = CasePaths(root)
+        refuse_if_locked(root)  # a locked case has no readable log: never init over it
         if paths.custody.exists():
             return cls(root), False
         for folder in (paths.meta, paths.objects, paths.keys, paths.tmp):
             folder.mkdir(parents=True, exist_ok=True)
-        case = cls(root)
-        with case.writing():
-            if case.head() is None:
-                case.record("init", None, {"case": str(root), "tool_version": __version__})
+        pending = case_keys.new_case_key(actor, passphrase)
+        case = cls(root, signer=pending.signer)
+        try:
+            with case.writing():
+                if case.head() is None:
+                    first = case.record(
+                        "init", None, {"case": root.name, "tool_version": __version__}
+                    )
+                    case_keys.adopt_pending(pending.folder, first.hash, root)
+                    case_keys.note_signed(first.hash, first, root)
+        finally:
+            # A key that signed nothing is dropped; one that signed the init event was adopted
+            # above, or is adopted by the next command (it finds it by that event's signer).
+            case_keys.drop_unused_pending(pending, case.paths.custody)
         return case, True
 
     @cached_property
@@ -169,9 +194,14 @@ class Case:
 
     @property
     def signer(self) -> Signer:
+        """The case's own key on this machine (NoCaseKey, one line, if it holds none)."""
         if self._signer is None:
-            self._signer = load_or_create_signer()
+            self._signer = case_keys.case_signer(self.paths.custody)
         return self._signer
+
+    def use_signer(self, signer: Signer) -> None:
+        """Sign from now on with ``signer`` (after the case's key was rotated)."""
+        self._signer = signer
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -217,8 +247,14 @@ class Case:
             self._lock_fd = None
 
     def _recover(self) -> None:
-        """Finish what a crashed writer left: torn log tail, stale temporaries, catalog lag."""
-        custody.drop_torn_tail(self.paths.custody)
+        """Finish what a crashed writer left: torn log tail, stale temporaries, catalog lag.
+
+        A torn tail is restored or quarantined (never deleted), and the repair is logged once
+        the catalog has caught up, so the log itself says what was done to it.
+        """
+        if custody.find_torn_tail(self.paths.custody) is not None:
+            _ = self.signer  # no key to sign the repair with: refuse before touching the log
+        tail_repair = custody.repair_torn_tail(self.paths.custody, self.paths.quarantine)
         self.store.remove_stale_temporaries()
         try:
             self._catch_up_catalog()
@@ -233,6 +269,18 @@ class Case:
                 f"{self.paths.catalog}: the catalog cannot be read ({exc.orig or exc}); "
                 "'earwitness reindex' rebuilds it from the custody log"
             ) from None
+        if tail_repair is not None:
+            self.record_tail_repair(tail_repair)
+
+    def record_tail_repair(self, repair: custody.TailRepair) -> custody.Event:
+        """Log a torn-tail repair (the lock is held: called while taking it, or by reindex)."""
+        self._lock_depth += 1  # recovery runs inside the lock, before writing() counts it
+        try:
+            committed = self.record(custody.LOG_REPAIR, None, repair.details())
+        finally:
+            self._lock_depth -= 1
+        print(f"earwitness: note: custody log repaired: {repair.describe()}", file=sys.stderr)
+        return committed
 
     def _catch_up_catalog(self) -> None:
         """Apply the events the catalog has not seen yet (a crash between log and catalog)."""
@@ -262,22 +310,53 @@ class Case:
         """Commit one action: sign and append its event, then project it into the catalog."""
         if self._lock_depth == 0:
             raise RuntimeError("Case.record needs the write lock: use 'with case.writing():'")
+        return self.record_prepared(
+            custody.make_event(self.signer, action, exhibit, details, self.head())
+        )
+
+    def record_prepared(self, committed: custody.Event) -> custody.Event:
+        """Commit an event made under this same lock by ``custody.make_event(self.signer, …,
+        self.head())``: for an event that must also appear in a file written before it is
+        logged (an export's own copy of the log). Refused if the log moved on since."""
+        if self._lock_depth == 0:
+            raise RuntimeError("Case.record needs the write lock: use 'with case.writing():'")
+        head = self.head()
+        if committed.prev != (head.hash if head else custody.GENESIS_PREV):
+            raise RuntimeError("Case.record_prepared: the log moved on since the event was made")
         self._register_key()
-        committed = custody.make_event(self.signer, action, exhibit, details, self.head())
+        if committed.seq == 1 and committed.action != "init":
+            raise CaseCorrupt(
+                f"{self.paths.custody}: the custody log is empty (its events were removed); "
+                "nothing was written (run 'earwitness verify')"
+            )
+        case_id = committed.hash if committed.seq == 1 else case_keys.case_id_of(self.paths.custody)
+        if case_id is not None and committed.seq > 1:
+            case_keys.refuse_if_rolled_back(case_id, self.paths.custody, head)
         custody.append_event(self.paths.custody, committed)
+        if case_id is not None and committed.seq > 1:
+            case_keys.note_signed(case_id, committed, self.paths.root)
         with self.session() as session:
             catalog.apply_event(session, committed)
             session.commit()
         return committed
 
-    def _register_key(self) -> None:
+    def signer_key_file(self) -> tuple[str, str]:
+        """The name and content of the keys/ file that registers the signer's public key."""
         public = self.signer.public_key_b64
-        path = self.paths.keys / f"{key_fingerprint(public)}.pub"
+        return f"{key_fingerprint(public)}.pub", f"{public} {self.signer.actor}\n"
+
+    def register_signer_key(self) -> None:
+        """Write the signer's public key into keys/ (a package carries it to its readers)."""
+        self._register_key()
+
+    def _register_key(self) -> None:
+        name, content = self.signer_key_file()
+        path = self.paths.keys / name
         if path.is_file():
             return
         self.paths.keys.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(f"{public} {self.signer.actor}\n", encoding="utf-8")
+        temporary.write_text(content, encoding="utf-8")
         os.replace(temporary, path)
 
     def registered_keys(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from earwitness.vault.commitments import cell
 from earwitness.vault.custody import Event
 
 
@@ -56,7 +57,7 @@ class LoggedIntake:
     seq: int
     exhibit_sha256: str
     original_name: str
-    original_path: str
+    original_path: str  # this and source and note: "commitment:C", or in clear in an old log
     file_times: dict[str, Any]
     received_at: str
     actor: str
@@ -143,14 +144,25 @@ def _intake_rows(
         seq=committed.seq,
         exhibit_sha256=sha256,
         original_name=details["original_name"],
-        original_path=details["original_path"],
+        original_path=_private_cell(committed, details, "original_path", required=True),
         file_times=details["file_times"],
         received_at=committed.time,
         actor=committed.actor,
-        source=details.get("source"),
-        note=details.get("note"),
+        source=_private_cell(committed, details, "source"),
+        note=_private_cell(committed, details, "note"),
     )
     return exhibit, intake
+
+
+def _private_cell(
+    committed: Event, details: dict[str, Any], name: str, required: bool = False
+) -> Any:
+    """A private field as its catalog cell: ``commitment:C`` for a salted commitment, the text
+    itself in a log written before commitments (both verify; see ``vault.commitments``)."""
+    value = cell(details[name] if required else details.get(name))
+    if not (isinstance(value, str) or (value is None and not required)):
+        raise EventNotProjectable(committed, f"{name} is neither text nor a commitment")
+    return value
 
 
 def _artefact_row(committed: Event, record: dict[str, Any]) -> LoggedArtefact:

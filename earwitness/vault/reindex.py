@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from earwitness import __version__
 from earwitness.errors import CaseCorrupt, EarwitnessError
-from earwitness.vault import catalog, custody
+from earwitness.vault import case_keys, catalog, custody
 from earwitness.vault.case import Case, catalog_engine
+from earwitness.vault.keys import remember_head
 from earwitness.vault.verified_log import CustodyLogInvalid
 from earwitness.vault.verify import Problem, check_catalog, check_log
 
@@ -45,7 +46,7 @@ def reindex_catalog(case: Case, *, force: bool = False) -> Reindexed:
     """Replace the catalog with the projection of the verified custody log, and log that."""
     # Recovery would apply events to the very catalog we distrust; rebuilding replaces it.
     with case.writing(recover=False):
-        custody.drop_torn_tail(case.paths.custody)
+        tail_repair = custody.repair_torn_tail(case.paths.custody, case.paths.quarantine)
         log = check_log(case.paths.custody, case.registered_keys())
         if log.problems:
             more = f" (and {len(log.problems) - 1} more)" if len(log.problems) > 1 else ""
@@ -60,8 +61,22 @@ def reindex_catalog(case: Case, *, force: bool = False) -> Reindexed:
                 f"{case.paths.catalog}: {lost[0].message}; the catalog is the only witness of "
                 "that, so it was not rebuilt (copy the case aside, then 'reindex --force')"
             )
+        case_id = log.authority.case_id
+        rolled_back = case_keys.rollback_problem(case_id, log.events) if case_id else None
+        if rolled_back and not force:
+            raise CaseCorrupt(
+                f"{case.paths.custody}: {rolled_back}; the catalog was not rebuilt (copy the "
+                "case aside, then 'reindex --force' accepts the shorter log and logs that)"
+            )
+        if rolled_back and case_id and log.events:
+            # Accepted by hand: the machine's memory of the head follows the log from here on,
+            # and the reindex event below records what was given up.
+            repaired.append(Problem("rolled_back", rolled_back))
+            remember_head(case_id, log.events[-1].seq, log.events[-1].hash)
         fresh = _build(case.paths.catalog, log.events)
         _swap(case, fresh)
+        if tail_repair is not None:
+            case.record_tail_repair(tail_repair)
         messages = [problem.message for problem in repaired]
         event = case.record(
             "reindex",

@@ -46,9 +46,16 @@ class ObjectStore:
         return self.path_for(sha256).is_file()
 
     def put_stream(
-        self, source: BinaryIO, on_progress: Callable[[int], None] | None = None
+        self,
+        source: BinaryIO,
+        on_progress: Callable[[int], None] | None = None,
+        before_commit: Callable[[Digests], None] | None = None,
     ) -> Digests:
-        """Copy ``source`` into the store while hashing it; returns its digests."""
+        """Copy ``source`` into the store while hashing it; returns its digests.
+
+        ``before_commit`` sees the digests once every byte is copied, before the object enters
+        the store; if it raises, the copy is discarded and nothing is stored.
+        """
         self.tmp.mkdir(parents=True, exist_ok=True)
         # The pid in the name lets a later writer tell our leftovers from a live writer's.
         fd, tmp_name = _mkstemp(self.tmp, prefix=f"{os.getpid()}.")
@@ -58,6 +65,8 @@ class ObjectStore:
                 digests = hash_and_copy(source, sink, on_progress)
                 sink.flush()
                 os.fsync(sink.fileno())
+            if before_commit is not None:
+                before_commit(digests)
             final = self.path_for(digests.sha256)
             if final.is_file():
                 tmp_path.unlink()

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from earwitness.errors import EarwitnessError, ExhibitNotFound
-from earwitness.vault import custody
+from earwitness.vault import case_keys, custody
 from earwitness.vault.case import Case
 from earwitness.vault.projection import EventNotProjectable, Projection
-from earwitness.vault.verify import LogCheck, check_lines, check_log
+from earwitness.vault.verify import KeyAuthority, LogCheck, check_lines, check_log
 
 
 class CustodyLogInvalid(EarwitnessError):
@@ -56,6 +56,7 @@ class _Checked:
     prefix_sha256: str
     events: list[custody.Event] = field(default_factory=list)
     projection: Projection = field(default_factory=Projection)
+    authority: KeyAuthority = field(default_factory=KeyAuthority)
 
 
 _CHECKED: dict[Path, _Checked] = {}
@@ -64,7 +65,9 @@ _CHECKED_LOCK = threading.Lock()
 
 def verified_events(case: Case) -> list[custody.Event]:
     """Every committed event of the case's log, after checking the chain, each hash, each
-    signature and that each signer's key is registered in the case.
+    signature, that each signer's key is registered in the case and is the key the log's own
+    history authorises (``verify.KeyAuthority``), and that the log still holds the last event
+    this machine signed for the case.
 
     Raises CustodyLogInvalid (one line) when the log does not verify.
     """
@@ -149,8 +152,10 @@ def _extend(
     ):
         return None
     appended = complete[known.verified_bytes :].split(b"\n")[:-1]
-    log = check_lines(appended, keys, previous=known.events[-1])
+    log = check_lines(appended, keys, previous=known.events[-1], authority=known.authority.copy())
     _refuse_if_invalid(log, str(path))
+    events = [*known.events, *log.events]
+    _refuse_if_rolled_back(log.authority, events, path)
     projection = _copy(known.projection)  # the cached one stays whole if this raises
     _project(projection, log.events)
     return _Checked(
@@ -158,8 +163,9 @@ def _extend(
         keys=keys,
         verified_bytes=len(complete),
         prefix_sha256=hashlib.sha256(complete).hexdigest(),
-        events=[*known.events, *log.events],
+        events=events,
         projection=projection,
+        authority=log.authority,
     )
 
 
@@ -170,6 +176,7 @@ def _check_all(
     if not log.events and not log.problems:
         log = check_log(path, keys)  # let it name an empty log
     _refuse_if_invalid(log, str(path))
+    _refuse_if_rolled_back(log.authority, log.events, path)
     projection = Projection()
     _project(projection, log.events)
     return _Checked(
@@ -179,7 +186,18 @@ def _check_all(
         prefix_sha256=hashlib.sha256(complete).hexdigest(),
         events=log.events,
         projection=projection,
+        authority=log.authority,
     )
+
+
+def _refuse_if_rolled_back(
+    authority: KeyAuthority, events: list[custody.Event], path: Path
+) -> None:
+    """The log must still hold the last event this machine signed for the case."""
+    if authority.case_id is not None:
+        problem = case_keys.rollback_problem(authority.case_id, events)
+        if problem:
+            raise CustodyLogInvalid(f"{path}: {problem}; run 'earwitness verify'")
 
 
 def _project(projection: Projection, events: list[custody.Event]) -> None:

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from earwitness.vault import custody
 from earwitness.vault.artefacts import ArtefactRecord, store_artefact
 from earwitness.vault.case import Case
 from earwitness.vault.intake import ingest_paths
+from earwitness.vault.keys import Signer
 from tests.conftest import write_wav
 
 
@@ -61,3 +65,22 @@ def sql(case: Case, statement: str, *values: Any) -> None:
 def plant(case: Case, content: bytes) -> str:
     """Put a forged object into the store, where a real one would be; returns its hash."""
     return case.store.put_bytes(content).sha256
+
+
+def resign(
+    events: list[custody.Event], signer: Signer, previous: custody.Event | None = None
+) -> list[custody.Event]:
+    """The same events, chained after ``previous`` and signed by ``signer``: a whole log
+    rewritten by someone holding a key of their own (fields other than the chain kept)."""
+    resigned = []
+    for event in events:
+        as_recorded = Signer(event.actor, signer.private_key)  # keep the actor named
+        previous = custody.make_event(
+            as_recorded, event.action, event.exhibit, event.details, previous, time=event.time
+        )
+        resigned.append(previous)
+    return resigned
+
+
+def new_signer(actor: str = "forger") -> Signer:
+    return Signer(actor, Ed25519PrivateKey.generate())

@@ -12,6 +12,7 @@ import pytest
 from earwitness.errors import CaseCorrupt
 from earwitness.vault import custody
 from earwitness.vault.artefacts import find_artefact, verified_events
+from earwitness.vault.private_fields import shown_value
 from earwitness.vault.reindex import reindex_catalog
 from earwitness.vault.verified_log import CustodyLogInvalid
 from earwitness.vault.verify import Problem, verify_case
@@ -38,14 +39,15 @@ def test_planted_object_behind_one_changed_cell_is_named(filled: Filled) -> None
     planted = plant(filled.case, b'{"text": "a planted translation"}')
     seq = filled.translation.seq
     sql(filled.case, "UPDATE artefacts SET object_sha256 = ? WHERE seq = ?", planted, seq)
-    found = problems(filled)
+    found = [p for p in problems(filled) if p.kind != "unreferenced_object"]
     assert [p.kind for p in found] == ["catalog_differs"]
     message = found[0].message
     assert f"artefacts row seq {seq}" in message and "'translation.json'" in message
     assert "column object_sha256" in message
     assert planted in message and filled.translation.object_sha256 in message
-    # The planted object itself is harmless clutter once nothing names it: a note, not a problem.
-    assert any("belong to no event" in note for note in verify_case(filled.case).notes)
+    # The planted object itself is named too: nothing in the log vouches for it.
+    unreferenced = [p for p in problems(filled) if p.kind == "unreferenced_object"]
+    assert len(unreferenced) == 1 and planted in unreferenced[0].message
 
 
 @pytest.mark.parametrize(
@@ -147,7 +149,8 @@ def test_event_row_with_another_hash_is_still_an_edit(filled: Filled) -> None:
 
 
 def test_forged_catalog_cells_never_reach_the_bag(filled: Filled, tmp_path: Path) -> None:
-    from earwitness.vault.package import export_bag, verify_package
+    from earwitness.vault.package_export import export_bag
+    from earwitness.vault.package_read import verify_package
 
     case = filled.case
     sql(
@@ -171,7 +174,8 @@ def test_forged_catalog_cells_never_reach_the_bag(filled: Filled, tmp_path: Path
     catalog = json.loads((bag / "data" / "catalog.json").read_text(encoding="utf-8"))
     first = catalog["exhibits"][0]
     assert first["intakes"][0]["original_name"] == "звонок 0.wav"
-    assert first["intakes"][0]["source"] == "a drop"
+    # the source travels as its commitment only (vault.private_fields)
+    assert shown_value(case, first["intakes"][0]["source"]) == "a drop"
     assert first["md5"] != "0" * 32 and first["size_bytes"] > 1
     [artefact] = first["artefacts"]
     assert artefact["object_sha256"] == filled.translation.object_sha256
@@ -194,13 +198,13 @@ def test_reindex_restores_a_catalog_that_says_what_the_log_says(filled: Filled) 
     )
     sql(case, "UPDATE intakes SET original_name = 'forged.wav' WHERE seq = 2")
     sql(case, "DELETE FROM intakes WHERE seq = 3")
-    assert len(problems(filled)) == 3
+    assert len(problems(filled)) == 4  # three catalog differences and the planted object
     done = reindex_catalog(case)
     assert {p.kind for p in done.repaired} == {"catalog_differs", "catalog_missing_row"}
     assert done.event.action == "reindex" and done.event.details["differences_repaired"] == 3
     report = verify_case(case)
-    assert report.ok, report.problems
-    assert any("belong to no event" in note for note in report.notes)  # the planted object
+    assert [p.kind for p in report.problems] == ["unreferenced_object"]  # the planted object
+    assert planted in report.problems[0].message
     found = find_artefact(case, filled.exhibits[0], "translation", {"language": "en"})
     assert found is not None and found.object_sha256 == filled.translation.object_sha256
     assert not Path(f"{case.paths.catalog}.rebuilding").exists()
@@ -241,7 +245,10 @@ def test_reindex_keeps_the_only_witness_of_a_truncated_log_unless_forced(filled:
     done = reindex_catalog(case, force=True)
     assert any(p.kind == "deleted" for p in done.repaired)
     assert "missing from the custody log" in " ".join(done.event.details["differences"])
-    assert verify_case(case).ok
+    # The cut event's object is left, named by no event: verify says so.
+    found = verify_case(case).problems
+    assert [p.kind for p in found] == ["unreferenced_object"]
+    assert filled.examination.object_sha256 in found[0].message
 
 
 def test_cli_verify_fails_naming_the_row_and_reindex_repairs_it(filled: Filled) -> None:
@@ -352,4 +359,5 @@ def test_a_write_refuses_a_catalog_with_rows_ahead_of_the_log(filled: Filled) ->
             case, filled.exhibits[0], "x", b"x", filename="x", media_type="text/plain", params={}
         )
     reindex_catalog(case)
-    assert verify_case(case).ok
+    # The refused write's object was stored before the refusal: nothing logs it, verify names it.
+    assert [p.kind for p in verify_case(case).problems] == ["unreferenced_object"]

@@ -47,15 +47,43 @@ def test_lines_are_canonical_utf8_json(tmp_path: Path) -> None:
     assert list(record) == sorted(record)
 
 
-def test_torn_tail_is_not_an_event_and_is_dropped(tmp_path: Path) -> None:
+def test_torn_tail_is_not_an_event_and_is_quarantined_not_dropped(tmp_path: Path) -> None:
     log = tmp_path / "custody.jsonl"
     events = write_log(log, 2)
+    torn = b'{"seq": 3, "ti'
     with open(log, "ab") as handle:
-        handle.write(b'{"seq": 3, "ti')
+        handle.write(torn)
     assert custody.last_event(log) == events[-1]
     assert custody.read_lines(log).torn_tail
-    assert custody.drop_torn_tail(log)
+    repair = custody.repair_torn_tail(log, tmp_path / "quarantine")
+    assert repair is not None and not repair.restored and not repair.complete_signed_event
     assert list(custody.iter_events(log)) == events
+    assert repair.quarantine_file is not None and repair.quarantine_file.read_bytes() == torn
+    assert repair.details()["torn_tail_bytes"] == len(torn)
+    assert custody.repair_torn_tail(log, tmp_path / "quarantine") is None  # nothing left to do
+
+
+def test_a_whole_signed_last_event_without_its_newline_is_restored(tmp_path: Path) -> None:
+    log = tmp_path / "custody.jsonl"
+    events = write_log(log, 3)
+    log.write_bytes(log.read_bytes()[:-1])
+    tail = custody.find_torn_tail(log)
+    assert tail is not None and tail.event == events[-1]
+    repair = custody.repair_torn_tail(log, tmp_path / "quarantine")
+    assert repair is not None and repair.restored and repair.quarantine_file is None
+    assert list(custody.iter_events(log)) == events
+    assert not (tmp_path / "quarantine").exists()
+
+
+def test_a_malformed_line_names_the_log_file_and_its_line(tmp_path: Path) -> None:
+    log = tmp_path / "custody.jsonl"
+    write_log(log, 2)
+    with open(log, "ab") as handle:
+        handle.write(b"not json\n")
+    with pytest.raises(custody.MalformedLine, match=rf"^{re.escape(str(log))}: line 3: "):
+        list(custody.iter_events(log))
+    with pytest.raises(custody.MalformedLine, match=rf"^{re.escape(str(log))}: line 3: "):
+        custody.last_event(log)
 
 
 def test_last_event_reads_long_lines(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ import pytest
 from earwitness.errors import EarwitnessError
 from earwitness.vault import custody
 from earwitness.vault.case import Case
-from earwitness.vault.package import ExportRefused, export_bag, verify_package
+from earwitness.vault.package_export import ExportRefused, export_bag
+from earwitness.vault.package_read import verify_package
 from earwitness.vault.verified_log import verified_events
 from tests.vault.forgery import Filled, filled_case
 

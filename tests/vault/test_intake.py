@@ -1,13 +1,17 @@
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from earwitness.errors import CaseNotWritable
 from earwitness.vault import custody
 from earwitness.vault.case import Case
 from earwitness.vault.catalog import Exhibit, Intake
 from earwitness.vault.intake import Status, expand_inputs, ingest_paths
+from earwitness.vault.private_fields import shown_value
 from earwitness.vault.verify import verify_case
 from tests.conftest import encode, write_wav
 
@@ -30,11 +34,12 @@ def test_ingest_records_hashes_media_times_and_custody(case: Case, tmp_path: Pat
     assert exhibit.media["streams"][0]["bits_per_sample"] == 16
     assert exhibit.media["streams"][0]["frames"] == 4000
     assert intake.file_times["modified"] == "2020-09-13T12:26:40.000000Z"
-    assert (intake.source, intake.note, intake.original_name) == (
+    # source and note are commitments in the catalog; the side table opens them here
+    assert (shown_value(case, intake.source), shown_value(case, intake.note)) == (
         "Signal",
         "as received",
-        "call.wav",
     )
+    assert intake.original_name == "call.wav" and intake.source.startswith("commitment:")
     assert case.store.path_for(outcome.sha256).read_bytes() == path.read_bytes()
     event = custody.last_event(case.paths.custody)
     assert event.action == "ingest" and event.exhibit == outcome.sha256
@@ -138,3 +143,52 @@ def test_directories_are_walked_and_one_without_media_is_flagged(
 def test_a_case_folder_is_never_ingested_into_itself(case: Case) -> None:
     files, _ = expand_inputs([case.paths.root])
     assert not any(".earwitness" in path.parts for path in files)
+
+
+def test_a_folder_walk_reports_every_entry_it_does_not_take_in(tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    taken = write_wav(drop / "take.wav", 0.2)
+    (drop / "to-take.wav").symlink_to(taken)
+    (drop / "to-drop").symlink_to(drop, target_is_directory=True)
+    os.mkfifo(drop / "pipe")
+    files, problems = expand_inputs([drop])
+    assert files == [taken]
+    assert {(o.path.name, o.status) for o in problems} == {
+        ("to-take.wav", Status.SKIPPED),
+        ("to-drop", Status.SKIPPED),
+        ("pipe", Status.SKIPPED),
+    }
+    for outcome in problems:
+        assert "\n" not in outcome.message and str(outcome.path) in outcome.message
+    assert any("named pipe" in o.message for o in problems)
+
+
+def test_a_folder_of_nothing_readable_is_an_error_besides_its_skipped_entries(
+    tmp_path: Path,
+) -> None:
+    drop = tmp_path / "links-only"
+    drop.mkdir()
+    (drop / "elsewhere.wav").symlink_to(write_wav(tmp_path / "real.wav", 0.2))
+    files, problems = expand_inputs([drop])
+    assert files == []
+    assert [o.status for o in problems] == [Status.SKIPPED, Status.ERROR]
+    assert "no regular file that could be read" in problems[-1].message
+
+
+def test_intake_refuses_before_copying_when_the_log_cannot_be_written(
+    case: Case, tmp_path: Path
+) -> None:
+    path = write_wav(tmp_path / "call.wav", 0.2)
+    log = case.paths.custody
+    before = log.read_bytes()
+    # As root chmod 444 does not stop a write; the immutable attribute does.
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", log], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here")
+    try:
+        with pytest.raises(CaseNotWritable, match="custody log cannot be written"):
+            ingest_paths(case, [path])
+    finally:
+        subprocess.run([chattr, "-i", log], check=True)
+    assert log.read_bytes() == before
+    assert list(case.store.iter_hashes()) == []

@@ -1,5 +1,7 @@
+import hashlib
 import json
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -9,9 +11,11 @@ import pytest
 from earwitness.errors import EarwitnessError, PackageError
 from earwitness.vault import custody
 from earwitness.vault.artefacts import store_artefact
+from earwitness.vault.bag_format import Digests, manifest_line, parse_manifest_line
 from earwitness.vault.case import Case
 from earwitness.vault.intake import ingest_paths
-from earwitness.vault.package import export_bag, is_unsafe_member, verify_package
+from earwitness.vault.package_export import export_bag
+from earwitness.vault.package_read import is_unsafe_member, package_log_lines, verify_package
 from tests.conftest import write_wav
 
 
@@ -63,6 +67,9 @@ def test_zip_export_of_one_exhibit(filled, tmp_path: Path) -> None:
     assert not any(f"originals/{digests[0]}" in name for name in names)
     report = verify_package(path)
     assert report.ok, report.problems
+    with zipfile.ZipFile(path) as archive:  # the zip holds a bag the reference validator accepts
+        archive.extractall(tmp_path / "unzipped")
+    assert bagit.Bag(str(tmp_path / "unzipped" / "one")).is_valid()
 
 
 def test_export_refuses_existing_destination(filled, tmp_path: Path) -> None:
@@ -129,3 +136,65 @@ def test_manifest_with_path_traversal_is_refused(filled, tmp_path: Path) -> None
 )
 def test_unsafe_member_names(name: str, unsafe: bool) -> None:
     assert is_unsafe_member(name) is unsafe
+
+
+def test_a_zip_is_verified_in_place_without_unpacking(filled, tmp_path: Path, monkeypatch) -> None:
+    case, _ = filled
+    path = export_bag(case, None, tmp_path / "out" / "pkg.zip")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    assert verify_package(path).ok
+    assert list(scratch.iterdir()) == []
+    assert sorted(p.name for p in path.parent.iterdir()) == ["pkg.zip"]
+
+
+@pytest.mark.parametrize("name", ["pkg.zip", "pkg"])
+def test_package_log_lines_streams_the_complete_lines(filled, tmp_path: Path, name: str) -> None:
+    case, _ = filled
+    path = export_bag(case, None, tmp_path / name)
+    with package_log_lines(path) as lines:
+        streamed = list(lines)
+    assert streamed == case.paths.custody.read_bytes().splitlines()
+    assert [json.loads(line)["action"] for line in streamed][-1] == "export"
+
+
+def test_package_log_lines_leaves_a_torn_tail_out(filled, tmp_path: Path) -> None:
+    case, _ = filled
+    bag_dir = export_bag(case, None, tmp_path / "bag")
+    log = bag_dir / "data" / "custody" / "custody.jsonl"
+    whole = log.read_bytes()
+    log.write_bytes(whole + b'{"seq": 99')
+    with package_log_lines(bag_dir) as lines:
+        assert list(lines) == whole.splitlines()
+        assert lines.torn_tail == b'{"seq": 99'  # type: ignore[attr-defined]
+
+
+def test_an_exported_bag_has_readable_permissions(filled, tmp_path: Path) -> None:
+    case, _ = filled
+    zipped = export_bag(case, None, tmp_path / "pkg.zip")
+    folder = export_bag(case, None, tmp_path / "pkg")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert zipped.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+@pytest.mark.parametrize("size", [0, 10, 70_000, 3 << 20])
+def test_both_checksums_in_one_pass_match_hashlib(size: int) -> None:
+    data = os.urandom(size)
+    digests = Digests()
+    for start in range(0, size, 1 << 20):
+        digests.update(data[start : start + (1 << 20)])
+    assert digests.hexdigests() == {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha512": hashlib.sha512(data).hexdigest(),
+    }
+    assert digests.size == size
+
+
+@pytest.mark.parametrize("name", ["data/a b.wav", "data/100%.txt", "data/line\nbreak\r.txt"])
+def test_manifest_lines_round_trip_any_file_name(name: str) -> None:
+    line = manifest_line("ab" * 32, name)
+    assert line.count(b"\n") == 1
+    assert parse_manifest_line(line.rstrip(b"\n"), "sha256") == ("ab" * 32, name)

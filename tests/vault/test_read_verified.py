@@ -23,6 +23,7 @@ from earwitness.vault.artefacts import (
     verified_events,
 )
 from earwitness.vault.keys import Signer
+from earwitness.vault.private_fields import shown_value
 from tests.vault.forgery import Filled, filled_case, plant, sql
 
 
@@ -173,7 +174,7 @@ def test_verified_events_follow_appends_and_catch_edits_made_after_a_check(fille
     assert after[:-1] == before and after[-1].seq == added.seq
     assert read_verified(case, added) == b"short"
     lines = case.paths.custody.read_bytes().splitlines(keepends=True)
-    lines[1] = lines[1].replace(b'"source":"a drop"', b'"source":"a trap"')
+    lines[1] = lines[1].replace(b'"original_name":"', b'"original_name":"a trap ')
     case.paths.custody.write_bytes(b"".join(lines))
     with pytest.raises(CustodyLogInvalid, match=r"event 2 .*edited") as caught:
         verified_events(case)
@@ -192,7 +193,7 @@ def test_exhibit_record_comes_from_the_log_not_the_catalog(filled: Filled) -> No
         filled.exhibits[0],
     )
     record = exhibit_record(case, filled.exhibits[0])
-    assert record.original_name == "звонок 0.wav" and record.source == "a drop"
+    assert record.original_name == "звонок 0.wav" and shown_value(case, record.source) == "a drop"
     assert (
         record.md5 != "0" * 32
         and record.size_bytes == case.store.path_for(record.sha256).stat().st_size

@@ -156,3 +156,14 @@ def test_empty_or_missing_log_is_a_problem(tmp_path: Path) -> None:
     assert [p.kind for p in check_log(tmp_path / "none.jsonl").problems] == ["log_missing"]
     (tmp_path / "empty.jsonl").write_bytes(b"")
     assert [p.kind for p in check_log(tmp_path / "empty.jsonl").problems] == ["log_empty"]
+
+
+def test_logged_verification_names_no_local_path(case) -> None:
+    from earwitness.vault.verify import Problem, VerifyReport, record_verification
+
+    where = case.paths.catalog
+    report = VerifyReport(problems=[Problem("catalog_unreadable", f"{where}: unreadable")])
+    event = record_verification(case, report)
+    assert event is not None
+    assert str(case.paths.root) not in event.to_line().decode()
+    assert event.details["problems"] == ["./.earwitness/catalog.sqlite: unreadable"]
