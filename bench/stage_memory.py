@@ -1,6 +1,6 @@
 """Peak resident memory of `earwitness report` per stage, on one recording.
 
-    .venv/bin/python bench/stage_memory.py RECORDING [--side-by-side] [--out FOLDER]
+    .venv/bin/python bench/stage_memory.py RECORDING [--side-by-side] [--out FOLDER] [--heap HOW]
 
 Runs ``earwitness report RECORDING --speakers none`` in this process (a new case in a temporary
 folder, or ``--out``), with a thread that reads the resident set size every 10 ms and charges
@@ -16,12 +16,16 @@ to 30 minutes are examined and transcribed side by side; by default this runs th
 the other, as ``report`` does for longer recordings (``--side-by-side`` keeps the short
 recordings' way).
 
+``--heap`` tries another setting of the C heap than ``media/heap.py``'s (``_SETTING``), to
+compare peaks and wall times; the computed numbers are the same under every one.
+
 The functions are wrapped by name: a bench tool, not a test; if a name moves, it says which.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import sys
 import tempfile
@@ -65,6 +69,39 @@ def _charged(owner: Any, name: str, label: Callable[..., str] | str) -> None:
     setattr(owner, name, wrapped)
 
 
+# Settings of glibc's malloc to try against media/heap.py's own ("default"): "none" (neither
+# of its calls), or its trim after each batch and stage with, joined by "-", "threshold-N" (the
+# mmap threshold fixed at N MiB instead of 1) or "arenas-N" (at most N malloc arenas), or
+# neither ("trim": the threshold left to move, as glibc does by default).
+_SETTING = re.compile(r"default|none|trim|(threshold-\d+|arenas-\d+)(-(threshold|arenas)-\d+)?")
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # mallopt's parameter numbers in glibc's malloc.h
+
+
+def _heap_setting(text: str) -> str:
+    if not _SETTING.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a heap setting: {text}")
+    return text
+
+
+def _set_heap(how: str) -> None:
+    from earwitness.jobs import report
+    from earwitness.media import heap
+    from earwitness.speech import asr
+
+    if how == "default":
+        return
+    if heap._LIBC is None:
+        raise SystemExit("--heap needs glibc")
+    asr.bound_heap = report.bound_heap = lambda: False  # type: ignore[assignment]
+    if how == "none":
+        asr.trim_heap = report.trim_heap = lambda: None  # type: ignore[assignment]
+    for name, value in re.findall(r"(threshold|arenas)-(\d+)", how):
+        if name == "threshold":
+            assert heap._LIBC.mallopt(_M_MMAP_THRESHOLD, int(value) << 20)
+        else:
+            assert heap._LIBC.mallopt(_M_ARENA_MAX, int(value))
+
+
 def _instrument(side_by_side: bool) -> None:
     from earwitness.jobs import engine, recording, report
     from earwitness.speech import asr, transcribe
@@ -103,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("recording", type=Path)
     parser.add_argument("--side-by-side", action="store_true")
     parser.add_argument("--out", type=Path, help="folder for the case and dossier")
+    parser.add_argument("--heap", type=_heap_setting, default="default", help="C heap setting")
     args = parser.parse_args(argv)
     recording = args.recording.resolve()
+    _set_heap(args.heap)
     _instrument(args.side_by_side)
     from earwitness.cli import main as earwitness
 
@@ -124,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             stop.set()
             sampler.join()
     wall = time.perf_counter() - started
-    print(f"| stage | peak RSS |  ({recording.name}, {wall:.0f} s)")
+    print(f"| stage | peak RSS |  ({recording.name}, heap {args.heap}, {wall:.0f} s)")
     print("|---|---:|")
     for name, peak in sorted(_peaks.items(), key=lambda item: -item[1]):
         print(f"| {name} | {peak / 1e9:.2f} GB |")

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from earwitness.errors import EarwitnessError
 from earwitness.vault import sealing
+from earwitness.vault.store import fsync_dir
 
 SETTINGS_FILE = "encryption.json"
 SEALED_DIR = "sealed"
@@ -202,7 +203,7 @@ def lock_case(case_root: Path, passphrase: str, config_folder: Path | None) -> L
         sink.flush()
         os.fsync(sink.fileno())
     os.replace(partial, sealed / MANIFEST)  # the lock is committed here
-    _fsync(sealed)
+    fsync_dir(sealed)
     for entry in entries:
         _target(entry["label"], case_root, config_folder).unlink(missing_ok=True)
     _remove_empty_folders(meta_dir(case_root), keep={sealed})
@@ -228,14 +229,6 @@ def unlock_case(case_root: Path, passphrase: str, config_folder: Path | None) ->
     (sealed / MANIFEST).unlink()  # the unlock is committed here
     shutil.rmtree(sealed)
     return LockSummary(files=len(entries), bytes=total)
-
-
-def _fsync(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _remove_empty_folders(root: Path, keep: set[Path]) -> None:

@@ -60,6 +60,7 @@ from earwitness.vault.case import Case
 from earwitness.vault.hashing import CHUNK_BYTES
 from earwitness.vault.private_fields import DISCLOSURE_FILE, disclosure_file
 from earwitness.vault.projection import LoggedIntake, Projection
+from earwitness.vault.store import fsync_dir
 from earwitness.vault.verified_log import verified_projection
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
@@ -402,9 +403,9 @@ class _FolderSink:
 
     def commit(self) -> None:
         for folder, _, _ in os.walk(self.root):
-            _fsync_dir(Path(folder))
+            fsync_dir(Path(folder))
         os.replace(self.root, self.destination)  # onto an empty folder too
-        _fsync_dir(self.destination.parent)
+        fsync_dir(self.destination.parent)
 
 
 class _ZipSink:
@@ -436,7 +437,7 @@ class _ZipSink:
         os.fsync(self._handle.fileno())
         self._handle.close()
         os.replace(self.partial, self.destination)
-        _fsync_dir(self.destination.parent)
+        fsync_dir(self.destination.parent)
 
     def abandon(self) -> None:
         """Close without caring what fails: the partial file is removed next."""
@@ -490,14 +491,6 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _missing_folders(folder: Path) -> list[Path]:

@@ -262,7 +262,13 @@ def _check_entry(by_seq: dict[int, custody.Event], entry: Any, where: str) -> Pr
         return Problem("disclosure_malformed", f"{where}: not a disclosure (seq, field, salt…)")
     event = by_seq.get(seq)
     logged = logged_commitment(event.details.get(field)) if event else None
-    if event is None or logged is None or (entry.get("event") not in (None, event.hash)):
+    if event is not None and entry.get("event") not in (None, event.hash):
+        return Problem(
+            "disclosure_unmatched",
+            f"{where}: names an event {str(entry.get('event'))[:12]}… that is not event {seq} "
+            "of this log (the log was rewritten, or the file belongs to another)",
+        )
+    if event is None or logged is None:
         return Problem(
             "disclosure_unmatched",
             f"{where}: event {seq} holds no commitment for {field!r} to check it against",

@@ -22,7 +22,8 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (the folder's entry, not the file)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -74,7 +75,7 @@ class ObjectStore:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(tmp_path, _READ_ONLY)
             os.replace(tmp_path, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return digests
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

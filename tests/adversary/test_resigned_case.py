@@ -9,8 +9,8 @@ import pytest
 
 from earwitness.vault import custody
 from earwitness.vault.keys import full_fingerprint, grouped, key_fingerprint
+from tests.adversary.cases import case_with_takes, log_of
 from tests.cli.helpers import run
-from tests.conftest import write_wav
 from tests.vault.forgery import new_signer, resign
 
 pytestmark = pytest.mark.slow
@@ -18,20 +18,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def case(tmp_path: Path) -> Path:
-    root = tmp_path / "case"
-    run("init", root, check=True)
-    for n in range(2):
-        run(
-            "ingest",
-            write_wav(tmp_path / "in" / f"take {n}.wav", 0.3, seed=n),
-            cwd=root,
-            check=True,
-        )
-    return root
-
-
-def log_of(case: Path) -> Path:
-    return case / ".earwitness" / "custody.jsonl"
+    return case_with_takes(tmp_path, 2)
 
 
 def replace_keys(case: Path, public: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 from earwitness.vault import custody
 from earwitness.vault.case_keys import case_id_of
 from earwitness.vault.keys import CASE_KEY_FILE, Signer, case_config_dir, load_private_key
+from tests.adversary.cases import case_with_takes, log_of
 from tests.cli.helpers import run
 from tests.conftest import write_wav
 from tests.vault.forgery import resign
@@ -20,20 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def case(tmp_path: Path) -> Path:
-    root = tmp_path / "case"
-    run("init", root, check=True)
-    for n in range(3):
-        run(
-            "ingest",
-            write_wav(tmp_path / "in" / f"take {n}.wav", 0.3, seed=n),
-            cwd=root,
-            check=True,
-        )
-    return root
-
-
-def log_of(case: Path) -> Path:
-    return case / ".earwitness" / "custody.jsonl"
+    return case_with_takes(tmp_path, 3)
 
 
 def cut(case: Path, events: int) -> None:

@@ -192,3 +192,13 @@ def test_no_place_for_the_secret_refuses_the_intake_and_records_nothing(
     assert case.paths.custody.read_bytes() == before
     side_table = case.paths.meta / "private"
     assert not side_table.exists() or not list(side_table.iterdir())
+
+
+def test_a_disclosure_for_a_rewritten_event_says_so(ingested) -> None:
+    case, sha256, _ = ingested
+    events = verified_events(case)
+    opened, _ = disclosures(case, events, [sha256])
+    entry = {**disclosure_document(opened)["disclosures"][0], "event": "0" * 64}
+    [problem] = check_disclosures(events, {"disclosures": [entry]})
+    assert problem.kind == "disclosure_unmatched"
+    assert f"not event {entry['seq']} of this log" in problem.message
