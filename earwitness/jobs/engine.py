@@ -30,6 +30,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from earwitness import __version__
 from earwitness.errors import EarwitnessError
+from earwitness.vault import custody
 from earwitness.vault.artefacts import (
     ArtefactRecord,
     find_artefact,
@@ -191,6 +192,8 @@ def _lookup(run: Run, request: Request[T]) -> StageResult[T] | None:
 
 def _compute(run: Run, request: Request[T]) -> StageResult[T]:
     stage = request.stage
+    if run.case is not None:  # a log that cannot take the result refuses before the work
+        custody.ensure_appendable(run.case.paths.custody)
     value = stage.compute(run, request)
     if not stage.is_complete(value):
         raise StageIncomplete(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from earwitness.errors import CaseNotWritable
 from earwitness.jobs.engine import Request, Run, Stage, StageIncomplete, run_stage
 from earwitness.vault.artefacts import ArtefactTampered, list_artefacts
 from earwitness.vault.case import Case
@@ -140,6 +141,23 @@ def test_a_stage_that_runs_out_of_memory_caches_nothing(case: Case, exhibit: str
         run_stage(_run(case, exhibit), Request(greedy, Words("x")))
     assert list_artefacts(case, exhibit) == []
     assert _events(case, "examine") == 0
+
+
+def test_a_log_that_cannot_take_the_result_refuses_before_the_work(
+    case: Case, exhibit: str, tmp_path: Path
+) -> None:
+    calls.clear()
+    log = case.paths.custody
+    kept = tmp_path / "custody.jsonl"
+    os.replace(log, kept)
+    log.mkdir()  # any write to the log now fails, as on a read-only or immutable file
+    try:
+        with pytest.raises(CaseNotWritable, match="cannot be written"):
+            run_stage(_run(case, exhibit), Request(SAY, Words("unheard")))
+    finally:
+        log.rmdir()
+        os.replace(kept, log)
+    assert calls == []  # refused before computing anything
 
 
 def test_an_input_is_recorded_by_its_object_hash(case: Case, exhibit: str):
