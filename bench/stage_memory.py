@@ -89,12 +89,15 @@ def _set_heap(how: str) -> None:
     from earwitness.speech import asr
 
     if how == "default":
+        # As `report` does before any thread of its own starts: this script's sampling thread
+        # would otherwise have an arena of its own before the limit is set.
+        heap.bound_heap()
         return
     if heap._LIBC is None:
         raise SystemExit("--heap needs glibc")
-    asr.bound_heap = report.bound_heap = lambda: False  # type: ignore[assignment]
+    asr.bound_heap = report.bound_heap = lambda: False
     if how == "none":
-        asr.trim_heap = report.trim_heap = lambda: None  # type: ignore[assignment]
+        asr.trim_heap = report.trim_heap = lambda: None
     for name, value in re.findall(r"(threshold|arenas)-(\d+)", how):
         if name == "threshold":
             assert heap._LIBC.mallopt(_M_MMAP_THRESHOLD, int(value) << 20)

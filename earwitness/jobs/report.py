@@ -139,7 +139,7 @@ def report_exhibit(
 ) -> FileReport:
     """The dossier of one exhibit. ``last``: no recording follows in this run, so the speech
     model is let go before the dossier is drawn."""
-    bound_heap()  # large freed buffers go back to the system (media/heap.py)
+    bound_heap()  # before the stages' threads start: they share two arenas (media/heap.py)
     engine = engine or SpeechEngine(options)
     seconds: dict[str, float] = {}
     run = exhibit_run(case, sha256, force=options.force)

@@ -5,13 +5,15 @@ few hundred megabytes many times over. glibc's malloc serves a block larger than
 threshold from ``mmap`` and unmaps it when freed, but it raises that threshold to the size of
 every such block freed (up to 32 MiB): after the first batch, buffers of up to 32 MiB come from
 the heap arenas instead, where freed space is kept for reuse, scattered between live blocks,
-and not handed back. On a 10-minute recording (bench/RESULTS.md, "Peak memory on long
-recordings") ``report`` peaked at 1.40-1.60 GB with the moving threshold and at 1.20 GB
-with it fixed at 1 MiB; on 2 hours, 1.37 GB.
+and not handed back. And each thread that allocates gets an arena of its own (up to eight per
+core), each keeping its own freed space. On a 10-minute recording (bench/RESULTS.md, "Peak
+memory on long recordings") ``report`` peaked at 1.41-1.44 GB with glibc's defaults, at
+1.20-1.21 GB with the threshold fixed at 1 MiB and at 1.23 GB with it fixed at 16 MiB and two
+arenas, which is what this module does.
 
-``bound_heap`` fixes the threshold; ``trim_heap`` hands back the free pages the arenas still
-hold. Both change where memory comes from, never what is computed with it, and both do nothing
-where the C library is not glibc.
+``bound_heap`` fixes both; ``trim_heap`` hands back the free pages the arenas still hold. Both
+change where memory comes from, never what is computed with it, and both do nothing where the
+C library is not glibc.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import ctypes.util
 import sys
 
 # Blocks from this size up are mapped on their own and unmapped when freed. Each such block
-# costs two system calls and fresh zeroed pages (CTranslate2 probably allocates such buffers at
-# every decoding step; not profiled): a 10-minute report took 20-35 % longer (once twice as
-# long) on the shared 2-core machine. At 4 MiB it was faster, but the peak was 0.04-0.10 GB
-# higher, too close to the 1.5 GB goal.
-MMAP_THRESHOLD = 1 << 20
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
+# costs two system calls and fresh zeroed pages, and CTranslate2 allocates blocks of a few MiB
+# at every decoding step: at 1 MiB (the peak 0.03 GB lower) a 10-minute report took about
+# 1.5-2 times as long, at 4 MiB about 1.3 times.
+MMAP_THRESHOLD = 16 << 20
+# The threads share this many arenas, so fewer hold freed space apart: with the threshold
+# fixed at 16 MiB and no limit (glibc's: eight per core) the peak was 0.03-0.07 GB higher;
+# with one arena, higher too.
+MAX_ARENAS = 2
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter numbers in glibc's malloc.h
+_M_ARENA_MAX = -8
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -46,13 +52,17 @@ _bounded = False
 
 
 def bound_heap() -> bool:
-    """Fix malloc's mmap threshold at ``MMAP_THRESHOLD`` for the rest of the process, so large
-    buffers go back to the system when freed. Returns whether the C library took it."""
+    """Fix malloc's mmap threshold at ``MMAP_THRESHOLD`` and its number of arenas at
+    ``MAX_ARENAS`` for the rest of the process, so large buffers go back to the system when
+    freed and the others are kept in few places. Call it before the threads that allocate
+    start: arenas already made stay. Returns whether the C library took both."""
     global _bounded
     if _LIBC is None:
         return False
     if not _bounded:
-        _bounded = bool(_LIBC.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+        threshold = _LIBC.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        arenas = _LIBC.mallopt(_M_ARENA_MAX, MAX_ARENAS)
+        _bounded = bool(threshold and arenas)
     return _bounded
 
 

@@ -66,7 +66,8 @@ class Recognizer:
     ) -> None:
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-        # The batches' buffers go back to the system when freed (media/heap.py).
+        # Before CTranslate2's threads start: the batches' freed buffers are kept in two arenas
+        # and the largest go back to the system (media/heap.py).
         bound_heap()
         self.model = model
         self.device, self.compute_type = pick_device(device, compute_type)

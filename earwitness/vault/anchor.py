@@ -148,7 +148,7 @@ def anchor_problems(
             (
                 "anchor_not_reached",
                 f"{name}: attests {anchor.events} event(s) at {anchor.time}, but the log holds "
-                f"only {last_seq}: it was cut back (rolled back)",
+                f"only {last_seq}: it was cut back, or (a package) made before the anchor",
             )
         )
     elif hash_at_anchor != anchor.head_hash:

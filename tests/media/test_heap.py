@@ -1,8 +1,10 @@
-"""``media.heap``: freed buffers of a few megabytes go back to the system.
+"""``media.heap``: freed large buffers go back to the system, and threads share few arenas.
 
-Each case runs in a fresh interpreter, since the mmap threshold is a setting of the whole
-process, and measures its resident memory after freeing 64 buffers of 4 MiB that were laid
-between small blocks that stay alive (the pattern that leaves holes in a heap arena).
+Each case runs in a fresh interpreter, since both are settings of the whole process. The first
+script measures its resident memory after freeing buffers of 24 MiB (past ``MMAP_THRESHOLD``,
+under glibc's 32 MiB ceiling for its moving threshold) that were laid between small blocks
+that stay alive (the pattern that leaves holes in a heap arena); the second counts the arenas
+glibc's ``malloc_stats`` reports while four threads hold memory.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 from earwitness.media import heap
 
-SCRIPT = textwrap.dedent(
+HELD = textwrap.dedent(
     """
     import sys
     import numpy as np
@@ -27,17 +29,43 @@ SCRIPT = textwrap.dedent(
 
     if sys.argv[1] == "bound":
         assert heap.bound_heap()
-    first = np.ones(1 << 19)  # 4 MiB, then freed: glibc raises its threshold past that size
+    first = np.ones(3 << 20)  # 24 MiB, then freed: glibc raises its threshold past that size
     del first
     before = resident()
     big, small = [], []
-    for _ in range(64):
-        big.append(np.ones(1 << 19))
-        small.append(np.ones(100))  # stays alive, between the big blocks
+    for _ in range(6):
+        big.append(np.ones(3 << 20))
+        # 8 kB, past NumPy's cache of small buffers: stays alive, between the big blocks
+        small.append(np.ones(1000))
     big.clear()
     if sys.argv[1] == "trim":
         heap.trim_heap()
     print(resident() - before)
+    """
+)
+ARENAS = textwrap.dedent(
+    """
+    import sys
+    import threading
+    import numpy as np
+    from earwitness.media import heap
+
+    if sys.argv[1] == "bound":
+        assert heap.bound_heap()
+    together = threading.Barrier(5)
+    kept = []
+
+    def allocate() -> None:
+        kept.append(np.ones(10_000))  # a thread's first malloc picks (or makes) its arena
+        together.wait()
+
+    threads = [threading.Thread(target=allocate) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    together.wait()
+    for thread in threads:
+        thread.join()
+    heap._LIBC.malloc_stats()  # one "Arena N:" line per arena, on stderr
     """
 )
 MIB = 1 << 20
@@ -46,25 +74,39 @@ glibc_only = pytest.mark.skipif(heap._LIBC is None, reason="the C library is not
 
 def _held_after_free(mode: str) -> int:
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True
+        [sys.executable, "-c", HELD, mode], capture_output=True, text=True, check=True
     )
     return int(done.stdout.strip())
 
 
+def _arenas(mode: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, check=True
+    )
+    return sum(line.startswith("Arena ") for line in done.stderr.splitlines())
+
+
 @glibc_only
 def test_without_a_fixed_threshold_freed_buffers_stay_resident() -> None:
-    # The problem the module solves, shown so the two tests below can fail.
-    assert _held_after_free("plain") > 128 * MIB
+    # The problem the module solves, shown so the tests below can fail.
+    assert _held_after_free("plain") > 96 * MIB
 
 
 @glibc_only
 def test_bound_heap_hands_freed_buffers_back() -> None:
+    assert heap.MMAP_THRESHOLD < 24 * MIB
     assert _held_after_free("bound") < 32 * MIB
 
 
 @glibc_only
 def test_trim_heap_hands_back_the_holes_left_in_the_heap() -> None:
     assert _held_after_free("trim") < 32 * MIB
+
+
+@glibc_only
+def test_bound_heap_keeps_threads_to_few_arenas() -> None:
+    assert _arenas("plain") == 5  # the main arena and one per thread
+    assert _arenas("bound") == heap.MAX_ARENAS
 
 
 def test_both_are_harmless_to_call_again() -> None:
