@@ -324,6 +324,7 @@ def verify_case(
     )
     report.authority = log.authority
     report.problems.extend(_machine_memory_problems(case, log))
+    report.problems.extend(_unlogged_quarantine(case.paths.quarantine, log.events))
     report.problems.extend(check_anchors(anchors, log.events, log.authority))
     report.notes.extend(_unused_key_notes(case.registered_keys(), log.authority))
     expected = referenced_objects(log.events)
@@ -386,6 +387,23 @@ def _machine_memory_problems(case: Case, log: LogCheck) -> list[Problem]:
         if rolled_back:
             problems.append(Problem("rolled_back", rolled_back))
     return problems
+
+
+def _unlogged_quarantine(folder: Path, events: Iterable[custody.Event]) -> list[Problem]:
+    """Quarantined log bytes that no ``log_repair`` event names: a crash came between cutting
+    the log and logging the repair, so only this file says what was cut."""
+    if not folder.is_dir():
+        return []
+    named = {e.details.get("quarantine_file") for e in events if e.action == custody.LOG_REPAIR}
+    return [
+        Problem(
+            "unlogged_repair",
+            f"quarantine/{path.name}: bytes cut from the custody log that no log_repair event "
+            "names (a crash during the repair); inspect them before trusting the log's end",
+        )
+        for path in sorted(folder.iterdir())
+        if path.name not in named
+    ]
 
 
 def _unused_key_notes(registered: Iterable[str], authority: KeyAuthority) -> list[str]:

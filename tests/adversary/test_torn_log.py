@@ -127,3 +127,13 @@ def test_reindex_repairs_a_torn_tail_the_same_way(case_dir: Path) -> None:
     actions = [e["action"] for e in events(case_dir)]
     assert actions[-2:] == [custody.LOG_REPAIR, "reindex"]
     assert run("verify", "--case", case_dir).returncode == 0
+
+
+def test_a_quarantine_file_no_repair_event_names_is_a_problem(case_dir: Path) -> None:
+    # As left by a crash between cutting the log and logging the repair.
+    quarantine = case_dir / ".earwitness" / "quarantine"
+    quarantine.mkdir()
+    (quarantine / "custody-tail-20261205T000000Z-0123456789abcdef.bin").write_bytes(b'{"seq":')
+    result = run("verify", "--case", case_dir)
+    assert result.returncode == 1
+    assert "PROBLEM [unlogged_repair]: quarantine/custody-tail-" in result.stdout
