@@ -405,17 +405,21 @@ def _audio_packets(container: Any, audio_in: Any, audio_out: Any, plan: AudioPla
         yield from _reencoded_packets(container, audio_in, audio_out)
         return
     converter = av.AudioResampler(format=plan.sample_format)  # format only: exact
-    for packet in container.demux(audio_in):
+    for frame in _decoded_frames(container, audio_in):
+        for converted in converter.resample(frame):
+            yield from _timed(audio_out.encode(converted), 1)
+    for converted in converter.resample(None):
+        yield from _timed(audio_out.encode(converted), 1)
+    yield from _timed(audio_out.encode(None), 1)
+
+
+def _decoded_frames(container: Any, stream: Any) -> Iterator[Any]:
+    for packet in container.demux(stream):
         try:
             frames = packet.decode()
         except av.FFmpegError:  # a damaged packet: skipped, as every decoder here does
             continue
-        for frame in frames:
-            for converted in converter.resample(frame):
-                yield from _timed(audio_out.encode(converted), 1)
-    for converted in converter.resample(None):
-        yield from _timed(audio_out.encode(converted), 1)
-    yield from _timed(audio_out.encode(None), 1)
+        yield from frames
 
 
 def _reencoded_packets(container: Any, audio_in: Any, audio_out: Any) -> Iterator[Item]:
@@ -440,13 +444,8 @@ def _reencoded_packets(container: Any, audio_in: Any, audio_out: Any) -> Iterato
             written += frame.samples
             yield from _timed(audio_out.encode(frame), 1)
 
-    for packet in container.demux(audio_in):
-        try:
-            frames = packet.decode()
-        except av.FFmpegError:  # a damaged packet: skipped, as every decoder here does
-            continue
-        for frame in frames:
-            yield from encoded(converter.resample(frame))
+    for frame in _decoded_frames(container, audio_in):
+        yield from encoded(converter.resample(frame))
     yield from encoded(converter.resample(None))
     yield from _timed(audio_out.encode(None), 1)
 
