@@ -9,7 +9,9 @@ and not handed back. And each thread that allocates gets an arena of its own (up
 core), each keeping its own freed space. On a 10-minute recording (bench/RESULTS.md, "Peak
 memory on long recordings") ``report`` peaked at 1.41-1.44 GB with glibc's defaults, at
 1.19-1.21 GB with the threshold fixed at 1 MiB and at 1.22-1.23 GB with it fixed at 16 MiB and
-two arenas, which is what this module does.
+two arenas. On the 2-hour recording the 16 MiB setting reached 1.51 GB (over the 1.5 GB goal:
+what the arenas keep grows with the run) where 1 MiB stayed at 1.37 GB, so this module fixes
+the threshold at 1 MiB and keeps two arenas, and pays for it in speed.
 
 ``bound_heap`` fixes both; ``trim_heap`` hands back the free pages the arenas still hold. Both
 change where memory comes from, never what is computed with it, and both do nothing where the
@@ -24,10 +26,10 @@ import sys
 
 # Blocks from this size up are mapped on their own and unmapped when freed. Each such block
 # costs two system calls and fresh zeroed pages, and CTranslate2 seems to allocate blocks of a
-# few MiB at every decoding step: at 1 MiB (the peak 0.02-0.03 GB lower) a 10-minute report
-# took 2-97 % longer than at 16 MiB (about 25 % in the middle, in alternated runs on a loaded
-# machine); at 4 MiB with two arenas, nearly as long as at 1 MiB.
-MMAP_THRESHOLD = 16 << 20
+# few MiB at every decoding step: at 1 MiB a 10-minute report took 2-97 % longer than at 16 MiB
+# (about 25 % in the middle, in alternated runs on a loaded machine), but only 1 MiB kept a
+# 2-hour report under 1.5 GB.
+MMAP_THRESHOLD = 1 << 20
 # The threads share this many arenas, so fewer hold freed space apart: with the threshold
 # fixed at 16 MiB and no limit (glibc's: eight per core) the peak was 0.03-0.07 GB higher;
 # with one arena, 0.02-0.03 GB higher.
