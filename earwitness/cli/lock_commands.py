@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import click
 
 from earwitness.cli.options import case_option
-from earwitness.errors import CaseCorrupt, EarwitnessError
+from earwitness.errors import CaseCorrupt
 from earwitness.vault.case import Case, find_case_root
 from earwitness.vault.case_keys import case_id_of as custody_case_id
-from earwitness.vault.keys import PASSPHRASE_ENV, case_config_dir
+from earwitness.vault.keys import case_config_dir, read_passphrase
 from earwitness.vault.lock import (
     is_encrypted,
     is_locked,
@@ -23,21 +21,10 @@ from earwitness.vault.lock import (
 )
 
 
-def ask_passphrase(new: bool) -> str:
-    """``$EARWITNESS_PASSPHRASE`` if set (for scripts), else a hidden prompt (twice when new)."""
-    given = os.environ.get(PASSPHRASE_ENV)
-    if given:
-        return given
-    if not sys.stdin.isatty():
-        raise EarwitnessError(f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal")
-    return str(
-        click.prompt(
-            "New passphrase for this case" if new else "Passphrase",
-            hide_input=True,
-            confirmation_prompt=new,
-            err=True,
-        )
-    )
+def ask_passphrase(root: Path, *, new: bool) -> str:
+    """The case's passphrase: ``$EARWITNESS_PASSPHRASE``, else asked (twice when new)."""
+    needed_for = "the case is to be encrypted" if new else "the case is encrypted"
+    return read_passphrase(root, confirm=new, needed_for=needed_for).decode("utf-8")
 
 
 def case_id_of(root: Path) -> str:
@@ -70,9 +57,9 @@ def lock(case_dir: Path | None) -> None:
         return
     with Case(root).writing(recover=False):
         if is_encrypted(root):
-            passphrase = ask_passphrase(new=False)
+            passphrase = ask_passphrase(root, new=False)
         else:
-            passphrase = ask_passphrase(new=True)
+            passphrase = ask_passphrase(root, new=True)
             set_up_encryption(root, passphrase, case_id_of(root))
         done = lock_case(root, passphrase, case_config_dir(recorded_case_id(root)))
     click.echo(f"Locked {root}: {done.files} file(s), {done.bytes:,} bytes sealed")
@@ -86,7 +73,7 @@ def unlock(case_dir: Path | None) -> None:
     if not is_locked(root):
         click.echo(f"Not locked: {root}")
         return
-    passphrase = ask_passphrase(new=False)
+    passphrase = ask_passphrase(root, new=False)
     with Case(root).writing(recover=False):
         done = unlock_case(root, passphrase, case_config_dir(recorded_case_id(root)))
     click.echo(f"Unlocked {root}: {done.files} file(s) restored")

@@ -147,12 +147,16 @@ def acting_name(chosen: str | None, public_key_b64: str) -> str:
 # --- private key files ------------------------------------------------------------------
 
 
-def _passphrase(path: Path, *, confirm: bool = False) -> bytes:
+def read_passphrase(
+    path: Path, *, confirm: bool = False, needed_for: str = "the key is protected by a passphrase"
+) -> bytes:
+    """``$EARWITNESS_PASSPHRASE`` if set (for scripts), else asked without echo (twice when
+    ``confirm``); without a terminal, a one-line error naming ``path`` and ``needed_for``."""
     given = os.environ.get(PASSPHRASE_ENV)
     if given:
         return given.encode("utf-8")
     if not sys.stdin.isatty():
-        raise KeyFileError(f"{path}: the key is protected by a passphrase; set {PASSPHRASE_ENV}")
+        raise KeyFileError(f"{path}: {needed_for}; set {PASSPHRASE_ENV}")
     first = getpass.getpass(f"passphrase for {path.name}: ")
     if confirm and getpass.getpass("again: ") != first:
         raise KeyFileError("the two passphrases differ; nothing was written")
@@ -255,7 +259,7 @@ def _unseal(path: Path, data: bytes) -> Ed25519PrivateKey:
     except (ValueError, KeyError, TypeError):
         raise KeyFileError(f"{path}: not a readable protected key (damaged?)") from None
     try:
-        raw = AESGCM(_derive(_passphrase(path), salt, params)).decrypt(
+        raw = AESGCM(_derive(read_passphrase(path), salt, params)).decrypt(
             nonce, sealed, _SEALED_FORMAT.encode()
         )
         return Ed25519PrivateKey.from_private_bytes(raw)
@@ -265,7 +269,7 @@ def _unseal(path: Path, data: bytes) -> Ed25519PrivateKey:
 
 def new_protection_passphrase(where: Path) -> bytes:
     """A passphrase to protect a new key: ``EARWITNESS_PASSPHRASE``, else asked twice."""
-    return _passphrase(where, confirm=True)
+    return read_passphrase(where, confirm=True)
 
 
 def load_or_create_signer(directory: Path | None = None) -> Signer:
