@@ -1,0 +1,1 @@
+"""Evaluation of evidence as likelihood ratios: calibration, validation metrics, verbal scale."""
