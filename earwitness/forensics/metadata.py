@@ -1,8 +1,18 @@
 """Container and metadata examination: what the file says about itself, and where that disagrees.
 
-Works on the probe result (``earwitness.media.probe``), so it needs no decoding. Editors and
-converters leave their names in encoder tags and rewrite headers; recorders write their own.
-Each disagreement is a finding of kind ``metadata_inconsistency`` with the facts in evidence.
+Works on the probe result (``earwitness.media.probe``), so it needs no decoding beyond the
+decoded length. Three sorts of finding, kept apart because they mean different things:
+
+- ``metadata_inconsistency``: the file contradicts itself or its intake record (a date later
+  than the file was received, a size its header does not describe, two durations that differ).
+- ``truncation``: the file ends before its own header or container says it should (a WAV data
+  chunk declaring more bytes than follow, an MP3 whose Xing/Info header counts more frames, an
+  MP4 whose media box is cut short, a final frame or page cut mid-way), with the numbers.
+- ``other``: observations with an innocent explanation. Encoder and converter tags (FFmpeg's
+  ``Lavf``/``Lavc``, LAME) are on every file a messenger or converter has re-encoded or
+  re-wrapped; re-encoding is not editing, so they score low and say so. (They were once a
+  "metadata inconsistency" at 0.5, and every forwarded file then read as "inconsistent with
+  an unedited original".)
 """
 
 from __future__ import annotations
@@ -15,10 +25,11 @@ from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.findings import CheckResult, Finding
 from earwitness.forensics.options import ExamOptions
 from earwitness.forensics.recording import Recording
+from earwitness.forensics.truncation import truncation_findings
 
 NAME = "container_metadata"
 
-# Software whose name in a tag means the file passed through it after (or instead of) recording.
+# Audio editors: the file was last written by one (which also saves files it did not change).
 _EDITORS = {
     "audacity": "Audacity",
     "audition": "Adobe Audition",
@@ -31,6 +42,10 @@ _EDITORS = {
     "logic pro": "Logic Pro",
     "wavepad": "WavePad",
     "ocenaudio": "ocenaudio",
+}
+# Encoders, re-muxers and converters: every messenger, converter and transcoding service
+# leaves one of these; they say the file was re-encoded or re-wrapped, nothing about editing.
+_CODERS = {
     "lavf": "FFmpeg (libavformat)",
     "lavc": "FFmpeg (libavcodec)",
     "lame": "LAME MP3 encoder",
@@ -52,13 +67,13 @@ def _all_tags(media: dict[str, Any]) -> dict[str, str]:
 _SOFTWARE_KEYS = ("encod", "software", "isft", "tool", "comment")
 
 
-def _software_tags(tags: dict[str, str]) -> list[str]:
-    """Tags naming processing software, as 'Label (key=value)'."""
+def _software_tags(tags: dict[str, str], names: dict[str, str]) -> list[str]:
+    """Tags naming software of ``names``, as 'Label (key=value)'."""
     found = set()
     for key, value in tags.items():
         if not any(part in key.lower() for part in _SOFTWARE_KEYS):
             continue
-        for needle, label in _EDITORS.items():
+        for needle, label in names.items():
             if needle in str(value).lower():
                 found.add(f"{label} ({key.split(':', 1)[1]}={value})")
     return sorted(found)
@@ -81,9 +96,11 @@ def check_metadata(
     size_bytes: int | None = None,
     received_at: str | None = None,
     file_modified: str | None = None,
+    decoded_s: float | None = None,
 ) -> CheckResult:
     """Examine container facts and tags. ``received_at`` and ``file_modified`` are ISO 8601
-    times from the intake record, when known."""
+    times from the intake record, when known; ``decoded_s`` is how much audio decoding the
+    file gave (compared with what the container declares, for truncation)."""
     if not media:
         return CheckResult(NAME, "not_applicable", "The file could not be read as media.")
     findings: list[Finding] = []
@@ -94,19 +111,34 @@ def check_metadata(
             Finding("metadata_inconsistency", NAME, 0.0, duration, score, description, evidence)
         )
 
+    def observe(score: float, description: str, **evidence: Any) -> None:
+        findings.append(Finding("other", NAME, 0.0, duration, score, description, evidence))
+
     for warning in media.get("warnings", []):
         note(0.5, f"Container: {warning}.", warning=warning)
 
     tags = _all_tags(media)
-    software = _software_tags(tags)
-    if software:
-        note(
-            0.5,
-            "Encoder or software tags name processing software: "
-            + "; ".join(software)
-            + ". A file straight from a recorder normally carries the recorder's own tags; "
-            "these indicate the file was written (re-muxed or re-encoded) by that software.",
-            software=software,
+    coders = _software_tags(tags, _CODERS)
+    if coders:
+        observe(
+            0.1,
+            "Encoder or muxer tags name "
+            + "; ".join(coders)
+            + ". The file was encoded or re-wrapped by that software, as messengers, "
+            "converters and many recording apps do when they write or forward a file; this "
+            "says nothing about editing of the content.",
+            software=coders,
+        )
+    editors = _software_tags(tags, _EDITORS)
+    if editors:
+        observe(
+            0.3,
+            "Software tags name an audio editor: "
+            + "; ".join(editors)
+            + ". The file was last written by that program, which also saves recordings it did "
+            "not change (to convert or trim them, for instance); the tag alone does not say "
+            "whether the content was edited.",
+            software=editors,
         )
 
     audio = next((s for s in media.get("streams", []) if s.get("type") == "audio"), None)
@@ -122,8 +154,9 @@ def check_metadata(
             )
     if audio:
         findings.extend(_pcm_size_findings(media, audio, size_bytes, duration))
+    findings.extend(truncation_findings(media, decoded_s))
     if len([s for s in media.get("streams", []) if s.get("type") == "audio"]) > 1:
-        note(0.2, "The container holds more than one audio stream; only the first is examined.")
+        observe(0.2, "The container holds more than one audio stream; only the first is examined.")
 
     times = {
         key: _parse_time(value) for key, value in tags.items() if key.split(":", 1)[1] in _DATE_TAGS
@@ -143,7 +176,7 @@ def check_metadata(
                     reference=reference.isoformat(),
                 )
     if not tags:
-        note(
+        observe(
             0.1,
             "The file carries no container or stream tags. Many recorders write some "
             "(model, date); their absence can mean the file was re-written by other software.",
@@ -181,7 +214,9 @@ def _pcm_size_findings(
     expected = duration * audio["sample_rate"] * audio["channels"] * bits / 8
     surplus = size_bytes - expected
     # Headers and metadata chunks are small; many kilobytes more means data the header omits.
-    if surplus < -bits / 8 * audio["channels"] or surplus > max(65536, 0.01 * expected):
+    # (Fewer bytes than the duration needs is truncation, judged by ``truncation_findings``
+    # from the header itself: FFmpeg shortens the duration of a cut WAV to the bytes it has.)
+    if surplus > max(65536, 0.01 * expected):
         return [
             Finding(
                 "metadata_inconsistency",
@@ -190,7 +225,7 @@ def _pcm_size_findings(
                 duration,
                 0.5,
                 f"The file holds {size_bytes:,} bytes but its header describes "
-                f"{expected:,.0f} bytes of audio; data was appended, cut or the header rewritten.",
+                f"{expected:,.0f} bytes of audio; data was appended or the header rewritten.",
                 {"size_bytes": size_bytes, "expected_audio_bytes": round(expected)},
             )
         ]
@@ -204,9 +239,17 @@ def run(recording: Recording, options: ExamOptions) -> CheckResult:
         size_bytes=facts.size_bytes,
         received_at=facts.received_at,
         file_modified=facts.file_modified,
+        decoded_s=recording.duration_s,
     )
 
 
 EXAMINATION = Declaration(
-    NAME, "container and metadata", {"metadata_inconsistency": "Metadata inconsistency"}, run
+    NAME,
+    "container and metadata",
+    {
+        "metadata_inconsistency": "Metadata inconsistency",
+        "truncation": "Truncation",
+        "other": "Observation",
+    },
+    run,
 )

@@ -13,22 +13,28 @@ wherever a window has no pause, and judged steps against the scatter of such flo
 joins and reported steps in dense speech.) The change is placed between the two sides' floor
 frames, where the frames switch from one background to the other.
 
-A butt splice inside sound leaves a sample-level step, found as an outlier of the second
-difference against its local scale. A file stored above 16 kHz is searched at 16 kHz too: a
-codec that kept less than the full band (Opus decodes to 48 kHz whatever it coded) spreads a
-step over several of its samples, where the second difference no longer singles it out.
+A cut or a join changes the background within its crossfade (milliseconds); a door opening or
+the speaker walking to another room changes it over hundreds of milliseconds. So the time the
+background takes to change is measured (``_transition_s``), and a gradual change is reported
+as an observation (kind ``other``, scored at most 0.3) with that time, not as an edit point.
+Where speech covers the whole change no pause shows how long it took; it stays an edit point.
+
+A butt splice inside sound leaves a sample-level step (``forensics.sample_jumps``, which
+also tells dropouts from steps). A dropout is a finding of its own kind, not an edit point,
+unless the background steps there too.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from earwitness.forensics.declaration import Declaration
-from earwitness.forensics.dsp import at_rate_blocks, band_levels_db, length_at_rate
+from earwitness.forensics.dsp import band_levels_db
 from earwitness.forensics.findings import CheckResult, Finding
 from earwitness.forensics.options import ExamOptions
 from earwitness.forensics.recording import Recording
+from earwitness.forensics.sample_jumps import sample_jumps
 from earwitness.media import blocks
 
 NAME = "discontinuities"
@@ -42,7 +48,17 @@ RUN = 8  # a pause is a run of quiet frames (160 ms); shorter dips are within sp
 HOP = 10  # candidate times every 0.2 s
 MINIMUM = 6.0  # step statistic below which a candidate is not reported at all
 TYPICAL = 2.0  # the file's median step statistic above which all are scaled down
-JUMP_RATE = 16000  # sample steps are also sought at this rate (see the module's docstring)
+STEP_NEAR_S = 0.5  # a background step this close to a dropout makes it an edit point
+# A change of background that takes longer than this (10 % to 90 % of the step, as measured
+# by ``_transition_s``) is gradual: a door opening or the speaker walking, not a cut. Editors'
+# crossfades are 0-50 ms. In the tamper benchmark (every codec) every cut and join that this
+# check locates measures 0.06 s at most; the genuine room changes (raised-cosine ramps of
+# 0.5-2 s, whose 10-90 % times are 0.3-1.2 s; the fit reads them about a fifth shorter) that
+# pauses show measure 0.14-1.8 s, those that speech covers 0 (a step fits as well: kept as an
+# edit point). 0.15 s is 3x the longest crossfade and 2.5x the longest transition of an edit.
+GRADUAL_S = 0.15
+GRADUAL_SCORE = 0.3  # a gradual change is an observation, never scored as likely edited
+RAMP_S = 2.5  # the longest transition measured (and how far each side of the step looks)
 
 
 def _read(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -224,127 +240,64 @@ def _locate(levels: np.ndarray, left: np.ndarray, right: np.ndarray) -> float:
     return (alike[split - 1] + alike[split] + 1) / 2 + start
 
 
-class _Ratio:
-    """The second difference of the samples against its local scale, for any stretch.
+def _transition_s(
+    levels: np.ndarray, left: np.ndarray, right: np.ndarray, at: float, step_s: float
+) -> float:
+    """How long the background takes to change from the left side's to the right side's
+    (10 % to 90 % of the step, in seconds), the shortest transition the frames allow.
 
-    The scale is the median second difference of each 50 ms block, raised to its neighbours'
-    where they are larger (the first block's left neighbour is the last block, as a circular
-    shift has it). It takes one pass over the recording; the ratio is then computed for the
-    stretches asked for, so no full-length array is ever held."""
-
-    def __init__(self, samples: np.ndarray, sample_rate: int) -> None:
-        self.samples = samples
-        self.block = max(int(0.05 * sample_rate), 8)
-        self.count = max(len(samples) - 2, 0) // self.block
-        self.limit = self.count * self.block
-        self.rows = max(blocks.BLOCK // self.block, 1)
-        if self.count < 3:
-            return
-        scale = np.empty(self.count)
-        for first in range(0, self.count, self.rows):
-            last = min(first + self.rows, self.count)
-            second = self.second(first * self.block, last * self.block)
-            scale[first:last] = np.median(second.reshape(-1, self.block), axis=1) + 1e-9
-        local = np.maximum(scale, np.roll(scale, 1))
-        self.divisor = np.maximum(local, np.roll(local, -1))
-
-    def second(self, start: int, stop: int) -> np.ndarray:
-        """``|Δ²x|`` at ``start:stop``."""
-        return np.abs(np.diff(_read(self.samples, start, stop + 2), 2))
-
-    def __call__(self, start: int, stop: int) -> np.ndarray:
-        """The ratio at ``start:stop`` (clipped to whole blocks, as the scale is per block)."""
-        start, stop = max(start, 0), min(stop, self.limit)
-        if stop <= start:
-            return np.zeros(0)
-        return self.second(start, stop) / self.divisor[np.arange(start, stop) // self.block]
-
-    def peaks(self, height: float, distance: int) -> np.ndarray:
-        """``signal.find_peaks(ratio, height=height, distance=distance)[0]``, found a block
-        at a time. The blocks overlap by one scale block, so a peak is seen whole unless it is
-        a plateau longer than that (50 ms of identical ratios, which sound does not make)."""
-        found = []
-        span = self.rows * self.block
-        for start in range(0, self.limit, span):
-            lo = max(start - self.block, 0)
-            ratio = self(lo, start + span + self.block)
-            peaks, _ = signal.find_peaks(ratio, height=height)
-            peaks = peaks + lo
-            found.append(peaks[(peaks >= start) & (peaks < start + span)])
-        peaks = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-        heights = np.array([self(int(p), int(p) + 1)[0] for p in peaks])
-        return peaks[_by_distance(peaks, heights, distance)]
-
-
-def _by_distance(peaks: np.ndarray, heights: np.ndarray, distance: int) -> np.ndarray:
-    """Which ``peaks`` ``find_peaks`` keeps with ``distance``: the highest first, then each
-    next highest at least ``distance`` from every kept one (its own rule, ties included)."""
-    keep = np.ones(len(peaks), dtype=bool)
-    by_height = np.argsort(heights)
-    for i in range(len(peaks) - 1, -1, -1):
-        j = by_height[i]
-        if not keep[j]:
-            continue
-        k = j - 1
-        while k >= 0 and peaks[j] - peaks[k] < distance:
-            keep[k] = False
-            k -= 1
-        k = j + 1
-        while k < len(peaks) and peaks[k] - peaks[j] < distance:
-            keep[k] = False
-            k += 1
-    return keep
-
-
-def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, float, bool]]:
-    """Indices where the second difference is an extreme outlier against its neighbourhood,
-    its ratio to the local scale, and whether it is a lone sample out of line (a spike, which
-    the waveform returns from) rather than a step (which it stays at)."""
-    ratio = _Ratio(samples, sample_rate)
-    if ratio.count < 3:
-        return []
-    peaks = ratio.peaks(15, int(0.5 * sample_rate))
-    span = max(int(0.02 * sample_rate), 4)
-    near = max(int(0.002 * sample_rate), 2)
-    jumps = []
-    for peak in (int(p) for p in peaks):
-        before = _read(samples, max(peak - span, 0), max(peak - 1, 0))
-        after = _read(samples, peak + 3, min(peak + 3 + span, len(samples)))
-        # A step shows in two neighbouring second differences; look beyond them.
-        around = np.concatenate(
-            [ratio(max(peak - near, 0), max(peak - 1, 0)), ratio(peak + 2, peak + near)]
-        )
-        if before.size < 4 or after.size < 4 or around.size == 0:
-            continue
-        rms = sorted([np.std(before) + 1e-12, np.std(after) + 1e-12])
-        height = ratio(peak, peak + 1)[0]
-        # A splice joins sound to sound in one sample; a word starting out of silence is an
-        # onset (level rises), and a click or plosive rings over several samples.
-        if rms[1] / rms[0] <= 4 and height >= 3 * np.max(around):
-            at = peak + 1
-            x = _read(samples, at - 1, at + 2)
-            lone = abs(x[1] - (x[0] + x[2]) / 2)
-            spike = bool(lone > 2 * abs(x[2] - x[0]))
-            jumps.append((at, float(height), spike))
-    return jumps
-
-
-def _steps_at_native_and_16k(
-    samples: np.ndarray, sample_rate: int
-) -> list[tuple[float, float, bool, int]]:
-    """``(time in s, ratio, spike, rate searched at)`` of sample-level steps and spikes,
-    searched at the file's rate and, above 16 kHz, at 16 kHz as well (the 16 kHz copy kept in
-    a temporary file, not in memory)."""
-    found = [
-        (i / sample_rate, r, k, sample_rate) for i, r, k in _sample_jumps(samples, sample_rate)
-    ]
-    if sample_rate > JUMP_RATE:
-        narrow = blocks.spill(
-            at_rate_blocks(samples, sample_rate, JUMP_RATE, finite=True),
-            length_at_rate(len(samples), sample_rate, JUMP_RATE),
-        )
-        found += [(i / JUMP_RATE, r, k, JUMP_RATE) for i, r, k in _sample_jumps(narrow, JUMP_RATE)]
-    return found
+    Each frame near the step is placed on the way from one background to the other (0 the
+    left, 1 the right, weighting the bands by how much they change against their scatter);
+    frames off that way (speech, a passing sound) are left out. A linear ramp is fitted to the
+    rest, for every centre and width; the shortest width that fits about as well as the best
+    (within what the frames' scatter allows) is the transition. Where speech covers the whole
+    change, no frame lies on the way and the shortest, a step, fits: the change is not called
+    gradual unless the background is seen to change gradually."""
+    mean_left, scatter_left = _robust(levels[left])
+    mean_right, scatter_right = _robust(levels[right])
+    change = mean_right - mean_left
+    scatter = (scatter_left + scatter_right) / 2
+    weight = change / scatter
+    reach = int(RAMP_S / step_s)
+    lo = max(int(at - 1.5 / step_s) - reach, 0)
+    hi = min(int(at + 1.5 / step_s) + reach + 1, len(levels))
+    frames = levels[lo:hi]
+    place = ((frames - mean_left) @ weight) / float(change @ weight)
+    off = np.mean((frames - mean_left - place[:, None] * change) ** 2 / scatter, axis=1)
+    on_way = (off <= 2.0) & (place > -0.5) & (place < 1.5)
+    if on_way.sum() < 2 * FEWEST:
+        return 0.0
+    times = np.arange(lo, hi)[on_way] + 0.5
+    place = np.clip(place[on_way], 0.0, 1.0)
+    # The step is placed where the backgrounds' frames switch, which a gradual change seen
+    # through pauses may put anywhere within it: the ramp's centre may lie a second away.
+    centres = np.arange(at - 1.5 / step_s, at + 1.5 / step_s + 0.5)
+    widths = np.arange(0, reach + 1, 1.0)
+    offset = times[None, :] - centres[:, None]
+    # cost[w]: the squared misfit of the best-placed linear ramp w frames wide (0: a step)
+    cost = np.array(
+        [
+            np.min(np.sum((place - np.clip(offset / max(w, 0.5) + 0.5, 0.0, 1.0)) ** 2, axis=1))
+            for w in widths
+        ]
+    )
+    best = float(cost.min())
+    noise = best / max(len(place) - 2, 1)
+    width = 0.8 * float(widths[np.argmax(cost <= best + 4 * noise)])
+    # The fit can be drawn out by a whole pause whose background sits between the two (a
+    # lossy coder codes each pause's noise a little differently). A gradual change is also
+    # gradual where it happens: the frames nearest in time that lie below 30 % and above
+    # 70 % of the way (each frame the median of itself and its on-way neighbours) must be
+    # far apart, 40 % of the way taking half the 10-90 % time.
+    smooth = ndimage.median_filter(place, size=3, mode="nearest")
+    low, high = times[smooth <= 0.3], times[smooth >= 0.7]
+    if len(low) and len(high):
+        after = np.searchsorted(high, low)
+        ahead = after < len(high)
+        if ahead.any():
+            nearest = float(np.min(high[after[ahead]] - low[ahead]))
+            width = min(width, 2 * nearest)
+    return width * step_s
 
 
 def _logistic(value: float, centre: float, width: float) -> float:
@@ -369,9 +322,11 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
     levels, step_s = _band_levels(samples, sample_rate)
     steps = _floor_steps(levels, step_s)
     findings = []
+    observations: list[Finding] = []
     kept: list[float] = []
     for _, level, shape, statistic, left, right in sorted(steps, key=lambda step: -step[3]):
-        at = _locate(levels, left, right) * step_s
+        position = _locate(levels, left, right)
+        at = position * step_s
         # One change is seen from every candidate whose sides straddle it (up to 6 s away):
         # report it once, at the strongest.
         if any(abs(at - other) < 5.0 for other in kept):
@@ -385,6 +340,32 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
             score = min(score, 0.3)
         if score < 0.1:
             continue
+        measured: dict[str, float] = {
+            "level_step_db": round(level, 2),
+            "shape_step_db": round(shape, 2),
+            "step_statistic": round(statistic, 1),
+        }
+        transition = _transition_s(levels, left, right, position, step_s)
+        measured["transition_s"] = round(transition, 2)
+        if transition >= GRADUAL_S:
+            # A cut changes the background within its crossfade; this one changes it over
+            # hundreds of milliseconds, as a change of place or of the background does.
+            observations.append(
+                Finding(
+                    "other",
+                    NAME,
+                    max(at - transition / 2 - 0.1, 0),
+                    at + transition / 2 + 0.1,
+                    round(min(score, GRADUAL_SCORE), 4),
+                    f"Background noise in the pauses changes by {level:+.1f} dB (spectral "
+                    f"shape by {shape:.1f} dB) around {at:.1f} s, gradually: over about "
+                    f"{transition:.2f} s (10 % to 90 % of the change). A change of place or of "
+                    "the background does this, as when a door opens or the speaker moves; a "
+                    "cut or a join changes the background within milliseconds.",
+                    measured,
+                )
+            )
+            continue
         findings.append(
             Finding(
                 "edit_point",
@@ -395,55 +376,71 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
                 f"Background noise in the pauses changes by {level:+.1f} dB (spectral shape by "
                 f"{shape:.1f} dB) at {at:.1f} s; consistent with a join of recordings or a "
                 "cut across a change of background.",
-                {
-                    "level_step_db": round(level, 2),
-                    "shape_step_db": round(shape, 2),
-                    "step_statistic": round(statistic, 1),
-                },
+                measured,
             )
         )
-    for at, ratio, spike, searched_at in _steps_at_native_and_16k(samples, sample_rate):
-        if spike:
-            text = (
-                f"A single sample out of line at {at:.4f} s ({ratio:.0f}× the local second "
-                "difference): a click such as a digital dropout or a damaged sample, which the "
-                "join of two pieces of audio can also leave."
+    steps_at = [(f.start_s + f.end_s) / 2 for f in findings if f.score >= 0.5]
+    dropouts = []
+    for at, ratio, run, searched_at in sample_jumps(samples, sample_rate):
+        evidence = {
+            "sample_index": round(at * sample_rate),
+            "ratio": round(ratio, 1),
+            "searched_at_hz": searched_at,
+            "shape": "dropout" if run else "step",
+        }
+        score = round(_logistic(ratio, 20, 3), 4)
+        # Samples out of line that the waveform returns from are a dropout: recorders,
+        # transmission and decoders make them (the FLEURS and pyannote originals among the real
+        # test recordings have one each, and every transcode keeps it). A butt splice instead
+        # leaves the waveform where it jumped to. Only a change of background around it (the
+        # floor-step test above) makes a dropout a possible edit point too.
+        if run and not any(abs(at - other) <= STEP_NEAR_S for other in steps_at):
+            evidence["run_samples"] = run
+            what = "A single sample" if run == 1 else f"A run of {run} samples"
+            dropouts.append(
+                Finding(
+                    "dropout",
+                    NAME,
+                    max(at - 0.01, 0),
+                    at + 0.01,
+                    score,
+                    f"{what} out of line at {at:.4f} s ({ratio:.0f}× the local second "
+                    "difference), the waveform returning to its course after it: a dropout "
+                    "or damaged sample, as recorders, transmission and decoders produce. The "
+                    "background does not change around it, so nothing here suggests a join.",
+                    evidence,
+                )
             )
-        else:
-            text = (
-                f"Sample-level step at {at:.4f} s ({ratio:.0f}× the local second difference); "
-                "consistent with a butt splice."
-            )
+            continue
+        text = (
+            f"Sample-level step at {at:.4f} s ({ratio:.0f}× the local second difference); "
+            "consistent with a butt splice."
+            if not run
+            else f"Samples out of line at {at:.4f} s ({ratio:.0f}× the local second "
+            "difference) where the background changes too: a dropout, or the join of two "
+            "pieces of audio."
+        )
         findings.append(
-            Finding(
-                "edit_point",
-                NAME,
-                max(at - 0.01, 0),
-                at + 0.01,
-                round(_logistic(ratio, 20, 3), 4),
-                text,
-                {
-                    "sample_index": round(at * sample_rate),
-                    "ratio": round(ratio, 1),
-                    "searched_at_hz": searched_at,
-                    "shape": "spike" if spike else "step",
-                },
-            )
+            Finding("edit_point", NAME, max(at - 0.01, 0), at + 0.01, score, text, evidence)
         )
-    findings = _merge(findings)
+    findings, dropouts = _merge(findings), _merge(dropouts)
     floor = np.percentile(levels.mean(axis=1), 10)
     strong = sum(f.score >= 0.5 for f in findings)
     return CheckResult(
         NAME,
         "ok",
         f"Background noise floor and waveform continuity examined over {len(levels)} frames; "
-        + (f"{strong} abrupt change(s) found." if strong else "no abrupt change found."),
+        + (f"{strong} abrupt change(s) found" if strong else "no abrupt change found")
+        + (f"; {len(dropouts)} dropout(s)" if dropouts else "")
+        + (f"; {len(observations)} gradual change(s) of background." if observations else "."),
         {
             "frames": len(levels),
             "candidates": len(findings),
+            "dropouts": len(dropouts),
+            "gradual_changes": len(observations),
             "noise_floor_db": round(float(floor), 1),
         },
-        findings,
+        findings + dropouts + observations,
     )
 
 
@@ -454,6 +451,6 @@ def run(recording: Recording, options: ExamOptions) -> CheckResult:
 EXAMINATION = Declaration(
     NAME,
     "discontinuities in noise floor, spectrum and waveform",
-    {"edit_point": "Edit point"},
+    {"edit_point": "Edit point", "dropout": "Dropout", "other": "Observation"},
     run,
 )

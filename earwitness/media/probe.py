@@ -15,6 +15,8 @@ from typing import Any
 
 import av
 
+from earwitness.media.payload import payload_facts
+
 # Container names FFmpeg reports, by the file extensions that normally carry them.
 _EXPECTED_CONTAINERS: dict[str, set[str]] = {
     ".wav": {"wav"},
@@ -77,6 +79,9 @@ class MediaInfo:
     tags: dict[str, str]
     streams: list[StreamInfo]
     warnings: list[str]
+    # What the file's own headers declare about its length against the bytes it holds
+    # (``earwitness.media.payload``); None for a format that module does not read.
+    payload: dict[str, Any] | None = None
 
     @property
     def audio(self) -> StreamInfo | None:
@@ -175,6 +180,7 @@ def probe(path: Path, original_name: str | None = None) -> MediaInfo:
         # a traceback holding streams of a closed container crashes whoever prints it.
         raise ProbeError(failure)
     info.warnings.extend(_consistency_warnings(info, Path(original_name or path.name)))
+    info.payload = payload_facts(path, info.container)
     return info
 
 

@@ -43,7 +43,25 @@ def test_editor_tags_duration_mismatch_and_size_are_reported() -> None:
     assert "Adobe Audition" in text and "FFmpeg" in text
     assert "differ by 1.000 s" in text
     assert "header describes" in text
-    assert all(f.kind == "metadata_inconsistency" and 0 < f.score <= 1 for f in result.findings)
+    kinds = {f.kind for f in result.findings}
+    assert kinds == {"metadata_inconsistency", "other"}
+    assert all(0 < f.score <= 1 for f in result.findings)
+
+
+def test_an_ffmpeg_encoder_tag_is_a_neutral_observation_not_an_inconsistency() -> None:
+    """Every messenger-forwarded file carries one: re-encoding is not editing."""
+    result = check_metadata(media(tags={"encoder": "Lavf60.16.100"}), size_bytes=320_044)
+    [finding] = result.findings
+    assert finding.kind == "other" and finding.score <= 0.2
+    assert "Lavf60.16.100" in str(finding.evidence["software"])
+    assert "says nothing about editing" in finding.description
+
+
+def test_an_editor_tag_is_an_observation_below_an_indication() -> None:
+    result = check_metadata(media(tags={"ISFT": "Audacity 3.4"}), size_bytes=320_044)
+    [finding] = result.findings
+    assert finding.kind == "other" and finding.score < 0.5
+    assert "Audacity" in finding.description
 
 
 def test_creation_time_after_receipt_is_reported() -> None:

@@ -61,15 +61,44 @@ def test_butt_splice_sample_jump() -> None:
     assert finding.evidence["shape"] == "step" and "butt splice" in finding.description
 
 
-def test_a_lone_sample_out_of_line_is_called_a_click_not_a_splice() -> None:
+def test_a_lone_sample_out_of_line_is_a_dropout_not_an_edit_point() -> None:
     """As in pyannote's tst01 at exactly 12.5 s: one sample off, its neighbours in line."""
     x = recording(60, 1)
     x[20 * RATE] += 0.2
     [finding] = check_discontinuities(x, RATE).findings
+    assert finding.kind == "dropout"
     assert abs(finding.start_s + 0.01 - 20.0) < 0.001
-    assert finding.evidence["shape"] == "spike"
+    assert finding.evidence["shape"] == "dropout" and finding.evidence["run_samples"] == 1
     assert "single sample out of line" in finding.description
     assert "butt splice" not in finding.description
+
+
+def test_a_short_run_of_samples_out_of_line_is_a_dropout() -> None:
+    x = recording(60, 1)
+    x[20 * RATE : 20 * RATE + 4] = 0.3  # four samples (0.25 ms) stuck, then back on course
+    findings = check_discontinuities(x, RATE).findings
+    assert [f.kind for f in findings] == ["dropout"]
+    assert findings[0].evidence["run_samples"] == 4
+
+
+def test_a_run_of_digital_zeros_is_a_dropout_though_the_waveform_moved_on() -> None:
+    """A buffer underrun: 18 samples (1.1 ms) zeroed in a voiced tone, which has moved far
+    along its cycle by the time the samples resume."""
+    x = recording(60, 1)
+    t = np.arange(len(x)) / RATE
+    x += 0.2 * np.sin(2 * np.pi * 140 * t) * (np.abs(t - 20.0) < 0.3)
+    x[20 * RATE : 20 * RATE + 18] = 0.0
+    findings = check_discontinuities(x, RATE).findings
+    assert [f.kind for f in findings if f.score >= 0.5] == ["dropout"]
+
+
+def test_a_dropout_where_the_background_changes_stays_an_edit_point() -> None:
+    """A join to a louder background, with one sample out of line at the join itself."""
+    x = recording(60, 1)
+    x[30 * RATE :] = recording(30, 7) * 2.0
+    x[30 * RATE] += 0.3
+    points = [f for f in check_discontinuities(x, RATE).findings if f.kind == "edit_point"]
+    assert any(abs((f.start_s + f.end_s) / 2 - 30.0) < 0.5 and f.score >= 0.5 for f in points)
 
 
 @pytest.mark.parametrize("x", [np.zeros(10 * RATE), np.ones(10 * RATE), np.zeros(100)])
@@ -94,7 +123,8 @@ def test_real_recordings_without_known_edits_stay_below_indication(name: str) ->
     path = shared(f"data/real/{name}")
     audio = decode_audio(path)
     result = check_discontinuities(audio.samples, audio.sample_rate)
-    assert [f.start_s for f in result.findings if f.score >= 0.5] == []
+    points = [f for f in result.findings if f.kind == "edit_point" and f.score >= 0.5]
+    assert [f.start_s for f in points] == []
 
 
 def drifting(n: int, seed: int, colour: float = 0.0, wobble_db: float = 1.5) -> np.ndarray:

@@ -34,7 +34,7 @@ def exhibit(case: Case, tmp_path: Path) -> str:
 
 
 def _with(monkeypatch: pytest.MonkeyPatch, run) -> None:  # type: ignore[no-untyped-def]
-    extra = Declaration("broken", "a check that fails", {"other": "Other"}, run)
+    extra = Declaration("broken", "a check that fails", {"other": "Observation"}, run)
     monkeypatch.setattr(registry, "EXAMINATIONS", (*registry.EXAMINATIONS, extra))
 
 
@@ -82,7 +82,7 @@ def test_adding_a_check_means_a_new_examination(
     def quiet(recording: Recording, options: ExamOptions) -> CheckResult:
         return CheckResult("quiet", "ok", "Nothing to say.")
 
-    extra = Declaration("quiet", "a quiet check", {"other": "Other"}, quiet)
+    extra = Declaration("quiet", "a quiet check", {"other": "Observation"}, quiet)
     monkeypatch.setattr(registry, "EXAMINATIONS", (*registry.EXAMINATIONS, extra))
     again = examine_exhibit(case, exhibit, ExamOptions(), want_html=False)
     assert not again.reused

@@ -22,7 +22,7 @@ Method, in the order the signal goes through it:
    either side, harmonics combined as far as one time shift or a join explains them (a
    grid's even harmonic turns on its own with the loads; an edit turns them all:
    ``enf_steps.step_evidence``); the strongest steps are
-   taken one at a time, each becoming a boundary for the next (``find_steps``). Where the
+   taken one at a time, each becoming a boundary for the next (``enf.search``). Where the
    statistic runs above the model all through the file (a line less steady than mains hum:
    a tape machine's buzz, hum under a phone's automatic gain), every statistic is divided
    by that inflation first (``enf.steps.inflation``).
@@ -53,21 +53,24 @@ benchmark the frequency test never reported a step on its own.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from earwitness.forensics.declaration import Declaration
-from earwitness.forensics.enf.locate import Phasors, locate_join, span
-from earwitness.forensics.enf.steps import (
-    EDGE_S,
-    MIN_SIDE_S,
-    STEP_HALF_WINDOWS_S,
-    harmonic_turns,
-    inflation,
-    outlier_variance,
-    step_evidence,
+from earwitness.forensics.enf.locate import Phasors
+from earwitness.forensics.enf.search import (
+    FLOOR_EVIDENCE,
+    INFLATION_TOLERANCE,
+    JOIN_DB,
+    MAX_STEPS,
+    NEAR_S,
+    Step,
+    find_steps,
+    level_change_db,
+    score_from_evidence,
 )
+from earwitness.forensics.enf.steps import EDGE_S, harmonic_turns, inflation, outlier_variance
 from earwitness.forensics.enf.track import (
     BASE_RATE,
     PRESENT_SNR_DB,
@@ -87,107 +90,18 @@ from earwitness.forensics.recording import Recording
 
 NAME = "enf"
 FORCED_SNR_DB = 6.0  # when the user names the nominal frequency, weaker hum is still tracked
-FLOOR_EVIDENCE = 8.0  # below this (p ≈ 3e−4 at one place) a step is not reported at all
-HALF_EVIDENCE = 13.0  # evidence scored 0.5 (p ≈ 2e−6 at one place)
-EVIDENCE_WIDTH = 1.5
-MAX_STEPS = 20
 SEARCH_SMOOTH_S = 16.0  # track smoothing for the first search (see the module docstring)
 # Every reported step becomes a cut for the next track: under weak hum the smoothed search's
 # track still bends around a jump and hides half of it. A weaker candidate must not: the
 # tracks either side of a cut are free to differ, so a cut makes any place look like a step.
 CUT_EVIDENCE = FLOOR_EVIDENCE
 MAX_CUTS = 6  # tracks at most this many times more
-NEAR_S = 2.0  # a step this close to a cut moves it (see _follow_cuts)
-JOIN_DB = 3.0  # a step where the hum level changes this much joins another recording
 ABSENT_DB = 20.0  # a level change this large: the hum starts or stops there
 # A reported span is at least this much either side of the step: in the tamper benchmark the
 # true edit lies inside about 4 of 5 such spans (LOCATE_DROP alone is overconfident there).
 MIN_HALF_SPAN_S = 0.25
-# The tamper benchmark's hummed files, clean or edited, run up to 1.33 times the model in the
-# final test (their real steps, the track's bends around them); only inflation beyond this
-# is taken for a line less steady than mains hum (``enf.steps.inflation``).
-INFLATION_TOLERANCE = 1.5
+PLOT_SNR = 4.0  # plotted phase points need this SNR (phase within about 0.35 rad)
 PATTERN_DEG = 20.0  # harmonics' turns this close to a half-cycle pattern name it (_turn_pattern)
-
-
-class Step(NamedTuple):
-    index: int  # type: ignore[assignment]  # baseband sample the step lies just before (shadows tuple.index, never called on a Step)
-    evidence: float  # −log p under continuity
-    half_s: float  # the window either side that gave it
-    left: complex  # mean phasor of the strongest harmonic before the step
-    right: complex  # and after
-    low: int = 0  # where the step may lie (``span``, ``locate_join``)
-    high: int = 0
-
-
-def find_steps(phasors: Phasors, *, correct: bool = True) -> list[Step]:
-    """The steps in the hum phasors, strongest first.
-
-    Greedy segmentation: the best-supported step over both window lengths is accepted,
-    becomes a boundary that later windows may not cross, and the search repeats. So the two
-    ends of a copied stretch a second or two long are each tested against flat sides, not
-    against a window that also holds the other end. Finally each step is scored again with
-    every other step as a boundary (the best evidence between where the search had it and
-    where it was placed); those below ``FLOOR_EVIDENCE`` are dropped. The 8 s
-    windows gather the most hum (weak hum needs them); the 4 s ones suffer less from the
-    grid's untracked wander. A step that changes the hum's level is moved to where
-    ``locate_join`` places it as soon as it is accepted, so later windows stop at the join.
-    """
-    n = len(phasors[0][1])
-    edge = round(EDGE_S * BASE_RATE)
-    if n < 2 * edge + 4 * round(MIN_SIDE_S * BASE_RATE):
-        return []
-    inflated = max(inflation(phasors) / INFLATION_TOLERANCE, 1.0) if correct else 1.0
-
-    def scan(bounds: list[int], around: tuple[int, int] = (0, n)) -> Step:
-        """The best step over both window lengths (between samples ``around`` only)."""
-        top = Step(0, 0.0, 0.0, 0j, 0j)
-        for half_s in STEP_HALF_WINDOWS_S:
-            evidence, left, right = step_evidence(
-                phasors,
-                round(half_s * BASE_RATE),
-                np.array(sorted([edge, n - edge, *bounds])),
-                inflated,
-            )
-            where = around[0] + int(np.argmax(evidence[around[0] : around[1] + 1]))
-            if evidence[where] > top.evidence:
-                sides = complex(left[where]), complex(right[where])
-                top = Step(where, float(evidence[where]), half_s, *sides, *span(evidence, where))
-        return top
-
-    def located(found: Step, others: list[int]) -> Step:
-        """``found`` moved to the change of hum level near it, where there is one."""
-        bounds = np.array(sorted([edge, n - edge, *others]))
-        if abs(_level_db(found)) < JOIN_DB:
-            return found
-        fixed = locate_join(phasors, found.index, found.half_s, bounds, MIN_SIDE_S, NEAR_S)
-        if fixed is None:
-            return found
-        index, low, high, left, right = fixed
-        return found._replace(index=index, low=low, high=high, left=left, right=right)
-
-    accepted: list[tuple[Step, int]] = []  # (located step, where the search had it)
-    for _ in range(MAX_STEPS):
-        found = scan([a.index for a, _ in accepted])
-        if found.evidence < FLOOR_EVIDENCE:
-            break
-        accepted.append((located(found, [a.index for a, _ in accepted]), found.index))
-    steps = []
-    for step, searched in accepted:
-        others = [a.index for a, _ in accepted if a is not step]
-        # Scored as before, by the search's best evidence, here between where the search
-        # placed the step and where it was located: the sliding windows peak off the join.
-        again = scan(others, (min(step.low, searched), max(step.high, searched)))
-        steps.append(located(again, others))
-    return sorted((s for s in steps if s.evidence >= FLOOR_EVIDENCE), key=lambda s: -s.evidence)
-
-
-def score_from_evidence(evidence: float) -> float:
-    """One logistic for every file and every hum strength, since the evidence is already a
-    tail probability: ``HALF_EVIDENCE`` gives 0.5, 4.4 more (p 80 times smaller) 0.95. The
-    clean files of the tamper benchmark reach about 12 at most (1.2 h of audio); 13 keeps a
-    margin for longer recordings."""
-    return float(1 / (1 + np.exp(-(evidence - HALF_EVIDENCE) / EVIDENCE_WIDTH)))
 
 
 def check_enf(
@@ -351,7 +265,9 @@ def _follow_cuts(
                 nominal,
                 used,
                 cuts_s=[c.index / BASE_RATE for c in proposal],
-                joins_s=[c.index / BASE_RATE for c in proposal if abs(_level_db(c)) >= JOIN_DB],
+                joins_s=[
+                    c.index / BASE_RATE for c in proposal if abs(level_change_db(c)) >= JOIN_DB
+                ],
                 bands=bands,
                 edge_hz=ROLL_OFF_HZ,
             )
@@ -377,19 +293,26 @@ def _phasors(
 
 def _plotted_phase(phasors: Phasors) -> tuple[np.ndarray, np.ndarray]:
     """Phase of the strongest harmonic (radians of the fundamental), noise-weighted over
-    0.5 s and shown every 0.1 s, for the report's plot."""
+    0.5 s and shown every 0.1 s, for the report's plot; NaN (a gap) where the hum is too weak
+    there to give its phase.
+
+    The noise variance of a 0.5 s mean is 1 / (its summed weight), so |mean|² × weight is its
+    SNR. Below ``PLOT_SNR`` the phase is mostly noise's, and unwrapped it wanders through whole
+    cycles that are not the hum's (a genuine file once showed a 2π jump under loud speech).
+    The reliable points are unwrapped among themselves, across the gaps."""
     harmonic, z, variance = phasors[0]
     kernel = np.ones(BASE_RATE // 2)
     weight = 1.0 / variance
-    mean = np.convolve(weight * z, kernel, "same") / np.convolve(weight, kernel, "same")
+    total = np.convolve(weight, kernel, "same")
+    mean = np.convolve(weight * z, kernel, "same") / total
     step = BASE_RATE // 10
-    phase = np.unwrap(np.angle(mean[::step])) / harmonic
-    return np.arange(len(phase)) * step / BASE_RATE, phase - np.median(phase)
-
-
-def _level_db(step: Step) -> float:
-    """How much stronger the hum is after the step than before it, dB."""
-    return float(20 * np.log10((abs(step.right) + 1e-30) / (abs(step.left) + 1e-30)))
+    mean, total = mean[::step], total[::step]
+    reliable = np.abs(mean) ** 2 * total >= PLOT_SNR
+    phase = np.full(len(mean), np.nan)
+    if reliable.any():
+        phase[reliable] = np.unwrap(np.angle(mean[reliable])) / harmonic
+        phase -= np.median(phase[reliable])
+    return np.arange(len(phase)) * step / BASE_RATE, phase
 
 
 def _edit_points(steps: list[Step], phasors: Phasors, nominal: float) -> list[Finding]:
@@ -404,7 +327,7 @@ def _edit_points(steps: list[Step], phasors: Phasors, nominal: float) -> list[Fi
         start, end = min(low, at - MIN_HALF_SPAN_S), max(high, at + MIN_HALF_SPAN_S)
         left, right = step.left, step.right
         turn = float(np.angle(right * np.conj(left))) if abs(left) and abs(right) else 0.0
-        level_db = _level_db(step)
+        level_db = level_change_db(step)
         # Harmonic h turns by h times the fundamental's jump: only h = 1 gives it uniquely.
         jump = turn / harmonic
         where = "" if harmonic == 1 else f" (from harmonic {harmonic}, modulo {360 // harmonic}°)"
@@ -514,9 +437,17 @@ def _series(tracks: dict[str, Any]) -> dict[str, Series]:
             times,
             values,
             title="ENF phase residual",
-            caption="Phase of the mains hum after removing its slowly varying trend. In an "
-            "unedited recording it stays near zero; removing or inserting material that is "
-            "not a whole number of mains cycles makes it jump.",
+            caption="Phase of the mains hum (its strongest harmonic, in radians of the "
+            "fundamental) after removing what its tracked frequency accounts for; gaps are "
+            "where speech or noise hides the hum's phase. In a continuous recording it stays "
+            "level, drifting slowly where the track misses some of the grid's wander. "
+            "Removing or inserting material that is not a whole number of mains cycles makes "
+            "it step. A step of about π (half a cycle) is also what a recorder that drops or "
+            "repeats a few samples leaves, as the ENF-WHU reference recordings of the mains "
+            "itself show. A jump of a whole cycle (2π, or 2π divided by the harmonic's "
+            "number) changes nothing in the hum: where one shows, across a gap, the plot has "
+            "re-joined the phase on another cycle, which is no event; for the same reason a "
+            "deletion of whole mains cycles cannot be seen here.",
             value_label="phase residual (rad)",
             colour="#2e7d32",
         )

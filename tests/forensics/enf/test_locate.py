@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from earwitness.forensics.enf.locate import locate_join, span
+from earwitness.forensics.enf.locate import join_near, locate_join, span
 from earwitness.forensics.enf.track import BASE_RATE
 
 JOIN = 30 * BASE_RATE  # hum from 30 s on
@@ -59,3 +59,52 @@ def test_span_is_where_the_evidence_stays_within_the_drop() -> None:
     evidence = np.array([0.0, 5.0, 9.0, 10.0, 9.5, 8.5, 2.0])
     assert span(evidence, 3) == (2, 4)
     assert span(evidence, 3, drop=3.0) == (2, 5)
+
+
+def hum_then_louder_noise(noisy: bool = True) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """60 s: hum until ``JOIN``, then no hum under noise twice as strong, as where another
+    recording with a louder background and no hum is joined on; without the noise itself
+    (``noisy`` false) the likelihood rises steadily towards the join from either side."""
+    rng = np.random.default_rng(3)
+    n = 60 * BASE_RATE
+    variance = np.ones(n)
+    variance[JOIN:] = 2.0
+    z = (rng.normal(size=n) + 1j * rng.normal(size=n)) * np.sqrt(variance / 2) * noisy
+    z[:JOIN] += np.exp(0.3j)
+    return [(1, z, variance)]
+
+
+def test_join_found_seconds_into_the_hum_free_side_is_followed_back() -> None:
+    bounds = np.array([30, 60 * BASE_RATE - 30])
+    # The sliding windows peaked 5 s into the hum-free side, beyond the 2 s searched at
+    # once (as in the tamper benchmark): each range's best is its end, so the search goes on.
+    found = locate_join(hum_then_louder_noise(False), JOIN + 100, 8.0, bounds, 0.5, 2.0)
+    assert found is not None
+    assert found[0] == JOIN
+    assert abs(found[3]) > 3 * abs(found[4])  # the hum is on the left
+
+
+def test_following_a_join_never_goes_further_than_the_window_that_found_it() -> None:
+    bounds = np.array([30, 60 * BASE_RATE - 30])
+    at = JOIN + 12 * BASE_RATE  # the join lies outside the 8 s window
+    found = locate_join(hum_then_louder_noise(False), at, 8.0, bounds, 0.5, 2.0)
+    assert found is not None
+    assert at - found[0] <= (8.0 + 2.0) * BASE_RATE
+    assert found[0] > JOIN + 1 * BASE_RATE
+
+
+def test_a_best_place_inside_the_range_is_not_followed() -> None:
+    bounds = np.array([30, 60 * BASE_RATE - 30])
+    first = join_near(hum_then_louder_noise(), JOIN + 20, 8.0, bounds, 0.5, 2.0)
+    found = locate_join(hum_then_louder_noise(), JOIN + 20, 8.0, bounds, 0.5, 2.0)
+    assert first is not None and found == first
+    assert abs(found[0] - JOIN) <= 0.5 * BASE_RATE
+
+
+def test_a_join_with_hum_on_both_sides_is_not_followed() -> None:
+    bounds = np.array([30, 60 * BASE_RATE - 30])
+    weaker = hum_then_louder_noise(False)
+    weaker[0][1][JOIN:] += 0.4 * np.exp(2.0j)  # −8 dB: hum on both sides of the join
+    first = join_near(weaker, JOIN + 100, 8.0, bounds, 0.5, 2.0)
+    assert first is not None and first[0] == JOIN + 60  # the range's end
+    assert locate_join(weaker, JOIN + 100, 8.0, bounds, 0.5, 2.0) == first
