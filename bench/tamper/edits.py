@@ -19,7 +19,28 @@ from scipy.signal import resample_poly
 EDGE_S = 2.0  # no edit point closer than this to either end of a file
 PAUSE_SHARE = 0.8  # share of cuts a careful editor places in pauses
 CROSSFADES_MS = [0, 0, 5, 10, 20]
+WHOLE_CYCLE_FADES_MS = [0, 0, 5, 10]
 CODECS = {"wav": "wav", "mp3": "mp3", "aac": "m4a", "opus": "opus"}
+# Bit rates messengers use when they forward a voice note or a recording, and one chain of
+# two of them (a file forwarded from one messenger to another): name -> file extension.
+MESSENGER_CODECS = {
+    "opus16": "opus",
+    "opus24": "opus",
+    "aac32": "m4a",
+    "mp3_64": "mp3",
+    "aac32_opus24": "opus",
+}
+ENCODERS: dict[str, tuple[str, int]] = {
+    "mp3": ("libmp3lame", 128_000),
+    "aac": ("aac", 128_000),
+    "opus": ("libopus", 48_000),
+    "opus16": ("libopus", 16_000),
+    "opus24": ("libopus", 24_000),
+    "aac32": ("aac", 32_000),
+    "mp3_64": ("libmp3lame", 64_000),
+}
+CHAINS = {"aac32_opus24": ("aac32", "opus24")}
+EXTENSIONS = {**CODECS, **MESSENGER_CODECS}
 
 
 @dataclass
@@ -33,10 +54,11 @@ class Edit:
 
 
 def join(a: np.ndarray, b: np.ndarray, fade: int) -> np.ndarray:
-    """``a`` then ``b``, overlapped by ``fade`` samples with an equal-power crossfade."""
+    """``a`` then ``b``, overlapped by ``fade`` samples with an equal-power crossfade.
+    Works on samples × channels as well (the mix and its pure hum are edited together)."""
     if fade <= 0 or fade > min(len(a), len(b)):
         return np.concatenate([a, b])
-    ramp = np.sin(np.linspace(0.0, np.pi / 2, fade))
+    ramp = np.sin(np.linspace(0.0, np.pi / 2, fade)).reshape(-1, *[1] * (a.ndim - 1))
     middle = a[-fade:] * ramp[::-1] + b[:fade] * ramp
     return np.concatenate([a[:-fade], middle, b[fade:]])
 
@@ -176,26 +198,96 @@ def splice(
     return Edit("splice", out, [(c - fade / 2) / rate], in_pause, fade_ms, detail)
 
 
-def encode(samples: np.ndarray, rate: int, path: Path, codec: str) -> None:
-    """Write mono ``samples`` (float, −1..1) as 16-bit WAV, MP3 128 kbit/s, AAC (m4a)
-    128 kbit/s or Opus 48 kbit/s."""
+def deletion_whole_cycles(
+    x: np.ndarray,
+    rate: int,
+    pause: tuple[float, float],
+    nominal: float | None,
+    rng: np.random.Generator,
+) -> Edit:
+    """Remove a whole number of mains cycles from a long pause (stationary background): the
+    hum's phase runs on across the cut, so the ENF trace shows nothing. The length is N
+    nominal cycles, then moved by the fraction of a cycle the grid drifted over it (measured
+    on the pure hum in channel 1, as an editor who lines the cut up on the hum would), so the
+    hum's phase meets itself; without hum, N cycles of 50 Hz."""
+    from enf_truth import fit_phasor
+
+    frequency = nominal or 50.0
+    lo, hi = pause
+    longest = min(3.0, hi - lo - 0.2)
+    seconds = float(rng.uniform(min(0.5, longest), longest))
+    cycles = max(round(seconds * frequency), 1)
+    fade_ms = int(rng.choice(WHOLE_CYCLE_FADES_MS))
+    fade = rate * fade_ms // 1000
+    # The crossfade overlaps the last ``fade`` samples before the cut with the first after
+    # it, so the timeline loses t2 − t1 + fade samples: that is what must be whole cycles.
+    t1 = int(rate * float(rng.uniform(lo + 0.1, hi - 0.1 - cycles / frequency)))
+    t2 = t1 + round(cycles * rate / frequency) - fade
+    if nominal and x.ndim == 2 and np.any(x[:, 1]):
+        hum = x[:, 1]
+        before = fit_phasor(hum, rate, nominal, t1 - fade - rate, t1 - fade)
+        after = fit_phasor(hum, rate, nominal, t2, t2 + rate)
+        drift = np.angle(np.exp(1j * (after.phase(t2 / rate) - before.phase((t1 - fade) / rate))))
+        t2 -= round(drift / (2 * np.pi * frequency) * rate)
+    out = join(x[:t1], x[t2:], fade)
+    detail = {
+        "removed_from_s": round((t1 - fade) / rate, 4),
+        "removed_s": round((t2 - t1 + fade) / rate, 6),
+        "cycles": cycles,
+    }
+    return Edit("deletion_whole_cycles", out, [(t1 - fade / 2) / rate], True, fade_ms, detail)
+
+
+def _write_wav(pcm: np.ndarray, rate: int, path: Path) -> None:
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(pcm.tobytes())
+
+
+def decode_mono(path: Path) -> tuple[np.ndarray, int]:
+    """All samples of ``path`` as float mono (mean of the channels), and the sample rate."""
+    chunks, rate = [], 0
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono")
+        for frame in container.decode(stream):
+            rate = frame.sample_rate
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    return (np.concatenate(chunks).astype(np.float64) if chunks else np.zeros(0)), rate
+
+
+def encode(
+    samples: np.ndarray, rate: int, path: Path, codec: str, *, faststart: bool = False
+) -> None:
+    """Write mono ``samples`` (float, −1..1) as 16-bit WAV or with one of ``ENCODERS``
+    (Opus resamples 44.1 kHz to 48 kHz first); a chain in ``CHAINS`` encodes with the first,
+    decodes, and encodes the result with the second. ``faststart`` puts an M4A's index
+    before its data, as messengers and phones do (so a cut-off file still plays)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if codec in CHAINS:
+        first, second = CHAINS[codec]
+        between = path.with_name(path.stem + ".chain." + EXTENSIONS[first])
+        encode(samples, rate, between, first)
+        decoded, decoded_rate = decode_mono(between)
+        between.unlink()
+        encode(decoded, decoded_rate, path, second)
+        return
     pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
     if codec == "wav":
-        with wave.open(str(path), "wb") as handle:
-            handle.setnchannels(1)
-            handle.setsampwidth(2)
-            handle.setframerate(rate)
-            handle.writeframes(pcm.tobytes())
+        _write_wav(pcm, rate, path)
         return
-    if codec == "opus" and rate not in (8000, 12000, 16000, 24000, 48000):
+    encoder, bit_rate = ENCODERS[codec]
+    if encoder == "libopus" and rate not in (8000, 12000, 16000, 24000, 48000):
         divisor = gcd(48000, rate)
         samples, rate = resample_poly(samples, 48000 // divisor, rate // divisor), 48000
         pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
-    encoder, bit_rate = {"mp3": ("libmp3lame", 128_000), "aac": ("aac", 128_000)}.get(
-        codec, ("libopus", 48_000)
-    )
-    with av.open(str(path), "w") as container:
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as container:
         stream = container.add_stream(encoder, rate=rate, layout="mono")
         stream.bit_rate = bit_rate
         block = 4096

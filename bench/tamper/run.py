@@ -17,47 +17,19 @@ import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")  # one process per core; no thread oversubscription
 
-import numpy as np  # noqa: E402
+from scoring import THRESHOLD, TOLERANCE_S, auc, copied_from, distance  # noqa: E402
+from tables import new_tables, synthetic_set  # noqa: E402
+
+CODEC_ORDER = ("wav", "mp3", "aac", "opus", "opus16", "opus24", "aac32", "mp3_64", "aac32_opus24")
 
 ROOT = Path(__file__).resolve().parents[2]
-THRESHOLD = 0.5  # an edit point scored at least this much counts as reported
-TOLERANCE_S = 0.5  # a reported edit point this close to a true one locates it
-WIDE_S = 1.0  # a finding wider than this is placed at its middle
-
-
-def auc(positives: Iterable[float], negatives: Iterable[float]) -> float:
-    """Area under the ROC curve: the chance that a random positive scores above a random
-    negative, ties counting one half (Mann–Whitney U from average ranks)."""
-    pos, neg = np.asarray(list(positives), float), np.asarray(list(negatives), float)
-    if not len(pos) or not len(neg):
-        return float("nan")
-    values = np.concatenate([pos, neg])
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values))
-    sorted_values = values[order]
-    start = 0
-    while start < len(values):  # tied values share the mean of their ranks
-        stop = start
-        while stop + 1 < len(values) and sorted_values[stop + 1] == sorted_values[start]:
-            stop += 1
-        ranks[order[start : stop + 1]] = (start + stop) / 2 + 1
-        start = stop + 1
-    u = ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2
-    return float(u / (len(pos) * len(neg)))
-
-
-def distance(point: dict[str, float], time_s: float) -> float:
-    start, end = point["start_s"], point["end_s"]
-    if end - start > WIDE_S:
-        return abs((start + end) / 2 - time_s)
-    return 0.0 if start <= time_s <= end else min(abs(start - time_s), abs(end - time_s))
 
 
 def examine_file(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -99,21 +71,14 @@ def examine_file(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
         ],
         check_errors=[c["name"] for c in report["checks"] if c["status"] == "error"],
         enf_status=next((c["status"] for c in report["checks"] if c["name"] == "enf"), None),
+        # Everything a calibration is fitted on, so that it never needs a re-run: every
+        # finding and every check as the report has them (new optional fields included),
+        # and the summary.
+        findings=report["findings"],
+        checks=[{k: v for k, v in c.items() if k not in ("findings",)} for c in report["checks"]],
+        summary=report["summary"],
     )
     return result
-
-
-def copied_from(entry: dict[str, Any]) -> list[float]:
-    """For an insertion: the ends, in the edited file, of the stretch the copy was taken
-    from. The copy-move check reports both places, since nothing in the file tells which one
-    is the copy; its points there are neither true edit points nor false ones."""
-    if entry["edit_kind"] != "insertion":
-        return []
-    first, second = entry["edit_times"]
-    start = entry["copied_from_s"]
-    if start >= first:  # the original lies after the inserted copy, shifted by its length
-        start += second - first
-    return [start, start + entry["copied_s"]]
 
 
 def scores(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -155,6 +120,18 @@ def groups(results: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]
 
     rows = [
         ("all", results),
+        *[
+            (
+                f"{split} split{extra}",
+                where(lambda e, s=split, t=test: e.get("split") == s and t(e)),
+            )
+            for split in ("calibration", "validation")
+            for extra, test in (
+                ("", lambda e: True),
+                (", ENF present", lambda e: e["enf"] != "none"),
+                (", ENF absent", lambda e: e["enf"] == "none"),
+            )
+        ],
         ("ENF present", where(lambda e: e["enf"] != "none")),
         ("ENF absent", where(lambda e: e["enf"] == "none")),
         ("ENF 50 Hz (ENF-WHU)", where(lambda e: e["enf"] == 50)),
@@ -162,7 +139,7 @@ def groups(results: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]
         ("ENF band SNR ≥ 10 dB", where(lambda e: e.get("enf_band_snr_db", -99) >= 10)),
         ("ENF band SNR < 10 dB", where(lambda e: -99 < e.get("enf_band_snr_db", -99) < 10)),
     ]
-    for codec in ("wav", "mp3", "aac", "opus"):
+    for codec in CODEC_ORDER:
         rows.append((f"codec {codec}", where(lambda e, c=codec: e["codec"] == c)))
         rows.append(
             (
@@ -170,7 +147,7 @@ def groups(results: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]
                 where(lambda e, c=codec: e["codec"] == c and e["enf"] != "none"),
             )
         )
-    for kind in ("deletion", "insertion", "splice"):
+    for kind in ("deletion", "insertion", "splice", "deletion_whole_cycles"):
         rows.append(
             (f"{kind} (vs all clean)", edited_or_clean(lambda e, k=kind: e["edit_kind"] == k))
         )
@@ -231,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / "work" / "tamper")
     parser.add_argument("--limit", type=int, help="examine only the first N files of the manifest")
     parser.add_argument("--codec", action="append", help="only this codec (repeatable)")
+    parser.add_argument("--split", choices=("calibration", "validation"), help="only this split")
+    parser.add_argument("--kind", choices=("synthetic", "real"), help="only this kind")
     parser.add_argument("--jobs", type=int, default=2, help="processes")
     parser.add_argument(
         "--results", type=Path, help="per-file results (default DATA/results.jsonl)"
@@ -240,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         entries = [json.loads(line) for line in manifest if line.strip()]
     if args.codec:
         entries = [e for e in entries if e["codec"] in args.codec]
+    if args.split:
+        entries = [e for e in entries if e.get("split") == args.split]
+    if args.kind:
+        entries = [e for e in entries if e.get("kind", "synthetic") == args.kind]
     entries = entries[: args.limit] if args.limit else entries
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
@@ -267,7 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     audio = sum(r["audio_s"] for r in ok)
     decode, probe, examine = (sum(r[k] for r in ok) for k in ("decode_s", "probe_s", "examine_s"))
     print()
-    print(table(ok))
+    print("Synthetic recordings (not truncated): edited against clean, clean with artefacts")
+    print("included; the old rows.")
+    print()
+    print(table(synthetic_set(ok)))
+    print()
+    print(new_tables(ok))
     print()
     print(
         f"{len(ok)} files examined ({len(failed)} failed), {audio / 3600:.2f} h of audio, "
