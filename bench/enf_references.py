@@ -8,7 +8,9 @@ made by anyone. Every edit point reported there is either a false alarm of the E
 grid's own ramps, a harmonic that follows the loads) or a real discontinuity of the recording
 itself. The script examines the first ``--minutes`` of each and prints every edit point scored
 0.5 or more, with the fundamental's phase jump and the change of hum level, so the two kinds
-can be told apart (a dropped or doubled half cycle turns the fundamental by 180°).
+can be told apart (a dropped or doubled half cycle turns the fundamental by 180°), and what the
+calibrated examination says of each: the point's log10 LR with its ENFSI term, and the whole
+file's (the ENF check alone; the other checks, which need sound, counted as finding nothing).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from earwitness.forensics.enf.check import check_enf  # noqa: E402
+from earwitness.forensics.evaluation.calibration import shipped_calibration  # noqa: E402
+from earwitness.forensics.evaluation.verbal import verbal  # noqa: E402
 from earwitness.media.decode import decode_audio  # noqa: E402
 
 REFERENCES = ROOT.parent / "shared" / "data" / "real" / "enf" / "enf-whu" / "H1_ref"
@@ -38,10 +42,15 @@ def main() -> None:
     paths = sorted(args.enf_dir.glob("*_ref.wav"))
     if not paths:
         sys.exit(f"{args.enf_dir}: no *_ref.wav references")
-    seconds = points = slips = with_points = 0
+    seconds = points = slips = with_points = beyond_weak = 0
+    calibration = shipped_calibration()
+    highest_file = -np.inf
     started = time.perf_counter()
-    print("| reference | time s | score | phase jump ° | level change dB |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| reference | time s | score | phase jump ° | level change dB | point log10 LR "
+        "| file log10 LR |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for path in paths:
         decoded = decode_audio(path)
         samples = decoded.samples[: int(args.minutes * 60 * decoded.sample_rate)]
@@ -49,14 +58,22 @@ def main() -> None:
         result = check_enf(samples, decoded.sample_rate)
         strong = [f for f in result.findings if f.kind == "edit_point" and f.score >= 0.5]
         with_points += bool(strong)
+        file_lr = calibration.file_log10_lr(
+            [result.to_dict()], [f.to_dict() for f in result.findings]
+        )
+        file_lr = 0.0 if file_lr is None else file_lr
+        highest_file = max(highest_file, file_lr)
+        beyond_weak += file_lr >= 1.0
         for finding in strong:
             jump = float(np.degrees(finding.evidence["phase_jump_rad"]))
             points += 1
             slips += abs(jump) >= HALF_CYCLE_DEG
             middle = (finding.start_s + finding.end_s) / 2
+            point_lr = calibration.point_log10_lr("enf", finding.score) or 0.0
             print(
                 f"| {path.stem} | {middle:.1f} | {finding.score:.3f} | {jump:+.0f} | "
-                f"{finding.evidence['level_change_db']:+.1f} |"
+                f"{finding.evidence['level_change_db']:+.1f} | {point_lr:+.2f} "
+                f"({verbal(point_lr)}) | {file_lr:+.2f} ({verbal(file_lr)}) |"
             )
     hours = seconds / 3600
     took = time.perf_counter() - started
@@ -64,7 +81,9 @@ def main() -> None:
     print(
         f"{len(paths)} references, {hours:.1f} h examined in {took:.0f} s; "
         f"{points} edit points ≥ 0.5 in {with_points} references ({points / hours:.2f}/h), "
-        f"{slips} of them turning the fundamental by {HALF_CYCLE_DEG:.0f}° or more"
+        f"{slips} of them turning the fundamental by {HALF_CYCLE_DEG:.0f}° or more; "
+        f"whole-file log10 LR ≥ 1 (stronger than weak support) in {beyond_weak} references, "
+        f"highest {highest_file:+.2f}"
     )
 
 

@@ -24,6 +24,7 @@ from earwitness.cli import (
 from earwitness.cli.examine_command import examine
 from earwitness.cli.publish_command import publish
 from earwitness.cli.report_command import report
+from earwitness.cli.signoff_command import signoff
 from earwitness.cli.transcribe_command import models, transcribe
 from earwitness.errors import EarwitnessError
 
@@ -46,7 +47,7 @@ VAULT_COMMANDS = [
     *keys_commands.COMMANDS,
 ]
 
-for command in [*VAULT_COMMANDS, examine, transcribe, models, report, publish]:
+for command in [*VAULT_COMMANDS, examine, transcribe, models, report, publish, signoff]:
     cli.add_command(command)
 
 

@@ -31,16 +31,26 @@ if TYPE_CHECKING:
 def _text(report: dict) -> str:
     from earwitness.forensics.examine import INDICATION, timecode
 
-    lines = [report["summary"]["text"], ""]
+    summary = report["summary"]
+    lines = [summary["text"], ""]
+    if summary.get("conclusion"):
+        lines += ["Conclusion: " + summary["conclusion"], ""]
     for check in report["checks"]:
         lines.append(f"[{check['status']}] {check['name']}: {check['summary']}")
     lines.append("")
     for finding in report["findings"]:
-        mark = "!" if finding["score"] >= INDICATION else " "
+        mark = "!" if finding["kind"] == "edit_point" and finding["score"] >= INDICATION else " "
+        strength = (
+            f"  log10 LR {finding['log10_lr']:+.1f} ({finding['verbal']})"
+            if "log10_lr" in finding
+            else ""
+        )
         lines.append(
             f"{mark} {timecode(finding['start_s'])}  {finding['score']:.2f}  "
-            f"{finding['kind']:<22} {finding['description']}"
+            f"{finding['kind']:<22} {finding['description']}{strength}"
         )
+    if summary.get("limitations"):
+        lines += ["", "Limitations:"] + [f"- {item}" for item in summary["limitations"]]
     return "\n".join(lines) + "\n"
 
 

@@ -54,9 +54,31 @@ class ToolRecord:
 class Summary:
     edit_score: float  # the highest edit-point score, 0 if none
     text: str  # the neutral paragraph
+    # Calibrated evidence over the whole file, the evaluative conclusion in words (with its
+    # ENFSI scale term) and what this examination of this file could not have detected.
+    log10_lr: float | None = None
+    conclusion: str | None = None
+    limitations: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"edit_score": self.edit_score, "text": self.text}
+        data: dict[str, Any] = {"edit_score": self.edit_score, "text": self.text}
+        if self.log10_lr is not None:
+            data["log10_lr"] = self.log10_lr
+        if self.conclusion is not None:
+            data["conclusion"] = self.conclusion
+        if self.limitations:
+            data["limitations"] = list(self.limitations)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Summary:
+        return cls(
+            edit_score=data["edit_score"],
+            text=data["text"],
+            log10_lr=data.get("log10_lr"),
+            conclusion=data.get("conclusion"),
+            limitations=tuple(data.get("limitations") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +154,7 @@ class Examination:
             duration_s=report["duration_s"],
             checks=checks,
             findings=findings,
-            summary=Summary(summary["edit_score"], summary["text"]),
+            summary=Summary.from_dict(summary),
             schema=report["schema"],
         )
 

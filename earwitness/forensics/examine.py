@@ -11,6 +11,7 @@ it. Running out of memory is never a check result: ``MemoryError`` propagates.
 from __future__ import annotations
 
 import traceback
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, overload
 
@@ -19,6 +20,8 @@ import numpy as np
 from earwitness import __version__
 from earwitness.forensics import registry
 from earwitness.forensics.declaration import Declaration
+from earwitness.forensics.evaluation.calibration import Calibration, shipped_calibration
+from earwitness.forensics.evaluation.verbal import support_sentence, verbal
 from earwitness.forensics.examination import (
     SCHEMA_ID,
     Examination,
@@ -28,6 +31,7 @@ from earwitness.forensics.examination import (
     clean,
 )
 from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.limits import file_limitations
 from earwitness.forensics.options import ExamOptions
 from earwitness.forensics.recording import ExhibitFacts, Recording
 
@@ -115,22 +119,39 @@ def examine(recording: Any, *args: Any, options: ExamOptions | None = None) -> E
 
 
 def examine_recording(recording: Recording, options: ExamOptions) -> Examination:
+    calibration = shipped_calibration()  # verified first: no examination without it
     checks = run_checks(recording, options)
     facts = recording.facts
     duration = recording.duration_s
     findings = sorted(
-        (f for check in checks for f in check.findings), key=lambda f: (f.start_s, -f.score)
+        (calibrated(f, calibration) for check in checks for f in check.findings),
+        key=lambda f: (f.start_s, -f.score),
     )
     edit_score = max((f.score for f in findings if f.kind == "edit_point"), default=0.0)
+    file_lr = calibration.file_log10_lr(
+        [c.to_dict() for c in checks], [f.to_dict() for f in findings]
+    )
+    file_lr = None if file_lr is None else round(file_lr, 2)
+    media = _schema_media(facts)
     fresh = Examination(
-        exhibit=ExhibitRecord(facts.sha256, facts.filename, facts.size_bytes, _schema_media(facts)),
-        tool=ToolRecord("earwitness", __version__, options.parameters()),
+        exhibit=ExhibitRecord(facts.sha256, facts.filename, facts.size_bytes, media),
+        tool=ToolRecord(
+            "earwitness",
+            __version__,
+            {**options.parameters(), "calibration": calibration.record()},
+        ),
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         duration_s=round(duration, 6),
         checks=tuple(checks),
         findings=tuple(findings),
         summary=Summary(
-            round(float(edit_score), 4), summary_text(facts, duration, checks, findings)
+            round(float(edit_score), 4),
+            summary_text(facts, duration, checks, findings),
+            log10_lr=file_lr,
+            conclusion=conclusion(file_lr),
+            limitations=tuple(
+                file_limitations(duration, checks, findings, media, calibration.limits)
+            ),
         ),
         schema=SCHEMA_ID,
     )
@@ -138,6 +159,36 @@ def examine_recording(recording: Recording, options: ExamOptions) -> Examination
     # (rounded, plain) values and render alike.
     series = {check.name: check.series for check in checks if check.series}
     return Examination.from_report(fresh.report, series)
+
+
+def calibrated(finding: Finding, calibration: Calibration) -> Finding:
+    """``finding`` with its calibrated log10 LR and verbal term, if it is an edit point."""
+    if finding.kind != "edit_point":
+        return finding
+    value = calibration.point_log10_lr(finding.check, finding.score)
+    if value is None:  # a check the calibration does not know: no strength claimed
+        value = 0.0
+    value = round(value, 2)
+    return replace(finding, log10_lr=value, verbal=verbal(value))
+
+
+def conclusion(log10_lr: float | None) -> str:
+    """The evaluative conclusion in words: never "authentic" or "fake"."""
+    if log10_lr is None:
+        return "No calibrated conclusion could be reached."
+    return (
+        f"{support_sentence(log10_lr).rstrip('.')} (likelihood ratio about "
+        f"{_lr_words(log10_lr)}). This "
+        "weighs the findings under the two propositions, within the limitations stated; it "
+        "is not a verdict on the recording."
+    )
+
+
+def _lr_words(log10_lr: float) -> str:
+    """The LR as a reader says it: "20", "1/16", "1.3"."""
+    size = 10 ** abs(log10_lr)
+    shown = f"{size:.1f}" if size < 10 else f"{size:,.0f}"
+    return shown if log10_lr >= 0 else f"1/{shown}"
 
 
 def _schema_media(facts: ExhibitFacts) -> dict[str, Any]:
@@ -158,7 +209,9 @@ def summary_text(
     checks: list[CheckResult],
     findings: list[Finding],
 ) -> str:
-    """A neutral paragraph: what was examined, what was observed, what it is consistent with."""
+    """A neutral paragraph: what was examined and what was observed. Only edit points speak to
+    editing; other observations (encoder tags, transcoding, dropouts, truncation) are listed
+    with their kinds, and the evaluation itself is ``Summary.conclusion``."""
     media = facts.media or {}
     parts = [
         f"Examined: '{facts.filename}' (SHA-256 {facts.sha256}), "
@@ -175,40 +228,26 @@ def summary_text(
     edits = [f for f in findings if f.kind == "edit_point" and f.score >= INDICATION]
     others = [f for f in findings if f.kind != "edit_point" and f.score >= INDICATION]
     if edits:
-        listed = ", ".join(
-            f"{timecode(f.start_s)} (score {f.score:.2f}, {f.check})" for f in edits[:10]
-        )
+        listed = ", ".join(f"{timecode(f.start_s)} ({_strength(f)}, {f.check})" for f in edits[:10])
         parts.append(
-            f"{len(edits)} place(s) show features consistent with an edit (a cut, join or "
-            f"insertion): {listed}. At these places the recording is inconsistent with an "
-            "unedited original; each warrants closer examination."
+            f"{len(edits)} place(s) show features of the kind an edit (a cut, join or "
+            f"insertion) leaves: {listed}. Each warrants closer examination."
         )
     else:
         parts.append(
-            "No feature indicating an edit was found at or above a score of "
-            f"{INDICATION:.1f}; in this respect the recording is consistent with an unedited "
-            "original, within the limits of the methods applied."
+            f"No place showed features of an edit at or above a score of {INDICATION:.1f}."
         )
     if others:
-        kinds = sorted({f.kind.replace("_", " ") for f in others})
-        parts.append("Other observations: " + ", ".join(kinds) + " (see findings).")
-    parts.append(_limitations(duration, checks, media))
+        kinds = sorted({registry.kind_label(f.kind).lower() for f in others})
+        parts.append(
+            "Other observations, which need not concern the content: "
+            + ", ".join(kinds)
+            + " (see findings)."
+        )
     return " ".join(parts)
 
 
-def _limitations(duration: float, checks: list[CheckResult], media: dict[str, Any]) -> str:
-    limits = []
-    if duration < 60:
-        limits.append(
-            "the recording is shorter than one minute, which limits ENF and noise-floor statistics"
-        )
-    enf = next((c for c in checks if c.name == "enf"), None)
-    if enf is not None and not enf.metrics.get("present", False):
-        limits.append(
-            "no mains hum (ENF) was found, so the most sensitive edit test could not be applied"
-        )
-    if media.get("codec") in {"mp3", "aac", "opus", "vorbis", "amr_nb", "amr_wb"}:
-        limits.append("lossy coding can mask small discontinuities")
-    if not limits:
-        return "No particular limitations apply beyond those of the methods."
-    return "Limitations: " + "; ".join(limits) + "."
+def _strength(finding: Finding) -> str:
+    if finding.log10_lr is None:
+        return f"score {finding.score:.2f}"
+    return f"score {finding.score:.2f}, log10 LR {finding.log10_lr:+.1f}: {finding.verbal}"

@@ -40,9 +40,17 @@ class Finding:
     score: float
     description: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Calibrated evidence for "edited here" against "unedited" (edit points only), and its
+    # verbal equivalent on the ENFSI scale; None until the calibration has been applied.
+    log10_lr: float | None = None
+    verbal: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        for optional in ("log10_lr", "verbal"):
+            if data[optional] is None:
+                del data[optional]  # the schema's optional fields are absent, never null
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
@@ -54,6 +62,8 @@ class Finding:
             score=data["score"],
             description=data["description"],
             evidence=dict(data.get("evidence") or {}),
+            log10_lr=data.get("log10_lr"),
+            verbal=data.get("verbal"),
         )
 
 

@@ -8,7 +8,8 @@ the original itself. The folder is written only from bytes just verified or just
 
 The page shows the exhibit's custody history up to the last event before the dossier's own
 (``custody_head`` in its parameters), so the same history gives the same page and a new
-event in the history gives a new page.
+event in the history gives a new page: an examiner's sign-off (an event of the exhibit) is
+one, so a dossier asked for after a sign-off shows it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from earwitness import __version__
-from earwitness.jobs.engine import Request, Run, Stage
+from earwitness.jobs.engine import Request, Run, Stage, run_stage
 from earwitness.jobs.examine import EXAMINATION, ExamParams, examination_with_series
 from earwitness.jobs.transcribe import TRANSCRIPT, TranscriptParams
 from earwitness.vault.custody import Event
@@ -70,6 +71,7 @@ def _compute_html(run: Run, request: Request[str]) -> str:
     params = request.params
     assert isinstance(params, DossierParams) and run.case is not None
     exam = examination_with_series(run, params.exam)
+    stored = run_stage(run, Request(EXAMINATION, params.exam)).record  # what sign-offs name
     transcript = run.value(Request(TRANSCRIPT, params.speech))
     facts = run.resource("facts")
     received = exhibit_record(run.case, run.exhibit_sha256)
@@ -93,6 +95,7 @@ def _compute_html(run: Run, request: Request[str]) -> str:
         tool=ToolVersions(__version__, {model.name: model.sha256}),
         verify_commands=list(params.verify_commands),
         generated_at=exam.created_at,
+        examination_sha256=stored.object_sha256 if stored else None,
     )
     return render_dossier(inputs)
 
@@ -108,7 +111,9 @@ def withheld(private: str | None) -> str | None:
 
 DOSSIER_HTML: Stage[str] = Stage(
     name="dossier-html",
-    version=2,  # 2: no private intake field, local path or case path on the page
+    # 2: no private intake field, local path or case path on the page; 3: the sections of an
+    # evaluative report and the examiner sign-offs (custody events, so in custody_head)
+    version=3,
     action=ACTION,
     filename="index.html",
     media_type="text/html",

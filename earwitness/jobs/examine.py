@@ -38,12 +38,19 @@ class ExamParams:
     options: ExamOptions
 
     def parameters(self) -> dict[str, Any]:
+        from earwitness.forensics.evaluation.calibration import shipped_calibration
         from earwitness.forensics.registry import examinations
 
-        # The registered checks are part of the key: adding one changes the report, so an
-        # examination stored before it is not the answer any more.
+        # The registered checks and the calibration are part of the key: a new check or a
+        # refitted calibration changes the report, so one stored before is not the answer.
         checks = [declared.name for declared in examinations()]
-        return {**self.options.parameters(), "decoder": DECODER, "checks": checks}
+        calibration = shipped_calibration().sha256
+        return {
+            **self.options.parameters(),
+            "decoder": DECODER,
+            "checks": checks,
+            "calibration": calibration,
+        }
 
 
 def _compute_examination(run: Run, request: Request[Examination]) -> Examination:
@@ -101,24 +108,49 @@ SERIES: Stage[SeriesSet] = Stage(
 )
 
 
+@dataclass(frozen=True)
+class ExamHtmlParams:
+    """The HTML report's key: the examination's, and the examiner sign-offs it shows (the
+    hashes of their custody events), so a report asked for after a sign-off shows it."""
+
+    exam: ExamParams
+    signoffs: tuple[str, ...] = ()
+
+    def parameters(self) -> dict[str, Any]:
+        return {**self.exam.parameters(), "signoffs": list(self.signoffs)}
+
+
 def _compute_html(run: Run, request: Request[str]) -> str:
+    from earwitness.jobs.signoff import signoffs_by_hash
     from earwitness.reports.examination_html import render_examination_html
 
-    exam = examination_with_series(run, request.params)  # type: ignore[arg-type]
+    params = request.params
+    assert isinstance(params, ExamHtmlParams)
+    stored = run_stage(run, Request(EXAMINATION, params.exam)).record
+    exam = examination_with_series(run, params.exam)
     decoded = run.resource("decoded")
-    return render_examination_html(exam, decoded.samples, decoded.sample_rate)
+    return render_examination_html(
+        exam,
+        decoded.samples,
+        decoded.sample_rate,
+        signoffs=signoffs_by_hash(run, params.signoffs),
+        examination_sha256=stored.object_sha256 if stored else None,
+    )
 
 
 EXAMINATION_HTML: Stage[str] = Stage(
     name="examination-html",
-    version=1,
+    version=2,  # 2: the sections of an evaluative report, the sign-offs
     action="examine",
     filename="examination.html",
     media_type="text/html",
     compute=_compute_html,
     serialise=lambda html: html.encode("utf-8"),
     deserialise=lambda data: data.decode("utf-8"),
-    inputs=lambda request: (Request(EXAMINATION, request.params), Request(SERIES, request.params)),
+    inputs=lambda request: (
+        Request(EXAMINATION, request.params.exam),  # type: ignore[attr-defined]
+        Request(SERIES, request.params.exam),  # type: ignore[attr-defined]
+    ),
 )
 
 
@@ -147,7 +179,12 @@ def _outcome(run: Run, options: ExamOptions, want_html: bool) -> ExamOutcome:
     # The plotted series are kept with every examination made, so a report drawn later
     # needs no second examination.
     run_stage(run, Request(SERIES, params))
-    html = run_stage(run, Request(EXAMINATION_HTML, params)) if want_html else None
+    html = None
+    if want_html:
+        from earwitness.jobs.signoff import signoff_hashes
+
+        page = ExamHtmlParams(params, signoff_hashes(run))
+        html = run_stage(run, Request(EXAMINATION_HTML, page))
     reused = made.reused and (html is None or html.reused)
     return ExamOutcome(made.value.report, html.value if html else None, reused, made.data)
 

@@ -184,6 +184,7 @@ def report_exhibit(
         sha256=sha256,
         duration_s=round(float(exam.value.report.get("duration_s", 0.0)), 3),
         edit_score=float(exam.value.report["summary"]["edit_score"]),
+        log10_lr=exam.value.report["summary"].get("log10_lr"),
         language=transcript.language,
         speakers=len(speakers),
         dossier=folder / "index.html",

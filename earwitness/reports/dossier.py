@@ -1,5 +1,7 @@
 """The per-recording dossier: one self-contained HTML page (and a PDF of it) that puts the
 exhibit's facts, custody, examination, transcript and the means to check them side by side.
+The examination is set out as an evaluative report (``reports.evaluative``): question, items
+received, methods and validation, findings, conclusion, limitations, examiner sign-off.
 
 The page fetches nothing: plots are inline PNGs, style and script are inlined from
 ``dossier_assets/``, the audio is embedded as a data URI or sits beside the page. It can be
@@ -32,13 +34,25 @@ from earwitness.reports.dossier_header import (
 )
 from earwitness.reports.dossier_sections import (
     LOCAL_SHARE,
-    render_checks,
     render_findings,
     render_verify,
     severity,
 )
 from earwitness.reports.dossier_transcript import number, render_transcript
+from earwitness.reports.evaluative import (
+    heading,
+    likelihood_ratio,
+    render_conclusion,
+    render_items,
+    render_limitations,
+    render_methods,
+    render_question,
+    render_signoffs,
+    signed,
+)
+from earwitness.reports.method_validation import CalibrationLike, shipped_calibration_or_reason
 from earwitness.reports.plots import Timeline, render_timeline, ruler_ticks, short_time
+from earwitness.reports.signoffs import signoffs_of
 from earwitness.speech.types import Transcript
 from earwitness.vault.custody import Event
 
@@ -61,6 +75,10 @@ class DossierInputs:
     tool: ToolVersions = field(default_factory=ToolVersions)
     verify_commands: list[str] = field(default_factory=list)
     generated_at: str = ""
+    # The SHA-256 of the stored examination report (what a sign-off names); None outside a case.
+    examination_sha256: str | None = None
+    # The shipped calibration (loaded when None), or why it is unavailable.
+    calibration: CalibrationLike | str | None = None
 
 
 def _asset(name: str) -> str:
@@ -108,7 +126,7 @@ def _markers(findings: list[Finding], duration: float) -> tuple[str, str, int]:
         kind = finding.kind.replace("_", " ")
         score = number(finding.score)
         label = f"Finding {index}: {kind} at {timecode(start)}, score {score:.2f}"
-        sev = severity(score)
+        sev = severity(finding)
         markers.append(
             f'<a class="marker {sev}" href="#finding-{index}" data-finding="{index}" '
             f'data-start="{start:.3f}" data-end="{end:.3f}" title="{esc(label)}" '
@@ -187,16 +205,30 @@ def _summary(examination: Examination | None, findings: list[Finding]) -> str:
     text = examination.summary.text if examination else ""
     text = text or "No examination report was supplied."
     edit_score = examination.summary.edit_score if examination else 0.0
-    strong = sum(1 for f in findings if number(f.score) >= INDICATION)
+    edits = [f for f in findings if f.kind == "edit_point"]
+    strong = sum(1 for f in edits if number(f.score) >= INDICATION)
     figures = [
         f"<b>{number(edit_score):.2f}</b> highest edit-point score",
-        f"<b>{len(findings)}</b> finding(s)",
-        f"<b>{strong}</b> at or above {INDICATION}",
+        f"<b>{len(edits)}</b> edit point(s), <b>{strong}</b> at or above {INDICATION}",
+        f"<b>{len(findings) - len(edits)}</b> observation(s)",
     ]
+    conclusion = ""
+    if examination is not None and examination.summary.log10_lr is not None:
+        log10_lr = examination.summary.log10_lr
+        conclusion = (
+            f'<p class="conclusion">{esc(examination.summary.conclusion or "")} '
+            f"<b>log10 LR {signed(log10_lr)}</b> (LR {likelihood_ratio(log10_lr)}); see "
+            '<a href="#conclusion-h">the conclusion</a> and its scale.</p>'
+        )
+    elif examination is not None:
+        conclusion = (
+            '<p class="conclusion uncalibrated">Not calibrated (examined by an earlier '
+            "version): no likelihood ratio.</p>"
+        )
     return (
         '<section class="summary" id="summary" aria-labelledby="summary-h">'
         '<h2 id="summary-h">Examination summary</h2>'
-        f'<p class="figures">{" · ".join(figures)}</p>'
+        f'<p class="figures">{" · ".join(figures)}</p>{conclusion}'
         f'<p class="statement">{esc(str(text))}</p>'
         '<p class="scale">Scores run from 0 (no indication) to 1 (certain) and mean the same in '
         "every report. They describe features of the signal; the conclusions drawn from them are "
@@ -216,6 +248,19 @@ def render_dossier(inputs: DossierInputs) -> str:
     name = esc(exhibit.filename or "unnamed recording")
     generated = esc(inputs.generated_at) if inputs.generated_at else "—"
     version = esc(inputs.tool.earwitness)
+    calibration = inputs.calibration
+    if calibration is None:
+        calibration = shipped_calibration_or_reason()
+    items = render_items(
+        filename=exhibit.filename or "unnamed recording",
+        sha256=exhibit.sha256,
+        size_bytes=exhibit.size_bytes,
+        media=exhibit.media,
+        findings=findings,
+        received=exhibit.received_at or "",
+        extra=render_facts(exhibit, inputs.tool, timeline.duration_s),
+    )
+    signoffs = signoffs_of(inputs.custody, exhibit.sha256)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -228,19 +273,23 @@ def render_dossier(inputs: DossierInputs) -> str:
 <main>
 {_summary(examination, findings)}
 {_player(inputs, timeline, findings)}
+{render_question()}
+{items}
+{render_methods(examination, calibration)}
 <div class="columns">
 <section class="transcript-panel" aria-labelledby="transcript-h">
 <h2 id="transcript-h">Transcript</h2>
 {render_transcript(inputs.transcript)}
 </section>
-<section class="findings-panel" aria-labelledby="findings-h">
-<h2 id="findings-h">Findings</h2>
+<section class="findings-panel ev ev-findings" id="findings" aria-labelledby="findings-h">
+{heading(4, "Findings", "findings")}
 {render_findings(findings, inputs.samples, inputs.sample_rate, timeline.duration_s)}
 </section>
 </div>
-{render_facts(exhibit, inputs.tool, timeline.duration_s)}
+{render_conclusion(examination)}
+{render_limitations(examination)}
+{render_signoffs(signoffs, inputs.examination_sha256, exhibit.sha256)}
 {render_custody(inputs.custody)}
-{render_checks(examination)}
 {render_verify(inputs.verify_commands, exhibit.sha256)}
 </main>
 <footer><p>Generated {generated} by earwitness {version}. This page is self-contained: it loads

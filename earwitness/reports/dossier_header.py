@@ -14,6 +14,7 @@ from typing import Any
 from earwitness.forensics.examine import timecode
 from earwitness.forensics.recording import ExhibitFacts
 from earwitness.reports.dossier_transcript import number
+from earwitness.reports.signoffs import SIGNOFF_ACTION, signoff_of
 from earwitness.vault.commitments import PRIVATE_FIELDS
 from earwitness.vault.custody import Event
 
@@ -120,6 +121,7 @@ def _mono(value: Any) -> str:
 
 
 def render_facts(exhibit: DossierExhibit, tool: ToolVersions, duration_s: float) -> str:
+    """The exhibit's full facts and receipt (a block of the "Items received" section)."""
     media = exhibit.media or {}
     duration = number(media.get("duration_s")) or duration_s
     tags = media.get("tags") or {}
@@ -157,11 +159,11 @@ def render_facts(exhibit: DossierExhibit, tool: ToolVersions, duration_s: float)
         ),
     ]
     return (
-        '<section class="facts" aria-labelledby="facts-h"><h2 id="facts-h">Exhibit details</h2>'
+        '<div class="facts"><h3 id="facts-h">Exhibit details</h3>'
         '<div class="fact-columns">'
         f'<table class="facts-table"><caption>Recording</caption>{_rows(recording)}</table>'
         f'<table class="facts-table"><caption>Receipt and tools</caption>{_rows(receipt)}</table>'
-        "</div></section>"
+        "</div></div>"
     )
 
 
@@ -202,6 +204,13 @@ def _custody_details(event: Event) -> str:
             f"{artefact.get('stage', '?')} → {artefact.get('filename', '?')} "
             f"(object {str(artefact.get('object_sha256', ''))[:16]}…)"
         )
+    if action == SIGNOFF_ACTION:
+        signoff = signoff_of(event)
+        if signoff is not None:
+            return text_value(
+                f"signed off by {signoff.name} ({signoff.role}): examination "
+                f"{signoff.examination_sha256[:16]}…"
+            )
     if action == "verify":
         problems = details.get("problems") or []
         return "case intact" if details.get("ok") else text_value(f"{len(problems)} problem(s)")

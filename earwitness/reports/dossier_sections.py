@@ -1,5 +1,5 @@
-"""Sections of the dossier page below the player: the findings, the checks performed and how
-to verify. All input text is escaped."""
+"""Sections of the dossier page below the player: the findings as cards (section 4 of the
+evaluative report, ``reports.evaluative``) and how to verify. All input text is escaped."""
 
 from __future__ import annotations
 
@@ -8,24 +8,28 @@ from typing import Any
 
 import numpy as np
 
-from earwitness.forensics.examination import Examination
-from earwitness.forensics.examine import INDICATION, timecode
+from earwitness.forensics.examine import timecode
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.registry import check_title, kind_label
 from earwitness.reports.dossier_header import text_value
 from earwitness.reports.dossier_transcript import number
-from earwitness.reports.plots import finding_window, render_finding_plot
+from earwitness.reports.evaluative import evidence_text, findings_legend
+from earwitness.reports.plots import (
+    finding_colour,
+    finding_severity,
+    finding_window,
+    render_finding_plot,
+)
 
 esc = html.escape
 MAX_FINDING_PLOTS = 12
 LOCAL_SHARE = 0.6  # a finding spanning more of the recording than this gets no close-up
-STATUS_WORDS = {"ok": "performed", "not_applicable": "not applicable", "error": "failed to run"}
 
 
-def severity(score: float) -> str:
-    if score >= INDICATION:
-        return "sev-hi"
-    return "sev-mid" if score >= 0.2 else "sev-lo"
+def severity(finding: Finding) -> str:
+    """The finding's class: the alarm colour only for an edit point scored INDICATION or more,
+    a neutral one for every observation (``plots.finding_severity``)."""
+    return finding_severity(finding.kind, number(finding.score))
 
 
 def _plotted(findings: list[Finding], duration: float) -> set[int]:
@@ -60,15 +64,18 @@ def render_findings(
         start, end = number(finding.start_s), number(finding.end_s)
         score = number(finding.score)
         plot = None
+        sev = severity(finding)
         if index - 1 in plotted:
-            plot = render_finding_plot(samples, sample_rate, start, end)
+            colour = finding_colour(finding.kind, score)
+            plot = render_finding_plot(samples, sample_rate, start, end, colour)
         if plot:
             low, high = finding_window(start, end, duration)
             figure = (
                 f'<figure><img alt="Close-up of finding {index}: waveform above spectrogram from '
                 f'{timecode(low)} to {timecode(high)}" src="data:image/png;base64,{plot}">'
                 f"<figcaption>Waveform (top) and spectrogram (bottom), {timecode(low)}–"
-                f"{timecode(high)}; the finding's span is shaded red.</figcaption></figure>"
+                f"{timecode(high)}; the finding's span is shaded in its colour.</figcaption>"
+                "</figure>"
             )
         elif end - start > LOCAL_SHARE * max(duration, 1e-9):
             figure = (
@@ -81,8 +88,10 @@ def render_findings(
                 f"findings get one. See the timeline above at {timecode(start)}.</p>"
             )
         span = timecode(start) if end - start < 0.05 else f"{timecode(start)}–{timecode(end)}"
+        evidence = evidence_text(finding)
+        lr = f'<p class="lr">{evidence}</p>' if evidence else ""
         cards.append(
-            f'<article class="finding {severity(score)}" id="finding-{index}" tabindex="-1" '
+            f'<article class="finding {sev}" id="finding-{index}" tabindex="-1" '
             f'data-start="{start:.3f}" data-end="{end:.3f}">'
             f'<header><span class="num" aria-hidden="true">{index}</span>'
             f"<h3>{esc(kind_label(finding.kind))}</h3>"
@@ -92,41 +101,11 @@ def render_findings(
             f'<p class="when"><button type="button" class="seek" data-start="{start:.3f}" '
             f'aria-label="Play from {timecode(start)}">{span}</button> · '
             f"{esc(check_title(finding.check))}</p>"
-            f'<p class="desc">{esc(finding.description)}</p>'
+            f'<p class="desc">{esc(finding.description)}</p>{lr}'
             f"<details><summary>Measurements and plot</summary>"
             f"{_measurements(finding.evidence)}{figure}</details></article>"
         )
-    return (
-        '<p class="legend"><span class="swatch sev-hi"></span> score ≥ '
-        f'{INDICATION} <span class="swatch sev-mid"></span> 0.2–{INDICATION} '
-        '<span class="swatch sev-lo"></span> below 0.2</p>' + "".join(cards)
-    )
-
-
-def render_checks(examination: Examination | None) -> str:
-    if examination is None:
-        rows = ""
-        meta = "No examination report was supplied."
-    else:
-        rows = "".join(
-            f"<tr><td>{esc(check_title(c.name))}</td>"
-            f'<td class="status {esc(c.status)}">{esc(STATUS_WORDS.get(c.status, c.status))}</td>'
-            f"<td>{esc(c.summary)}<details><summary>measurements</summary>"
-            f"{_measurements(c.metrics, 'Measurements')}</details></td></tr>"
-            for c in examination.checks
-        )
-        tool = examination.tool
-        meta = (
-            f"Examined {esc(examination.created_at)} by earwitness {esc(tool.version)}, "
-            f"parameters {text_value(tool.parameters)}; report schema "
-            f"{esc(examination.schema)}."
-        )
-    return (
-        '<section class="checks" aria-labelledby="checks-h"><h2 id="checks-h">Checks performed'
-        f'</h2><p class="meta">{meta}</p><table class="checks-table"><thead><tr>'
-        '<th scope="col">Check</th><th scope="col">Status</th><th scope="col">Result</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table></section>"
-    )
+    return findings_legend() + "".join(cards)
 
 
 def render_verify(commands: list[str], sha256: str) -> str:

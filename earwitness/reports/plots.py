@@ -101,8 +101,8 @@ def _report_axis(height_in: float) -> tuple[Any, Any]:
 
 def _mark_edits(axis: Any, exam: Examination) -> None:
     for finding in exam.findings:
-        if finding.kind == "edit_point" and finding.score >= INDICATION:
-            axis.axvline(finding.start_s, color="red", linewidth=1.2, alpha=0.8)
+        if finding_severity(finding.kind, finding.score) == "sev-hi":
+            axis.axvline(finding.start_s, color=ALARM_COLOUR, linewidth=1.2, alpha=0.8)
 
 
 def report_figures(exam: Examination, samples: np.ndarray, sample_rate: int) -> list[Figure]:
@@ -176,7 +176,36 @@ WAVEFORM_HEIGHT_PX = 140
 SPECTROGRAM_HEIGHT_PX = 200
 DYNAMIC_RANGE_DB = 90
 WAVE_COLOUR = "#1f3a5f"
-SPAN_COLOUR = "#c62828"
+ALARM_COLOUR = "#c62828"  # an edit point scored at the indication threshold or above
+EDIT_COLOUR = "#b86e00"  # an edit point below it
+LOW_COLOUR = "#6e7781"  # an edit point scored below 0.2
+OBSERVATION_COLOUR = "#3d6a8f"  # anything else: encoder tags, transcoding, dropouts, truncation
+SPAN_COLOUR = ALARM_COLOUR
+EDIT_KIND = "edit_point"
+
+
+def finding_severity(kind: str, score: float) -> str:
+    """The class a finding is drawn with: only an edit point can raise the alarm (``sev-hi``,
+    at a score of INDICATION or more); every other kind is an observation (``sev-obs``), drawn
+    in a neutral colour whatever its score, because its innocent explanations are common."""
+    if kind != EDIT_KIND:
+        return "sev-obs"
+    if score >= INDICATION:
+        return "sev-hi"
+    return "sev-mid" if score >= 0.2 else "sev-lo"
+
+
+SEVERITY_COLOURS = {
+    "sev-hi": ALARM_COLOUR,
+    "sev-mid": EDIT_COLOUR,
+    "sev-lo": LOW_COLOUR,
+    "sev-obs": OBSERVATION_COLOUR,
+}
+
+
+def finding_colour(kind: str, score: float) -> str:
+    """The colour a finding of ``kind`` scored ``score`` is drawn in (see finding_severity)."""
+    return SEVERITY_COLOURS[finding_severity(kind, score)]
 
 
 @dataclass(frozen=True)
@@ -202,6 +231,11 @@ def _png(figure: Any, *, tight: bool = False, dpi: int = 100) -> str:
     # PIL writes no text chunks: the page carries no web address, not even inside a PNG.
     reduced.save(out, format="PNG", optimize=True)
     return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def palette_png(figure: Any, *, tight: bool = False, dpi: int = 100) -> str:
+    """A figure as the compact base64 PNG the pages inline (for plots drawn elsewhere)."""
+    return _png(figure, tight=tight, dpi=dpi)
 
 
 def _bare_figure(width_px: int, height_px: int) -> tuple[Any, Any]:
@@ -288,9 +322,14 @@ def finding_window(start_s: float, end_s: float, duration_s: float) -> tuple[flo
 
 
 def render_finding_plot(
-    samples: np.ndarray, sample_rate: int, start_s: float, end_s: float
+    samples: np.ndarray,
+    sample_rate: int,
+    start_s: float,
+    end_s: float,
+    colour: str = SPAN_COLOUR,
 ) -> str | None:
-    """Waveform over spectrogram around one finding, its span shaded; None if nothing to show."""
+    """Waveform over spectrogram around one finding, its span shaded in ``colour`` (see
+    ``finding_colour``); None if nothing to show."""
     from matplotlib.figure import Figure
 
     duration = len(samples) / sample_rate if sample_rate else 0.0
@@ -312,9 +351,9 @@ def render_finding_plot(
     spec_axis.set_xlabel("time (s)", fontsize=8)
     for axis in (wave_axis, spec_axis):
         if end_s - start_s > 1e-3:
-            axis.axvspan(start_s, end_s, color=SPAN_COLOUR, alpha=0.18, linewidth=0)
+            axis.axvspan(start_s, end_s, color=colour, alpha=0.18, linewidth=0)
         for edge in {start_s, end_s}:
-            axis.axvline(edge, color=SPAN_COLOUR, linewidth=1.0, alpha=0.9)
+            axis.axvline(edge, color=colour, linewidth=1.0, alpha=0.9)
         axis.tick_params(labelsize=7)
         axis.set_xlim(low, high)
     return _png(figure, tight=True, dpi=80)

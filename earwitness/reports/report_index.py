@@ -20,6 +20,20 @@ class IndexRow:
     language: str | None
     speakers: int
     dossier: Path  # the dossier's index.html
+    log10_lr: float | None = None  # calibrated, whole file; None for an uncalibrated report
+
+
+def _evidence(log10_lr: float | None) -> str:
+    """The whole-file likelihood ratio in the ENFSI scale's words, for the proposition it
+    supports: a row of 1.00s told a reader nothing; this says how much and which way."""
+    if log10_lr is None:
+        return "not calibrated"
+    from earwitness.forensics.evaluation.verbal import NO_SUPPORT_BELOW, verbal
+
+    if abs(log10_lr) < NO_SUPPORT_BELOW:
+        return f"no support either way ({log10_lr:+.1f})"
+    side = "edited" if log10_lr > 0 else "unedited"
+    return f"{verbal(abs(log10_lr))} for {side} ({log10_lr:+.1f})"
 
 
 def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
@@ -31,6 +45,7 @@ def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
             f'<td><a href="{html.escape(link)}">{html.escape(item.name)}</a></td>'
             f"<td><code>{item.sha256[:16]}…</code></td>"
             f"<td>{item.duration_s:.1f} s</td>"
+            f"<td>{html.escape(_evidence(item.log10_lr))}</td>"
             f"<td>{item.edit_score:.2f}</td>"
             f"<td>{html.escape(item.language or '–')}</td>"
             f"<td>{item.speakers}</td>"
@@ -43,9 +58,13 @@ def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
         "table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;"
         "text-align:left}th{background:#f3f3f3}</style></head><body>"
         "<h1>Recordings in this report</h1>"
-        "<p>Edit score: the highest score of any edit point the examination found "
-        "(0 = no indication, 1 = certain); open a dossier for what it rests on.</p>"
-        "<table><tr><th>Recording</th><th>SHA-256</th><th>Duration</th><th>Edit score</th>"
+        "<p>Evidence: the calibrated likelihood ratio over the whole file (log10 in brackets), "
+        "in the words of the ENFSI verbal scale, for the proposition it supports — edited, "
+        "or an unedited original — within the limitations each dossier states. Highest "
+        "edit-point score: the strongest single place a check scored (0 = no indication); "
+        "open a dossier for what they rest on.</p>"
+        "<table><tr><th>Recording</th><th>SHA-256</th><th>Duration</th><th>Evidence</th>"
+        "<th>Highest edit-point score</th>"
         "<th>Language</th><th>Speakers</th></tr>" + "".join(rows) + "</table></body></html>\n"
     )
 

@@ -238,6 +238,8 @@ BAD_INPUTS: list[list[str]] = [
     ["disclose", "{ref}", "-o", "/nonexistent/disclosed.json"],
     ["init", "/proc/earwitness-case"],
     ["log", "no-such-exhibit"],
+    ["signoff", "no-such-exhibit", "--name", "A. Examiner", "--role", "examiner"],
+    ["signoff", "{ref}", "--name", " ", "--role", "examiner"],
 ]
 
 

@@ -343,8 +343,11 @@ def test_every_finding_is_a_clickable_marker_at_its_time(tree: Node) -> None:
         card = next(n for n in tree.iter() if n.attrs.get("id") == f"finding-{index}")
         assert finding["description"] in card.text()
         assert float(card.attrs["data-start"]) == pytest.approx(finding["start_s"])
-    # High scores are set apart; local findings get a close-up plot, the whole-file one doesn't.
-    assert "sev-hi" in markers[1].classes and "sev-lo" in markers[0].classes
+    # Edit points scored high are set apart; observations (here the metadata and the digital
+    # silence, even at 0.94) are drawn in the neutral colour, never the alarm one.
+    assert "sev-hi" in markers[1].classes and "sev-mid" in markers[3].classes
+    assert "sev-obs" in markers[0].classes and "sev-obs" in markers[2].classes
+    # Local findings get a close-up plot, the whole-file one doesn't.
     cards = tree.find_all("article", "finding")
     assert [len(c.find_all("img")) for c in cards] == [0, 1, 1, 1]
     for card in cards[1:]:

@@ -9,11 +9,15 @@ from earwitness.reports.report_index import IndexRow, write_index
 
 def test_index_links_every_dossier_and_escapes_names(tmp_path: Path) -> None:
     reports = [
-        IndexRow("<b>a</b>.mp3", "a" * 64, 61.0, 0.93, "ru", 2, tmp_path / "a-aaaa" / "index.html"),
+        IndexRow(
+            "<b>a</b>.mp3", "a" * 64, 61.0, 0.93, "ru", 2, tmp_path / "a-aaaa" / "index.html", -1.4
+        ),
         IndexRow("b.wav", "b" * 64, 5.0, 0.0, None, 0, tmp_path / "b-bbbb" / "index.html"),
     ]
     page = write_index(tmp_path, reports).read_text()
     assert 'href="a-aaaa/index.html"' in page and 'href="b-bbbb/index.html"' in page
     assert "&lt;b&gt;a&lt;/b&gt;.mp3" in page and "<b>a</b>" not in page
     assert "0.93" in page and "61.0 s" in page
+    assert "moderate support for unedited (-1.4)" in page
+    assert "not calibrated" in page  # b.wav's report predates calibration
     assert not list(tmp_path.glob(".index*"))

@@ -56,7 +56,8 @@ def run(recording: Recording, options: ExamOptions) -> CheckResult:
     return CheckResult(NAME, "ok", "Toy check ran.", {"blocks": count}, [finding], series)
 
 
-EXAMINATION = Declaration(NAME, "loudest moment (toy)", {"dropout": "Dropout (toy)"}, run)
+# The label must be the one the real checks give the kind: one kind, one label.
+EXAMINATION = Declaration(NAME, "loudest moment (toy)", {"dropout": "Dropout"}, run)
 '''
 
 
@@ -94,14 +95,15 @@ def test_a_toy_examination_appears_in_json_html_and_dossier(toy: ModuleType) -> 
     assert "loudest moment (toy)" in report["summary"]["text"]
 
     page = render_examination_html(exam, samples, RATE)
-    assert "<td>toy_loudest</td>" in page and "Toy observation" in page
+    assert "<td>loudest moment (toy)</td>" in page and "Toy observation" in page
     assert "<b>Toy RMS.</b> RMS level in 0.1 s blocks." in page
 
     tree = parse(render_dossier(dossier_inputs(examination=exam)))
     cards = tree.find_all("article", "finding")
     toy_cards = [c for c in cards if "Toy observation" in c.text()]
     assert len(toy_cards) == 1
-    assert toy_cards[0].find_all("h3")[0].text() == "Dropout (toy)"
+    assert toy_cards[0].find_all("h3")[0].text() == "Dropout"
+    assert "sev-obs" in toy_cards[0].classes  # an observation: the neutral colour
     assert "loudest moment (toy)" in toy_cards[0].text()
     checks = tree.find_all("table", "checks-table")[0].text()
     assert "loudest moment (toy)" in checks and "Toy check ran." in checks

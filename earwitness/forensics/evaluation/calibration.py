@@ -1,0 +1,186 @@
+"""The shipped calibration: from the checks' scores to likelihood ratios a court can weigh.
+
+Each check scores what it measures on its own scale (0 = no indication, 1 = certain). A score
+is not evidence strength: the same 0.9 may be common on genuine recordings of one kind and
+rare on others. The calibration, fitted by ``bench/calibration/fit.py`` on the tamper
+benchmark's calibration split and validated on its held-out split, turns them into
+log10 likelihood ratios for "edited (here)" against "unedited":
+
+- per edit point, a logistic calibration of that check's score (its logit), fitted on the
+  points the check reported near true edits (targets) and elsewhere (non-targets);
+- per file, a logistic fusion of the highest edit-point score of every check and the number of
+  other observations, one model for files with mains hum and one without;
+- every value clipped to the empirical lower and upper bounds (ELUB) of its calibration data,
+  so no report claims more than the data can support.
+
+The file is data, not code, and it is hostile until verified: ``shipped_calibration`` checks
+its SHA-256 against the one pinned here before anything is read from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from earwitness.errors import EarwitnessError
+from earwitness.forensics.evaluation.calibrators import LogisticCalibration, bound
+
+FORMAT = "earwitness.calibration/1"
+FILENAME = "calibration-v1.json"
+# bench/calibration/fit.py rewrites this line when it writes a new calibration.
+PINNED_SHA256 = "901988bface406855dde27beac16ad19870e7f850c305f01657956a323fb69a8"
+
+# The checks that place edit points, by the names their results carry.
+EDIT_CHECKS: tuple[str, ...] = ("enf", "discontinuities", "duplicated_material")
+SCORE_FLOOR = 0.01  # a check that reported nothing counts as this score
+SCORE_CEILING = 0.9999
+
+
+class CalibrationError(EarwitnessError):
+    """The shipped calibration is missing, altered or unreadable."""
+
+    exit_code = 1
+
+
+def score_logit(score: float) -> float:
+    """The calibration's feature for one score: its logit, with the ends held finite."""
+    clipped = min(max(float(score), SCORE_FLOOR), SCORE_CEILING)
+    return math.log(clipped / (1.0 - clipped))
+
+
+@dataclass(frozen=True)
+class BoundedModel:
+    """A logistic calibration and the ELUB bounds its output is clipped to."""
+
+    model: LogisticCalibration
+    lower: float
+    upper: float
+
+    def log10_lr(self, features: Sequence[float]) -> float:
+        raw = self.model.log10_lr(np.asarray([features], dtype=np.float64))
+        return float(bound(raw, self.lower, self.upper)[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model.to_dict(), "lower": self.lower, "upper": self.upper}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BoundedModel:
+        return cls(
+            LogisticCalibration.from_dict(data["model"]),
+            float(data["lower"]),
+            float(data["upper"]),
+        )
+
+
+def enf_present(checks: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the ENF check ran and found mains hum (as the report's ``checks[]`` say)."""
+    return any(
+        c.get("name") == "enf"
+        and c.get("status") == "ok"
+        and bool((c.get("metrics") or {}).get("present"))
+        for c in checks
+    )
+
+
+def file_features(findings: Sequence[Mapping[str, Any]]) -> list[float]:
+    """The file model's features, from the report's ``findings[]``: the logit of each edit
+    check's highest edit-point score (``SCORE_FLOOR`` when it reported none), then
+    log(1 + the number of other observations scored ≥ 0.5) — so encoder tags, dropouts or
+    transcoding weigh exactly as much as the calibration data say, which may be nothing."""
+    highest = dict.fromkeys(EDIT_CHECKS, SCORE_FLOOR)
+    observations = 0
+    for finding in findings:
+        if finding.get("kind") == "edit_point" and finding.get("check") in highest:
+            name = str(finding["check"])
+            highest[name] = max(highest[name], float(finding["score"]))
+        elif finding.get("kind") != "edit_point" and float(finding.get("score", 0)) >= 0.5:
+            observations += 1
+    return [score_logit(highest[name]) for name in EDIT_CHECKS] + [math.log1p(observations)]
+
+
+def file_system(checks: Sequence[Mapping[str, Any]]) -> str:
+    """Which file model applies: ``file-enf`` with mains hum, else ``file-no-enf``."""
+    return "file-enf" if enf_present(checks) else "file-no-enf"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A verified calibration file, read. ``validation`` is shown in reports as it is."""
+
+    version: str
+    sha256: str
+    data: dict[str, Any]
+    method: str
+    points: dict[str, BoundedModel]  # check name → model of its edit-point scores
+    files: dict[str, BoundedModel]  # file-enf / file-no-enf
+    limits: dict[str, Any]
+    validation: dict[str, Any]
+
+    def record(self) -> dict[str, Any]:
+        """What ``tool.parameters`` records: enough to find and check this calibration."""
+        return {
+            "version": self.version,
+            "sha256": self.sha256,
+            "data": self.data.get("summary", ""),
+        }
+
+    def point_log10_lr(self, check: str, score: float) -> float | None:
+        """log10 LR of an edit point of ``check`` scored ``score``; None if uncalibrated."""
+        model = self.points.get(check)
+        return None if model is None else model.log10_lr([score_logit(score)])
+
+    def file_log10_lr(
+        self, checks: Sequence[Mapping[str, Any]], findings: Sequence[Mapping[str, Any]]
+    ) -> float | None:
+        """log10 LR for "this file was edited" over the whole file; None if uncalibrated."""
+        model = self.files.get(file_system(checks))
+        return None if model is None else model.log10_lr(file_features(findings))
+
+
+def parse(raw: bytes, sha256: str) -> Calibration:
+    """A calibration from the bytes of its file (already verified against ``sha256``)."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, expected {FORMAT!r}")
+        return Calibration(
+            version=str(data["version"]),
+            sha256=sha256,
+            data=dict(data["data"]),
+            method=str(data["method"]),
+            points={k: BoundedModel.from_dict(v) for k, v in data["points"].items()},
+            files={k: BoundedModel.from_dict(v) for k, v in data["files"].items()},
+            limits=dict(data.get("limits") or {}),
+            validation=dict(data.get("validation") or {}),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CalibrationError(f"calibration {FILENAME}: unreadable ({exc})") from exc
+
+
+def load_verified(raw: bytes, pinned: str = PINNED_SHA256) -> Calibration:
+    """Parse ``raw`` only if its SHA-256 is ``pinned``."""
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != pinned:
+        raise CalibrationError(
+            f"calibration {FILENAME}: SHA-256 {digest[:16]}… is not the pinned "
+            f"{pinned[:16]}…; the installation is damaged or altered (reinstall earwitness)"
+        )
+    return parse(raw, digest)
+
+
+@cache
+def shipped_calibration() -> Calibration:
+    """The calibration installed with this version, verified against ``PINNED_SHA256``."""
+    try:
+        raw = resources.files(__package__).joinpath(FILENAME).read_bytes()
+    except OSError as exc:
+        raise CalibrationError(f"calibration {FILENAME}: cannot be read ({exc})") from exc
+    return load_verified(raw)

@@ -1,0 +1,164 @@
+"""The examination's calibrated evidence: the shipped calibration verified before use, every
+edit point and the whole file given a bounded log10 LR with its ENFSI term, a conclusion that
+never calls a recording authentic or fake, and limitations said for the file at hand."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+
+from earwitness.forensics.evaluation import calibration as calibration_module
+from earwitness.forensics.evaluation.calibration import (
+    EDIT_CHECKS,
+    CalibrationError,
+    file_features,
+    file_system,
+    load_verified,
+    shipped_calibration,
+)
+from earwitness.forensics.examine import conclusion, examine
+from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.limits import file_limitations
+from earwitness.schemas import load_schema
+from tests.forensics.test_examine import RATE, facts, hum_recording
+
+VERBAL = set(
+    load_schema("examination")["properties"]["findings"]["items"]["properties"]["verbal"]["enum"]
+)
+
+
+def shipped_bytes() -> bytes:
+    from importlib import resources
+
+    return (
+        resources.files(calibration_module.__package__).joinpath("calibration-v1.json").read_bytes()
+    )
+
+
+def test_shipped_calibration_is_the_pinned_one_and_names_its_data():
+    calibration = shipped_calibration()
+    assert calibration.sha256 == calibration_module.PINNED_SHA256
+    assert set(calibration.files) == {"file-enf", "file-no-enf"}
+    assert set(calibration.points) <= set(EDIT_CHECKS) and calibration.points
+    assert calibration.validation["systems"], "validation figures ship with the method"
+    assert calibration.data["validation_files"] > 0
+
+
+@pytest.mark.parametrize("where", [0, 100, -2])
+def test_one_changed_byte_in_the_calibration_is_refused(where: int):
+    raw = bytearray(shipped_bytes())
+    raw[where] ^= 0x01
+    with pytest.raises(CalibrationError, match=r"calibration-v1\.json.*not the pinned"):
+        load_verified(bytes(raw))
+
+
+def test_a_calibration_of_another_format_is_refused_even_when_pinned():
+    import hashlib
+
+    raw = json.dumps({"format": "something/else"}).encode()
+    with pytest.raises(CalibrationError, match="unreadable"):
+        load_verified(raw, hashlib.sha256(raw).hexdigest())
+
+
+def test_calibrated_values_stay_within_their_elub_bounds():
+    calibration = shipped_calibration()
+    for check, model in calibration.points.items():
+        for score in (0.0, 0.1, 0.5, 0.9, 0.99, 1.0):
+            value = calibration.point_log10_lr(check, score)
+            assert value is not None and model.lower <= value <= model.upper
+    for system, model in calibration.files.items():
+        hum = [{"name": "enf", "status": "ok", "metrics": {"present": system == "file-enf"}}]
+        assert file_system(hum) == system
+        for score in (0.0, 0.6, 1.0):
+            findings = [{"kind": "edit_point", "check": c, "score": score} for c in EDIT_CHECKS]
+            value = calibration.file_log10_lr(hum, findings)
+            assert value is not None and model.lower <= value <= model.upper
+
+
+def test_point_lr_rises_with_the_score_for_every_check():
+    calibration = shipped_calibration()
+    for check in calibration.points:
+        low = calibration.point_log10_lr(check, 0.2)
+        high = calibration.point_log10_lr(check, 0.99)
+        assert low is not None and high is not None and high >= low
+
+
+def test_file_features_count_only_edit_points_as_scores_and_others_as_observations():
+    findings = [
+        {"kind": "edit_point", "check": "enf", "score": 0.9},
+        {"kind": "edit_point", "check": "enf", "score": 0.4},
+        {"kind": "other", "check": "container_metadata", "score": 0.1},
+        {"kind": "truncation", "check": "container_metadata", "score": 0.95},
+    ]
+    features = file_features(findings)
+    assert len(features) == len(EDIT_CHECKS) + 1
+    assert features[0] == pytest.approx(np.log(0.9 / 0.1))
+    assert features[1] == features[2] == pytest.approx(np.log(0.01 / 0.99))
+    assert features[-1] == pytest.approx(np.log(2))  # one observation at or above 0.5
+
+
+def test_an_examination_carries_calibrated_fields_that_validate():
+    exam = examine(hum_recording(40.0), RATE, facts())
+    report = exam.report
+    jsonschema.validate(report, load_schema("examination"))
+    summary = report["summary"]
+    assert isinstance(summary["log10_lr"], float)
+    assert summary["conclusion"] and summary["limitations"]
+    assert report["tool"]["parameters"]["calibration"]["sha256"] == shipped_calibration().sha256
+    for finding in report["findings"]:
+        if finding["kind"] == "edit_point":
+            assert finding["verbal"] in VERBAL
+            assert isinstance(finding["log10_lr"], float)
+        else:
+            assert "log10_lr" not in finding
+    text = json.dumps(summary).lower()
+    assert "authentic" not in text and "fake" not in text
+
+
+@pytest.mark.parametrize(
+    ("log10_lr", "words"),
+    [
+        (2.5, "moderately strong support for the proposition that the recording was edited"),
+        (-1.5, "moderate support for the proposition that it is an unedited original"),
+        (0.0, "no support"),
+    ],
+)
+def test_conclusion_states_the_scale_term_for_the_favoured_proposition(log10_lr, words):
+    text = conclusion(log10_lr)
+    assert words in text
+    assert "verdict" in text and "authentic" not in text.lower()
+
+
+def _enf(present: bool, snr: float = 8.0) -> CheckResult:
+    return CheckResult(
+        "enf", "ok" if present else "not_applicable", "", {"present": present, "snr_db": snr}
+    )
+
+
+def test_limits_name_the_smallest_enf_turn_for_this_hum_level():
+    limits = {
+        "enf_turn_deg_by_snr": [
+            {"snr_db_from": -100.0, "turn_deg": 60.0},
+            {"snr_db_from": 10.0, "turn_deg": 15.0},
+        ]
+    }
+    weak = " ".join(file_limitations(120, [_enf(True, 4.0)], [], {"codec": "pcm_s16le"}, limits))
+    strong = " ".join(file_limitations(120, [_enf(True, 14.0)], [], {"codec": "pcm_s16le"}, limits))
+    assert "about 60°" in weak and "about 15°" in strong
+    assert "whole number of mains cycles" in weak
+
+
+def test_limits_without_hum_low_bit_rate_short_and_truncated():
+    truncation = Finding(
+        "truncation", "container_metadata", 4.1, 13.97, 0.99, "", {"missing_s": 9.87}
+    )
+    limits = {"low_bit_rate": {"located_low": 0.4, "located_pcm": 0.8}}
+    media = {"codec": "opus", "bit_rate": 16000}
+    text = " ".join(file_limitations(20, [_enf(False)], [truncation], media, limits))
+    assert "No mains hum" in text
+    assert "16 kbit/s" in text and "40%" in text and "80%" in text
+    assert "short (20 s)" in text
+    assert "about 9.9 s" in text
