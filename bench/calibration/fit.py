@@ -42,9 +42,13 @@ from earwitness.forensics.evaluation import calibration as shipped  # noqa: E402
 from earwitness.forensics.evaluation.calibration import (  # noqa: E402
     EDIT_CHECKS,
     FORMAT,
+    REPORTED,
     BoundedModel,
+    Calibration,
+    HalfCycle,
     file_features,
     file_system,
+    half_cycle_like,
     score_logit,
 )
 from earwitness.forensics.evaluation.calibrators import (  # noqa: E402
@@ -57,7 +61,6 @@ VERSION = "1"
 OUTPUT = ROOT / "earwitness" / "forensics" / "evaluation" / shipped.FILENAME
 PLOTS = ROOT / "bench" / "work" / "calibration"
 REGULARISATION = 1e-3
-REPORTED = 0.5  # the runner's threshold for a reported edit point
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -248,15 +251,40 @@ def low_bit_rate_share(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def apply_files(models: dict[str, BoundedModel], rows: list[dict[str, Any]]) -> np.ndarray:
-    return np.asarray(
-        [
-            models[file_system(row["checks"])].log10_lr(file_features(row["findings"]))
-            if file_system(row["checks"]) in models
-            else 0.0
-            for row in rows
-        ]
+def duration_of(row: dict[str, Any]) -> float:
+    return float(row.get("audio_s") or row["entry"].get("duration") or 60.0)
+
+
+def apply_files(fitted: Calibration, rows: list[dict[str, Any]]) -> np.ndarray:
+    """Each row's whole-file log10 LR, exactly as the examination computes it."""
+    values = []
+    for row in rows:
+        value = fitted.file_log10_lr(row["checks"], row["findings"], duration_of(row))
+        values.append(0.0 if value is None else value)
+    return np.asarray(values)
+
+
+def half_cycle_model(calibrate: list[dict[str, Any]], references: Path) -> HalfCycle | None:
+    """The two rates ``HalfCycle`` weighs a half-cycle step by: the share of edited
+    calibration files with hum that show a reported one, and genuine slips per hour of the
+    ENF-WHU references (``bench/enf_references.py --json``)."""
+    if not references.exists():
+        print(f"no {references}: half-cycle steps not weighed apart", file=sys.stderr)
+        return None
+    measured = json.loads(references.read_text())
+    edited = [
+        row
+        for row in calibrate
+        if row["entry"]["edited"] and file_system(row["checks"]) == "file-enf"
+    ]
+    showing = sum(
+        any(half_cycle_like(f) and f["score"] >= REPORTED for f in row["findings"])
+        for row in edited
     )
+    # One made-up file of each kind, so neither rate is ever exactly zero.
+    share = (showing + 1) / (len(edited) + 2)
+    slips = (measured["half_cycle_steps"] + 1) / measured["hours"]
+    return HalfCycle(round(share, 4), round(slips, 4))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the calibration; only the shipped file gets its hash pinned",
     )
     parser.add_argument("--plots", type=Path, default=PLOTS)
+    parser.add_argument(
+        "--references",
+        type=Path,
+        default=ROOT / "bench/work/enf_references.json",
+        help="genuine half-cycle slips per hour, from bench/enf_references.py --json",
+    )
     args = parser.parse_args(argv)
     rows = load(args.results)
     calibrate = [row for row in rows if split_of(row["entry"]) == "calibration"]
@@ -293,22 +327,25 @@ def main(argv: list[str] | None = None) -> int:
 
     files: dict[str, BoundedModel] = {}
     titles = {"file-enf": "Whole file, mains hum present", "file-no-enf": "Whole file, no hum"}
-    for system, title in titles.items():
+    for system in titles:
         features, labels, _ = file_data(calibrate, system)
         model = fit_bounded(features, labels)
         if model is None:
             continue
         files[system] = model
-        v_features, v_labels, _ = file_data(validate, system)
-        llrs = np.asarray([model.log10_lr(list(f)) for f in v_features])
-        entry = system_entry(system, title, llrs, v_labels)
-        if entry:
-            systems.append(entry)
+    half_cycle = half_cycle_model(calibrate, args.references)
+    fitted = Calibration("fit", "", {}, "", points, files, {}, {}, half_cycle)
+    for system, title in titles.items():
+        _, v_labels, chosen = file_data(validate, system)
+        if system in files:
+            entry = system_entry(system, title, apply_files(fitted, chosen), v_labels)
+            if entry:
+                systems.append(entry)
 
     # The goals' population with ENF counts only edits that leave an ENF trace.
     enf_rows = [row for row in validate if file_system(row["checks"]) == "file-enf"]
     traced = [row for row in enf_rows if not row["entry"]["edited"] or traceable_file(row)]
-    traced_llrs = apply_files(files, traced)
+    traced_llrs = apply_files(fitted, traced)
     traced_labels = np.asarray([int(row["entry"]["edited"]) for row in traced])
     entry = system_entry(
         "file-enf-traceable",
@@ -318,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if entry:
         systems.append(entry)
-    goals = goals_of(systems, validate, files)
+    goals = goals_of(systems, validate, fitted)
 
     limits = {
         "enf_turn_deg_by_snr": enf_turn_bands(calibrate),
@@ -344,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         "points": {k: v.to_dict() for k, v in points.items()},
         "files": {k: v.to_dict() for k, v in files.items()},
         "limits": limits,
+        "half_cycle": half_cycle.to_dict() if half_cycle else None,
         "validation": {"split": SPLIT_WORDS, "systems": systems, "goals": goals},
     }
     raw = (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
@@ -371,7 +409,7 @@ def draw_plots(systems: list[dict[str, Any]], folder: Path) -> None:
 
 
 def goals_of(
-    systems: list[dict[str, Any]], validate: list[dict[str, Any]], files: dict[str, BoundedModel]
+    systems: list[dict[str, Any]], validate: list[dict[str, Any]], fitted: Calibration
 ) -> list[dict[str, Any]]:
     by_key = {s["key"]: s for s in systems}
     goals: list[dict[str, Any]] = []
@@ -431,7 +469,7 @@ def goals_of(
         strong == 0,
         f"{strong} in {len(real)} files",
     )
-    real_llrs = apply_files(files, real) if real else np.zeros(0)
+    real_llrs = apply_files(fitted, real) if real else np.zeros(0)
     above = int(np.sum(real_llrs >= 1.0))  # LR 10 is already "moderate support"
     goal(
         "… and no conclusion stronger than weak support (log10 LR < 1)",

@@ -124,12 +124,12 @@ def examine_recording(recording: Recording, options: ExamOptions) -> Examination
     facts = recording.facts
     duration = recording.duration_s
     findings = sorted(
-        (calibrated(f, calibration) for check in checks for f in check.findings),
+        (calibrated(f, calibration, duration) for check in checks for f in check.findings),
         key=lambda f: (f.start_s, -f.score),
     )
     edit_score = max((f.score for f in findings if f.kind == "edit_point"), default=0.0)
     file_lr = calibration.file_log10_lr(
-        [c.to_dict() for c in checks], [f.to_dict() for f in findings]
+        [c.to_dict() for c in checks], [f.to_dict() for f in findings], duration
     )
     file_lr = None if file_lr is None else round(file_lr, 2)
     media = _schema_media(facts)
@@ -161,11 +161,11 @@ def examine_recording(recording: Recording, options: ExamOptions) -> Examination
     return Examination.from_report(fresh.report, series)
 
 
-def calibrated(finding: Finding, calibration: Calibration) -> Finding:
+def calibrated(finding: Finding, calibration: Calibration, duration_s: float) -> Finding:
     """``finding`` with its calibrated log10 LR and verbal term, if it is an edit point."""
     if finding.kind != "edit_point":
         return finding
-    value = calibration.point_log10_lr(finding.check, finding.score)
+    value = calibration.finding_log10_lr(finding.to_dict(), duration_s)
     if value is None:  # a check the calibration does not know: no strength claimed
         value = 0.0
     value = round(value, 2)

@@ -162,3 +162,38 @@ def test_limits_without_hum_low_bit_rate_short_and_truncated():
     assert "16 kbit/s" in text and "40%" in text and "80%" in text
     assert "short (20 s)" in text
     assert "about 9.9 s" in text
+
+
+def _slip(score: float = 1.0, turn_deg: float = 178.0, level_db: float = 0.05) -> dict:
+    return {
+        "kind": "edit_point",
+        "check": "enf",
+        "score": score,
+        "evidence": {"phase_jump_rad": np.radians(turn_deg), "level_change_db": level_db},
+    }
+
+
+def test_a_half_cycle_step_is_told_from_other_enf_steps():
+    from earwitness.forensics.evaluation.calibration import half_cycle_like
+
+    assert half_cycle_like(_slip())
+    assert half_cycle_like(_slip(turn_deg=-172.0))
+    assert not half_cycle_like(_slip(turn_deg=95.0))  # an ordinary cut's turn
+    assert not half_cycle_like(_slip(level_db=19.0))  # the hum's level jumps too: not a slip
+    assert not half_cycle_like({**_slip(), "check": "discontinuities"})
+
+
+def test_a_half_cycle_step_weighs_by_the_rates_not_as_enf_evidence():
+    from earwitness.forensics.evaluation.calibration import HalfCycle
+
+    calibration = shipped_calibration()
+    assert calibration.half_cycle is not None, "the shipped calibration weighs slips apart"
+    assert file_features([_slip()]) == file_features([])  # not counted as an ENF step
+    rates = HalfCycle(edited_share=0.08, slips_per_hour=1.0)
+    # A slip is less surprising in a long genuine recording: it weighs less there.
+    assert rates.log10_lr(10) > rates.log10_lr(600) > rates.log10_lr(7200) > 0
+    hum = [{"name": "enf", "status": "ok", "metrics": {"present": True}}]
+    with_slip = calibration.file_log10_lr(hum, [_slip()], 600.0)
+    without = calibration.file_log10_lr(hum, [], 600.0)
+    assert with_slip == pytest.approx(without + calibration.half_cycle.log10_lr(600.0), abs=1e-9)
+    assert calibration.finding_log10_lr(_slip(), 600.0) < 1.0  # never beyond weak support

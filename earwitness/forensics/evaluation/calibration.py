@@ -13,6 +13,14 @@ log10 likelihood ratios for "edited (here)" against "unedited":
 - every value clipped to the empirical lower and upper bounds (ELUB) of its calibration data,
   so no report claims more than the data can support.
 
+A step of the mains hum that turns its fundamental by half a cycle with the level unchanged is
+what a recorder does when it drops or doubles 10 ms of its time base: the ENF-WHU references,
+real mains with nobody's edits in them, show about one per hour. A cut can give the same turn,
+but only when it happens to remove a whole number of cycles and a half. Such a step therefore
+does not enter the file model as ENF evidence; it weighs by the two rates instead: how often
+calibration's edited files show one, and how often a genuine recording of this length would
+(``HalfCycle``).
+
 The file is data, not code, and it is hostile until verified: ``shipped_calibration`` checks
 its SHA-256 against the one pinned here before anything is read from it.
 """
@@ -36,12 +44,15 @@ from earwitness.forensics.evaluation.calibrators import LogisticCalibration, bou
 FORMAT = "earwitness.calibration/1"
 FILENAME = "calibration-v1.json"
 # bench/calibration/fit.py rewrites this line when it writes a new calibration.
-PINNED_SHA256 = "901988bface406855dde27beac16ad19870e7f850c305f01657956a323fb69a8"
+PINNED_SHA256 = "49e8de763882e8eecba6a1e3348a10b9a7d6abb20f2538688043df1434bd162f"
 
 # The checks that place edit points, by the names their results carry.
 EDIT_CHECKS: tuple[str, ...] = ("enf", "discontinuities", "duplicated_material")
 SCORE_FLOOR = 0.01  # a check that reported nothing counts as this score
 SCORE_CEILING = 0.9999
+HALF_CYCLE_DEG = 150.0  # a fundamental turned at least this much: half a cycle dropped or doubled
+HALF_CYCLE_LEVEL_DB = 1.0  # … with the hum's level unchanged within this
+REPORTED = 0.5  # an edit point scored this much or more is reported
 
 
 class CalibrationError(EarwitnessError):
@@ -90,6 +101,18 @@ def enf_present(checks: Sequence[Mapping[str, Any]]) -> bool:
     )
 
 
+def half_cycle_like(finding: Mapping[str, Any]) -> bool:
+    """Whether ``finding`` (a report's finding) is an ENF step shaped like a recorder's slip:
+    the fundamental turned by about half a cycle, the hum's level unchanged."""
+    if finding.get("kind") != "edit_point" or finding.get("check") != "enf":
+        return False
+    evidence = finding.get("evidence") or {}
+    jump, level = evidence.get("phase_jump_rad"), evidence.get("level_change_db")
+    if not isinstance(jump, int | float) or not isinstance(level, int | float):
+        return False
+    return abs(math.degrees(jump)) >= HALF_CYCLE_DEG and abs(level) < HALF_CYCLE_LEVEL_DB
+
+
 def file_features(findings: Sequence[Mapping[str, Any]]) -> list[float]:
     """The file model's features, from the report's ``findings[]``: the logit of each edit
     check's highest edit-point score (``SCORE_FLOOR`` when it reported none), then
@@ -98,6 +121,8 @@ def file_features(findings: Sequence[Mapping[str, Any]]) -> list[float]:
     highest = dict.fromkeys(EDIT_CHECKS, SCORE_FLOOR)
     observations = 0
     for finding in findings:
+        if half_cycle_like(finding):
+            continue  # weighed apart, by HalfCycle
         if finding.get("kind") == "edit_point" and finding.get("check") in highest:
             name = str(finding["check"])
             highest[name] = max(highest[name], float(finding["score"]))
@@ -112,6 +137,27 @@ def file_system(checks: Sequence[Mapping[str, Any]]) -> str:
 
 
 @dataclass(frozen=True)
+class HalfCycle:
+    """How much a half-cycle step of the hum weighs, from two measured rates: the share of the
+    calibration's edited recordings with hum that show one (a cut that happened to skip n + ½
+    cycles), and how many genuine slips real mains recordings show per hour."""
+
+    edited_share: float
+    slips_per_hour: float
+
+    def log10_lr(self, duration_s: float) -> float:
+        """log10 P(≥ 1 such step | edited) / P(≥ 1 such step | unedited), for a recording of
+        ``duration_s``: a slip is as likely in an edited recording as in a genuine one, so
+        under "edited" either may have made it."""
+        genuine = -math.expm1(-self.slips_per_hour * max(duration_s, 1.0) / 3600)
+        edited = self.edited_share + (1 - self.edited_share) * genuine
+        return math.log10(edited / genuine)
+
+    def to_dict(self) -> dict[str, float]:
+        return {"edited_share": self.edited_share, "slips_per_hour": self.slips_per_hour}
+
+
+@dataclass(frozen=True)
 class Calibration:
     """A verified calibration file, read. ``validation`` is shown in reports as it is."""
 
@@ -123,6 +169,7 @@ class Calibration:
     files: dict[str, BoundedModel]  # file-enf / file-no-enf
     limits: dict[str, Any]
     validation: dict[str, Any]
+    half_cycle: HalfCycle | None = None
 
     def record(self) -> dict[str, Any]:
         """What ``tool.parameters`` records: enough to find and check this calibration."""
@@ -137,12 +184,37 @@ class Calibration:
         model = self.points.get(check)
         return None if model is None else model.log10_lr([score_logit(score)])
 
+    def finding_log10_lr(self, finding: Mapping[str, Any], duration_s: float) -> float | None:
+        """log10 LR of one edit point (a report's finding) of a recording ``duration_s`` long:
+        a half-cycle step weighs by ``HalfCycle``, any other by its check's calibration."""
+        if half_cycle_like(finding) and self.half_cycle is not None:
+            return self._clip(self.half_cycle.log10_lr(duration_s))
+        return self.point_log10_lr(str(finding.get("check")), float(finding["score"]))
+
     def file_log10_lr(
-        self, checks: Sequence[Mapping[str, Any]], findings: Sequence[Mapping[str, Any]]
+        self,
+        checks: Sequence[Mapping[str, Any]],
+        findings: Sequence[Mapping[str, Any]],
+        duration_s: float | None = None,
     ) -> float | None:
-        """log10 LR for "this file was edited" over the whole file; None if uncalibrated."""
+        """log10 LR for "this file was edited" over the whole file; None if uncalibrated.
+        Half-cycle steps (reported ones) add their own weight when ``duration_s`` is given."""
         model = self.files.get(file_system(checks))
-        return None if model is None else model.log10_lr(file_features(findings))
+        if model is None:
+            return None
+        value = model.log10_lr(file_features(findings))
+        slips = any(half_cycle_like(f) and float(f["score"]) >= REPORTED for f in findings)
+        if slips and self.half_cycle is not None and duration_s is not None:
+            value = self._clip(value + self.half_cycle.log10_lr(duration_s))
+        return value
+
+    def _clip(self, value: float) -> float:
+        """Within the widest bounds any file model's data support."""
+        if not self.files:
+            return value
+        lower = min(model.lower for model in self.files.values())
+        upper = max(model.upper for model in self.files.values())
+        return min(max(value, lower), upper)
 
 
 def parse(raw: bytes, sha256: str) -> Calibration:
@@ -160,6 +232,14 @@ def parse(raw: bytes, sha256: str) -> Calibration:
             files={k: BoundedModel.from_dict(v) for k, v in data["files"].items()},
             limits=dict(data.get("limits") or {}),
             validation=dict(data.get("validation") or {}),
+            half_cycle=(
+                HalfCycle(
+                    float(data["half_cycle"]["edited_share"]),
+                    float(data["half_cycle"]["slips_per_hour"]),
+                )
+                if data.get("half_cycle")
+                else None
+            ),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CalibrationError(f"calibration {FILENAME}: unreadable ({exc})") from exc
