@@ -65,6 +65,8 @@ demo: install
 	$(BIN)/earwitness init $(DEMO)/case; \
 	$(BIN)/earwitness report --case $(DEMO)/case -o $(DEMO)/dossiers --translate en \
 	    --source "bundled sample" samples/briefing-ru.mp3 samples/briefing-en.wav; \
+	$(BIN)/earwitness signoff --case $(DEMO)/case briefing-en.wav --name "Demo Examiner" \
+	    --role "forensic audio examiner (demo)" --statement "Findings reviewed."; \
 	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format html \
 	    -o $(DEMO)/briefing-en.examination.html; \
 	$(BIN)/earwitness examine --case $(DEMO)/case briefing-en.wav --format text; \
