@@ -22,10 +22,11 @@ from earwitness.cli import (
     verify_commands,
 )
 from earwitness.cli.examine_command import examine
+from earwitness.cli.models_command import models
 from earwitness.cli.publish_command import publish
 from earwitness.cli.report_command import report
 from earwitness.cli.signoff_command import signoff
-from earwitness.cli.transcribe_command import models, transcribe
+from earwitness.cli.transcribe_command import transcribe
 from earwitness.errors import EarwitnessError
 
 

