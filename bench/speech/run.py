@@ -28,9 +28,11 @@ jobs' load than wall time does.
 WER is corpus-level (jiwer: all substitutions, deletions and insertions of a set over all its
 reference words), the mean over the rounds with its range where rounds differ (plain's
 temperature fallback samples, so its text can change from round to round; ours is
-deterministic), after ``normalise``: lowercase, ё→е, apostrophes removed, every other
-punctuation or symbol character replaced by a space, spaces collapsed. Numbers are not spelt
-out: FLEURS references with digits count against both engines alike.
+deterministic), after ``normalise``: lowercase, ё→е, numbers written as plain digits
+(``numerals.normalise_numbers`` for the set's language: "twenty-first", "21st", "1,000",
+"две тысячи двадцатом" → 21, 21, 1000, 2020), apostrophes removed, every other punctuation or
+symbol character replaced by a space, spaces collapsed. Whisper writes numbers in digits one
+time and in words the next; the transcripts keep what it wrote, the score counts words.
 
 DER uses pyannote.metrics ``DiarizationErrorRate(collar=0.5, skip_overlap=False)``: a collar of
 0.25 s either side of every reference boundary is not scored, and overlapped speech is scored
@@ -61,6 +63,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from numerals import normalise_numbers  # noqa: E402  (bench/speech/numerals.py, beside this)
+
 from earwitness.media.decode import decode_audio, resample  # noqa: E402
 from earwitness.speech.vad import SpeechMap  # noqa: E402
 
@@ -76,20 +80,22 @@ PYANNOTE = REAL / "diarization" / "pyannote-audio"
 _SPACES = re.compile(r"\s+")
 
 
-def normalise(text: str) -> str:
-    """Lowercase, ё→е, apostrophes dropped, other punctuation/symbols → space, spaces collapsed."""
+def normalise(text: str, language: str) -> str:
+    """Lowercase, ё→е, numbers as digits, apostrophes dropped, other punctuation/symbols → space,
+    spaces collapsed. Numbers go first: they need their commas, points and hyphens."""
     text = unicodedata.normalize("NFC", text).lower().replace("ё", "е")
+    text = normalise_numbers(text, language)
     text = re.sub(r"['’ʼ`]", "", text)
     chars = [" " if unicodedata.category(c)[0] in "PS" else c for c in text]
     return _SPACES.sub(" ", "".join(chars)).strip()
 
 
-def wer(references: list[str], hypotheses: list[str]) -> tuple[float, int]:
+def wer(references: list[str], hypotheses: list[str], language: str) -> tuple[float, int]:
     """Corpus WER of normalised texts and the number of reference words."""
     import jiwer
 
-    refs = [normalise(r) for r in references]
-    hyps = [normalise(h) for h in hypotheses]
+    refs = [normalise(r, language) for r in references]
+    hyps = [normalise(h, language) for h in hypotheses]
     kept = [(r, h) for r, h in zip(refs, hyps, strict=True) if r]
     words = sum(len(r.split()) for r, _ in kept)
     out = jiwer.process_words([r for r, _ in kept], [h for _, h in kept])
@@ -504,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             "audio_s": data.seconds,
         }
         for name in engines:
-            per_round = [wer(references, texts) for texts in measured.texts[name]]
+            per_round = [wer(references, texts, data.language) for texts in measured.texts[name]]
             words = per_round[0][1]
             errors = [error for error, _ in per_round]
             median = statistics.median(measured.seconds[name])
