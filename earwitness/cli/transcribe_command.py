@@ -1,8 +1,7 @@
-"""``earwitness transcribe`` and ``earwitness models``: speech to text, offline."""
+"""``earwitness transcribe``: speech to text, offline."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,8 +18,8 @@ from earwitness.cli.options import (
     write_output,
 )
 from earwitness.cli.targets import named_as, resolve_target
-from earwitness.errors import EarwitnessError
 from earwitness.formats.transcript_formats import TRANSCRIPT_FORMATS
+from earwitness.speech.confidence import UNSURE_BELOW
 from earwitness.speech.options import TranscribeOptions
 
 if TYPE_CHECKING:
@@ -44,6 +43,13 @@ _FORMATS_HELP = "; ".join(f"{f.name}: {f.description}" for f in TRANSCRIPT_FORMA
     show_default=True,
     help="Subtitles and documents show the English line under the original.",
 )
+@click.option(
+    "--mark-unsure/--no-mark-unsure",
+    default=None,
+    help=f"Mark the words the recogniser was unsure of (probability below {UNSURE_BELOW:g}): "
+    "[?word] in txt and srt, highlighted in docx, a class in vtt. Default: marked in txt and "
+    "docx, not in subtitles.",
+)
 @force_option
 @case_option
 def transcribe(
@@ -53,6 +59,7 @@ def transcribe(
     output: Path | None,
     model_spec: str | None,
     bilingual: bool,
+    mark_unsure: bool | None,
     force: bool,
     case_dir: Path | None,
 ) -> None:
@@ -67,7 +74,15 @@ def transcribe(
 
     with named_as(exhibit), stage_progress(SPEECH_STAGES) as progress:
         outcome = _transcribe(
-            exhibit, speech, model_spec, case_dir, progress, output_format, bilingual, force
+            exhibit,
+            speech,
+            model_spec,
+            case_dir,
+            progress,
+            output_format,
+            bilingual,
+            force,
+            mark_unsure,
         )
     if outcome.reused:
         click.echo(
@@ -95,6 +110,7 @@ def _transcribe(
     output_format: str,
     bilingual: bool,
     force: bool,
+    mark_unsure: bool | None = None,
 ) -> TranscribeOutcome:
     """The transcript and the asked-for rendering (stored and logged inside a case)."""
     from earwitness.jobs.transcribe import transcribe_exhibit, transcribe_file
@@ -103,7 +119,13 @@ def _transcribe(
     if target.case is None or target.sha256 is None:
         path = target.path or Path(reference)
         return transcribe_file(
-            path, options, model_spec, progress, output_format=output_format, bilingual=bilingual
+            path,
+            options,
+            model_spec,
+            progress,
+            output_format=output_format,
+            bilingual=bilingual,
+            mark_unsure=mark_unsure,
         )
     return transcribe_exhibit(
         target.case,
@@ -114,31 +136,5 @@ def _transcribe(
         output_format=output_format,
         bilingual=bilingual,
         force=force,
+        mark_unsure=mark_unsure,
     )
-
-
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON lines.")
-def models(as_json: bool) -> None:
-    """List the speech models installed here, each with its SHA-256 checked now."""
-    from earwitness.speech.models import cache_root, installed_models
-
-    rows = installed_models()
-    if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-    else:
-        for row in rows:
-            click.echo(f"{row['name']}  [{row.get('kind', '')}]  {row['status']}")
-            if row.get("sha256"):
-                click.echo(f"    sha256  {row['sha256']}")
-            if row.get("path"):
-                click.echo(f"    path    {row['path']}")
-            if row.get("source"):
-                click.echo(f"    from    {row['source']}")
-        click.echo(
-            f"Earwitness never downloads a model: copy a faster-whisper folder into "
-            f"{cache_root()} (then --model FOLDER_NAME), or pass --model DIR."
-        )
-    if any(not str(row["status"]).startswith(("verified", "hashed")) for row in rows):
-        raise EarwitnessError("some models are missing or altered (see above)")

@@ -22,6 +22,7 @@ captions, and ``read_srt`` / ``read_vtt`` read cues back for tests and for other
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +35,7 @@ from earwitness.formats.transcript_text import (
     segment_span,
     translation_lines,
 )
+from earwitness.formats.unsure_marks import THRESHOLD_NOTE, mark_segment, mark_segments
 from earwitness.speech.types import Segment, Transcript, Word
 
 if TYPE_CHECKING:
@@ -97,8 +99,12 @@ def to_srt(
     *,
     translation: Sequence[Segment] | None = None,
     limits: Limits = Limits(),
+    mark_unsure: bool = False,
 ) -> str:
-    """SubRip subtitles. SRT has no escapes, so text is written as it is, ``-->`` aside."""
+    """SubRip subtitles. SRT has no escapes, so text is written as it is, ``-->`` aside.
+    ``mark_unsure`` writes unsure words as ``[?word]`` (counted in the line length)."""
+    if mark_unsure:
+        segments = mark_segments(segments)
     captions = layout_cues(segments, translation=translation, limits=limits, speaker_prefix=True)
     return "\n".join(
         f"{number}\n{_timecode(c.start, ',')} --> {_timecode(c.end, ',')}\n"
@@ -112,13 +118,30 @@ def to_vtt(
     *,
     translation: Sequence[Segment] | None = None,
     limits: Limits = Limits(),
+    mark_unsure: bool = False,
 ) -> str:
     """WebVTT subtitles: speakers as voice tags, ``&``, ``<`` and ``>`` as character
-    references (the line limit counts the characters shown, not the markup)."""
-    captions = layout_cues(segments, translation=translation, limits=limits, speaker_prefix=False)
+    references (the line limit counts the characters shown, not the markup).
+
+    ``mark_unsure`` puts each unsure word in a ``<c.unsure>`` class span, styled by a STYLE
+    block (players that ignore styles show the words plainly), with a NOTE on the threshold.
+    A span never crosses a line: a word broken over lines or cues is marked in each piece."""
     blocks = ["WEBVTT\n"]
+    if mark_unsure:
+        segments = [
+            mark_segment(_without_marks(segment), _VTT_OPEN, _VTT_CLOSE) for segment in segments
+        ]
+        blocks += [_VTT_STYLE, f"NOTE\nWords of class unsure were {THRESHOLD_NOTE}.\n"]
+    captions = layout_cues(segments, translation=translation, limits=limits, speaker_prefix=False)
+    carried = False  # a word's span left open by the previous line (a broken word)
     for number, c in enumerate(captions, 1):
         lines = [_escape(line) for line in c.lines]
+        if mark_unsure:
+            lines = []
+            for line in c.original:
+                tagged, carried = _unsure_classes(_escape(line), carried)
+                lines.append(tagged)
+            lines += [_escape(line).translate(_NO_VTT_MARKS) for line in c.translation]
         if c.speaker:
             lines[0] = f"<v {_escape(c.speaker)}>{lines[0]}"
         timing = f"{_timecode(c.start, '.')} --> {_timecode(c.end, '.')}"
@@ -127,15 +150,19 @@ def to_vtt(
 
 
 def render_srt(transcript: Transcript, rendering: Rendering) -> bytes:
-    """``transcript`` as the bytes of an .srt file (a writer of the transcript format table)."""
+    """``transcript`` as the bytes of an .srt file (a writer of the transcript format table).
+    Subtitles are for viewers: unsure words are marked only when the rendering asks."""
     translation = rendering.translation_of(transcript)
-    return to_srt(transcript.segments, translation=translation).encode("utf-8")
+    marked = rendering.marks_unsure(default=False)
+    return to_srt(transcript.segments, translation=translation, mark_unsure=marked).encode()
 
 
 def render_vtt(transcript: Transcript, rendering: Rendering) -> bytes:
-    """``transcript`` as the bytes of a .vtt file (a writer of the transcript format table)."""
+    """``transcript`` as the bytes of a .vtt file (a writer of the transcript format table).
+    Subtitles are for viewers: unsure words are marked only when the rendering asks."""
     translation = rendering.translation_of(transcript)
-    return to_vtt(transcript.segments, translation=translation).encode("utf-8")
+    marked = rendering.marks_unsure(default=False)
+    return to_vtt(transcript.segments, translation=translation, mark_unsure=marked).encode()
 
 
 def layout_cues(
@@ -404,6 +431,36 @@ def _blocks(text: str) -> Iterator[list[str]]:
         yield block
 
 
+def _without_marks(segment: Segment) -> Segment:
+    """``segment`` without the private-use characters that stand for WebVTT's unsure spans
+    while cues are laid out, so text that holds them cannot open a span."""
+    if not any(ch in segment.text for ch in _VTT_MARKS):
+        return segment
+    words = tuple(
+        dataclasses.replace(w, word=w.word.translate(_NO_VTT_MARKS)) for w in segment.words
+    )
+    return dataclasses.replace(segment, text=segment.text.translate(_NO_VTT_MARKS), words=words)
+
+
+def _unsure_classes(line: str, carried: bool) -> tuple[str, bool]:
+    """``line`` with the stand-ins for unsure spans made ``<c.unsure>`` tags, closed at the
+    line's end and opened again on the next (the returned flag) if a word runs on."""
+    out = [_VTT_TAG_OPEN] if carried else []
+    open_now = carried
+    for ch in line:
+        if ch == _VTT_OPEN:
+            out.append(_VTT_TAG_OPEN)
+            open_now = True
+        elif ch == _VTT_CLOSE:
+            out.append("</c>")
+            open_now = False
+        else:
+            out.append(ch)
+    if open_now:
+        out.append("</c>")
+    return "".join(out).replace(_VTT_TAG_OPEN + "</c>", ""), open_now
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -420,3 +477,10 @@ _VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
 _TAG = re.compile(r"</?[^>\s]*(?:[ \t][^>]*)?>")
 _REFERENCES = {"amp": "&", "lt": "<", "gt": ">", "nbsp": "\u00a0", "lrm": "\u200e", "rlm": "\u200f"}
 _REFERENCE = re.compile(r"&(amp|lt|gt|nbsp|lrm|rlm);")
+# Private-use characters stand for the unsure spans while cues are laid out (each counts as
+# one character of a line, where the tag shows none; lines are at most that much shorter).
+_VTT_OPEN, _VTT_CLOSE = "\ue000", "\ue001"
+_VTT_MARKS = _VTT_OPEN + _VTT_CLOSE
+_NO_VTT_MARKS = str.maketrans("", "", _VTT_MARKS)
+_VTT_TAG_OPEN = "<c.unsure>"
+_VTT_STYLE = "STYLE\n::cue(.unsure) {\n  text-decoration: underline dotted;\n}\n"

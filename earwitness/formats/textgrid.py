@@ -8,7 +8,8 @@ read. Interval tiers:
 * one per speaker, holding that speaker's segments (one tier named "transcript" for segments
   without a speaker);
 * "words", from the word timestamps, when there are any;
-* "translation", when a translation is given.
+* "translation", when a translation is given;
+* "unsure", the words the recogniser was unsure of, when asked for (``mark_unsure``).
 
 Praat requires the intervals of a tier to cover the time domain without gaps or overlaps, and
 refuses intervals of zero length, so each tier is tiled over ``[0, duration]``: gaps become
@@ -26,6 +27,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from earwitness.formats.transcript_text import clean_text, clean_time
+from earwitness.speech.confidence import is_unsure
 from earwitness.speech.types import Segment, Transcript
 
 if TYPE_CHECKING:
@@ -42,8 +44,13 @@ def to_textgrid(
     duration: float,
     *,
     translation: Sequence[Segment] | None = None,
+    mark_unsure: bool = False,
 ) -> str:
-    """The TextGrid (long text format) of ``segments`` over ``[0, duration]``."""
+    """The TextGrid (long text format) of ``segments`` over ``[0, duration]``.
+
+    ``mark_unsure`` adds a tier "unsure" holding the words the recogniser was unsure of,
+    each with its probability, so the examiner can step through them in Praat; the other
+    tiers' text is never changed (tools search it)."""
     duration = max(clean_time(duration), _SHORTEST)
     tiers: list[tuple[str, list[Interval]]] = []
     speakers = {clean_text(s.speaker or "") for s in segments}
@@ -58,6 +65,14 @@ def to_textgrid(
         tiers.append(("words", _tile(words, duration)))
     if translation is not None:
         tiers.append(("translation", _tile(_items(translation), duration)))
+    if mark_unsure:
+        unsure = [
+            (w.start, w.end, f"{clean_text(w.word)} (p {w.probability:.2f})")
+            for s in segments
+            for w in s.words
+            if clean_text(w.word) and is_unsure(w)
+        ]
+        tiers.append(("unsure", _tile(unsure, duration)))
     return _write(_unique(tiers), duration)
 
 
@@ -67,7 +82,10 @@ def render_textgrid(transcript: Transcript, rendering: Rendering) -> bytes:
     segments = transcript.segments
     duration = transcript.duration or max((s.end for s in segments), default=0.0)
     translation = rendering.translation_of(transcript)
-    return to_textgrid(segments, duration, translation=translation).encode("utf-8")
+    marked = rendering.marks_unsure(default=False)
+    return to_textgrid(segments, duration, translation=translation, mark_unsure=marked).encode(
+        "utf-8"
+    )
 
 
 def read_textgrid(text: str) -> dict[str, list[Interval]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,15 +27,22 @@ from earwitness.formats.transcript_text import (
     timestamp,
     translation_lines,
 )
+from earwitness.formats.unsure_marks import THRESHOLD_NOTE, mark_segment
+from earwitness.speech.confidence import needs_checking
 from earwitness.speech.types import Transcript
 
 if TYPE_CHECKING:
     from docx.shared import Length
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from docx.text.run import Run
 
     from earwitness.formats.transcript_formats import Rendering
 
+# Control characters stand for the start and end of an unsure word while a cell's runs are
+# made: clean_text has taken any out of the transcript's own text, so none can be taken for one.
+_OPEN, _CLOSE = "\x01", "\x02"
+_MARKED_PART = re.compile("\x01(.*?)\x02", re.DOTALL)
 # Zip's earliest date: the file then carries no time of its own.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -55,16 +63,28 @@ def render_docx(transcript: Transcript, rendering: Rendering) -> bytes:
     titled and with the facts of ``rendering``."""
     if not rendering.bilingual:
         transcript = dataclasses.replace(transcript, translation=None)
-    return docx_bytes(transcript, title=rendering.title, exhibit_facts=dict(rendering.facts))
+    return docx_bytes(
+        transcript,
+        title=rendering.title,
+        exhibit_facts=dict(rendering.facts),
+        mark_unsure=rendering.marks_unsure(default=True),
+    )
 
 
 def docx_bytes(
-    transcript: Transcript, *, title: str, exhibit_facts: Mapping[str, str] | None = None
+    transcript: Transcript,
+    *,
+    title: str,
+    exhibit_facts: Mapping[str, str] | None = None,
+    mark_unsure: bool = False,
 ) -> bytes:
     """``transcript`` as the bytes of a .docx file.
 
     The facts table lists ``exhibit_facts`` in their order, then those known from the
-    transcript that the caller did not give under the same name.
+    transcript that the caller did not give under the same name. ``mark_unsure`` highlights
+    the words the recogniser was unsure of (``speech.confidence``), with a dotted underline
+    that survives black-and-white printing, and puts a legend line with the threshold and
+    the recording's figure above the transcript.
     """
     # python-docx (and lxml) load when a document is made: the command line lists this
     # format at start-up without needing them.
@@ -92,6 +112,14 @@ def docx_bytes(
         _bold(cells[0].paragraphs[0])
 
     document.add_heading("Transcript", level=2)
+    if mark_unsure and any(s.words for s in transcript.segments):
+        note = document.add_paragraph()
+        _unsure_run(note.add_run("Highlighted words"))
+        checking = needs_checking(transcript.segments)
+        note.add_run(
+            f" were {THRESHOLD_NOTE}: check them against the recording. "
+            f"Marked: {checking.summary()}."
+        )
     translated = bool(transcript.translation)
     english = translation_lines(transcript.segments, transcript.translation)
     header = ["Time", "Speaker", "Text"]
@@ -114,8 +142,12 @@ def docx_bytes(
         ]
         if translated:
             values.append(english_text)
-        for cell, value in zip(rows.add_row().cells, values, strict=True):
+        cells = rows.add_row().cells
+        for cell, value in zip(cells, values, strict=True):
             cell.text = value
+        marked = mark_segment(segment, _OPEN, _CLOSE) if mark_unsure else segment
+        if marked is not segment:
+            _marked_text(cells[2].paragraphs[0], marked.text)
     _widths(rows, [Cm(4.2), Cm(1.8)] + [Cm(9.5 if translated else 19.0)] * (len(header) - 2))
     for paragraph in (p for row in rows.rows for c in row.cells for p in c.paragraphs):
         for run in paragraph.runs:
@@ -135,6 +167,25 @@ def _known_facts(transcript: Transcript) -> dict[str, str]:
     if transcript.translation:
         facts["Translation"] = transcript.translation_language or "en"
     return {name: clean_text(value) for name, value in facts.items()}
+
+
+def _marked_text(paragraph: Paragraph, text: str) -> None:
+    """``paragraph``'s runs made again from ``text``, the unsure words (between ``_OPEN`` and
+    ``_CLOSE``) in runs of their own, highlighted."""
+    for run in list(paragraph.runs):
+        run._r.getparent().remove(run._r)
+    for index, part in enumerate(_MARKED_PART.split(text)):
+        if part:
+            run = paragraph.add_run(part)
+            if index % 2:
+                _unsure_run(run)
+
+
+def _unsure_run(run: Run) -> None:
+    from docx.enum.text import WD_COLOR_INDEX, WD_UNDERLINE
+
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    run.font.underline = WD_UNDERLINE.DOTTED
 
 
 def _bold(paragraph: Paragraph) -> None:

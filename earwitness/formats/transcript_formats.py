@@ -34,6 +34,15 @@ class Rendering:
     bilingual: bool = True  # original line over English line, where a translation exists
     title: str = "Transcript"  # documents only
     facts: tuple[tuple[str, str], ...] = ()  # documents only: (name, value), in order
+    # Words the recogniser was unsure of (``speech.confidence``) marked in the text. None: each
+    # format's own default, on for what a reviewer reads (plain text, DOCX) and off for what
+    # viewers watch (SRT, WebVTT) and what tools read (TextGrid, JSON, which keeps the
+    # probabilities themselves).
+    mark_unsure: bool | None = None
+
+    def marks_unsure(self, *, default: bool) -> bool:
+        """Whether a format whose own default is ``default`` marks unsure words."""
+        return default if self.mark_unsure is None else self.mark_unsure
 
     def translation_of(self, transcript: Transcript) -> tuple[Segment, ...] | None:
         """The translation to show beside ``transcript``'s lines, or None for none."""

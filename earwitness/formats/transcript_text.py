@@ -9,8 +9,10 @@ its own time range and speaker and stands on its own::
 The indented line under a segment is its translation. Times are written to a tenth of a second
 (enough to find the place in the recording, and the lines stay short), the start rounded down
 and the end up. A line without a speaker whose text itself begins like a label ("S3: …") gets
-the label "?" so it is not read as spoken by S3. ``read_text`` reads
-the lines back (for round-trip tests and for tools that take the text as input).
+the label "?" so it is not read as spoken by S3. Words the recogniser was unsure of are
+marked ``[?word]`` (``Rendering.mark_unsure``, on by default here), and a last line says what
+that means. ``read_text`` reads the lines back (for round-trip tests and for tools that take
+the text as input), markers and all; ``unsure_marks.unmark`` takes them out.
 
 The helpers shared by the other transcript formats live here too: ``clean_text`` (one line of
 text that any format can hold) and ``translation_lines`` (which English line goes with which
@@ -40,6 +42,8 @@ _LINE = re.compile(rf"\[{_TIME} – {_TIME}\](?: (.*))?")
 _SPEAKER = re.compile(r"(S\d+|\?):(?: (.*)|$)")
 _NO_SPEAKER = "?"
 _NONCHARACTERS = frozenset("\ufffe\uffff")
+# The last line of a text with marked words begins so; no segment line can (they begin "[0").
+UNSURE_NOTE = "[?word]: "
 
 
 @dataclass(frozen=True)
@@ -139,17 +143,30 @@ def to_text(
 
 
 def render_text(transcript: Transcript, rendering: Rendering) -> bytes:
-    """``transcript`` as the bytes of a .txt file (a writer of the transcript format table)."""
+    """``transcript`` as the bytes of a .txt file (a writer of the transcript format table).
+
+    Unsure words are marked ``[?word]`` unless the rendering says not to (see
+    ``formats.unsure_marks``); the text then ends with a line saying what the mark means."""
+    # unsure_marks builds on clean_text from this module: imported here, not at the top.
+    from earwitness.formats.unsure_marks import legend, mark_segments
+
     translation = rendering.translation_of(transcript)
-    return to_text(transcript.segments, translation=translation).encode("utf-8")
+    segments: Sequence[Segment] = transcript.segments
+    marked = rendering.marks_unsure(default=True)
+    if marked:
+        segments = mark_segments(segments)
+    text = to_text(segments, translation=translation)
+    if marked and any(m is not s for m, s in zip(segments, transcript.segments, strict=True)):
+        text += f"\n{legend(transcript.segments)}\n"
+    return text.encode("utf-8")
 
 
 def read_text(text: str) -> list[TextEntry]:
     """The entries of a text written by ``to_text``; ValueError on a line it did not write."""
     entries: list[TextEntry] = []
     for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
-        if not line.strip():
-            continue
+        if not line.strip() or line.startswith(UNSURE_NOTE):
+            continue  # the note on what "[?word]" means is no segment
         if line.startswith(INDENT):
             if not entries or entries[-1].translation:
                 raise ValueError(f"line {number}: a translation line with nothing to translate")

@@ -37,10 +37,16 @@ from earwitness.jobs.engine import Request, Run, StageResult, run_side_by_side, 
 from earwitness.jobs.examine import EXAMINATION, ExamParams
 from earwitness.jobs.options import ReportOptions
 from earwitness.jobs.recording import exhibit_run
-from earwitness.jobs.transcribe import RENDERINGS, TRANSCRIPT, RenderParams, TranscriptParams
+from earwitness.jobs.transcribe import (
+    RENDERINGS,
+    TRANSCRIPT,
+    RenderParams,
+    TranscriptParams,
+    transcript_params,
+)
 from earwitness.media.heap import bound_heap, trim_heap
 from earwitness.reports.report_index import IndexRow
-from earwitness.speech.models import ResolvedModel, resolve_model
+from earwitness.speech.models import ResolvedModel
 from earwitness.speech.transcribe import Progress
 from earwitness.vault.case import Case
 from earwitness.vault.intake import Outcome, Status, ingest_paths
@@ -64,7 +70,8 @@ class SpeechEngine:
     all its recordings (a leak is many files; each load re-hashes ~150 MB of weights)."""
 
     def __init__(self, options: ReportOptions) -> None:
-        self.model: ResolvedModel = resolve_model(options.model_spec)
+        self.params = transcript_params(options.speech, options.model_spec)
+        self.model: ResolvedModel = self.params.model
         self._device = options.device
         self._recognizer: Any = None
 
@@ -151,7 +158,7 @@ def report_exhibit(
     )
     facts = run.resource("facts")
     exam_params = ExamParams(options.exam)
-    speech_params = TranscriptParams(options.speech, engine.model)
+    speech_params = engine.params
     requests: list[Request[Any]] = [
         Request(EXAMINATION, exam_params),
         Request(TRANSCRIPT, speech_params),

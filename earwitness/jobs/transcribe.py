@@ -1,7 +1,9 @@
 """The speech stages: the transcript (JSON) and each rendering of it (SRT, VTT, DOCX, …).
 
 ``TRANSCRIPT`` runs the speech pipeline on the run's 16 kHz samples with one model, recorded
-by its hash; a rendering stage per transcript format draws that stored transcript into a file.
+by its hash, and, when English is asked for, with the translation models installed here (their
+hashes are part of the request: installing one makes the English anew). A rendering stage per
+transcript format draws that stored transcript into a file.
 Both are logged under the custody action ``transcribe``, and both are answered from the case
 (verified) when the same request was made before.
 """
@@ -9,6 +11,7 @@ Both are logged under the custody action ``transcribe``, and both are answered f
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,14 @@ from earwitness.formats.transcript_formats import (
 from earwitness.formats.transcript_json import render_json
 from earwitness.jobs.engine import Request, Run, Stage, run_stage
 from earwitness.jobs.recording import SPEECH_DECODER, exhibit_facts, exhibit_run, file_run
-from earwitness.speech.models import ResolvedModel, resolve_model
-from earwitness.speech.recogniser import Recogniser
+from earwitness.speech.models import (
+    ResolvedModel,
+    installed_translation_model,
+    installed_translation_models,
+    resolve_model,
+    translation_model_for,
+)
+from earwitness.speech.recogniser import Recogniser, TranslationEngine
 from earwitness.speech.transcribe import Progress, TranscribeOptions, no_progress
 from earwitness.speech.types import Transcript
 from earwitness.vault.case import Case
@@ -33,9 +42,47 @@ from earwitness.vault.case import Case
 class TranscriptParams:
     options: TranscribeOptions
     model: ResolvedModel = field(hash=False, compare=False)
+    # The text translation models that may write the English, each verified when asked for.
+    translators: tuple[ResolvedModel, ...] = field(default=(), hash=False, compare=False)
 
     def parameters(self) -> dict[str, Any]:
-        return {**self.options.parameters(), "decoder": SPEECH_DECODER}
+        params: dict[str, Any] = {**self.options.parameters(), "decoder": SPEECH_DECODER}
+        if self.translators:
+            params["translation_models"] = {m.name: m.sha256 for m in self.translators}
+        return params
+
+
+def transcript_params(options: TranscribeOptions, model_spec: str | None) -> TranscriptParams:
+    """The transcript request: the speech model, and the translation models installed for the
+    language when English is asked for (all of them when the language is to be detected)."""
+    translators: tuple[ResolvedModel, ...] = ()
+    if options.translate_to:
+        language = options.decode.language
+        if language:
+            found = installed_translation_model(language)
+            translators = (found,) if found else ()
+        else:
+            translators = tuple(installed_translation_models())
+    return TranscriptParams(options, resolve_model(model_spec), translators)
+
+
+def _translator_for(
+    run: Run, params: TranscriptParams
+) -> Callable[[str], TranslationEngine | None]:
+    """The loaded text translator for a language, or None: Whisper then translates."""
+
+    def translator_for(language: str) -> TranslationEngine | None:
+        model = translation_model_for(language, list(params.translators))
+        if model is None:
+            return None
+        key = f"translator:{model.sha256}"
+        if key not in run.resources:
+            from earwitness.speech.translator import TextTranslator
+
+            run.resources[key] = lambda: TextTranslator(model)
+        return run.resource(key)
+
+    return translator_for
 
 
 def _recognizer(run: Run, model: ResolvedModel) -> Recogniser:
@@ -60,6 +107,7 @@ def _compute_transcript(run: Run, request: Request[Transcript]) -> Transcript:
         params.options,
         exhibit_sha256=run.exhibit_sha256,
         progress=progress,
+        translator_for=_translator_for(run, params),
     )
 
 
@@ -81,23 +129,40 @@ class RenderParams:
     transcript: TranscriptParams
     bilingual: bool = True
     name: str = ""  # the recording's name, for the title and the facts table
+    mark_unsure: bool | None = None  # None: each format's default (Rendering.mark_unsure)
 
     def parameters(self) -> dict[str, Any]:
-        return {**self.transcript.parameters(), "bilingual": self.bilingual, "name": self.name}
+        params = {**self.transcript.parameters(), "bilingual": self.bilingual, "name": self.name}
+        if self.mark_unsure is not None:  # part of the stored rendering's key when asked for
+            params["mark_unsure"] = self.mark_unsure
+        return params
 
 
 def rendering_for(transcript: Transcript, params: RenderParams) -> Rendering:
     name = params.name or transcript.exhibit_sha256[:12]
     return Rendering(
         bilingual=params.bilingual,
+        mark_unsure=params.mark_unsure,
         title=f"Transcript of {name}",
         facts=(
             ("Recording", name),
             ("SHA-256", transcript.exhibit_sha256),
             ("Language", transcript.language or "unknown"),
             ("Model", f"{transcript.model_name} (SHA-256 {transcript.model_sha256})"),
+            *_translation_fact(transcript),
         ),
     )
+
+
+def _translation_fact(transcript: Transcript) -> tuple[tuple[str, str], ...]:
+    if transcript.translation is None:
+        return ()
+    method = transcript.translation_method or "whisper-translate"
+    if transcript.translation_model_name:
+        method += (
+            f"; {transcript.translation_model_name} (SHA-256 {transcript.translation_model_sha256})"
+        )
+    return (("Translation", method),)
 
 
 def _rendering_stage(entry: TranscriptFormat) -> Stage[bytes]:
@@ -109,7 +174,7 @@ def _rendering_stage(entry: TranscriptFormat) -> Stage[bytes]:
 
     return Stage(
         name=f"transcript-{entry.name}",
-        version=1,
+        version=2,  # 2: unsure words marked (text and DOCX by default)
         action="transcribe",
         filename=entry.filename,
         media_type=entry.media_type,
@@ -151,12 +216,12 @@ def transcribe_file(
     *,
     output_format: str = "json",
     bilingual: bool = True,
+    mark_unsure: bool | None = None,
 ) -> TranscribeOutcome:
     """Transcribe a file that is not in a case; nothing is stored or logged."""
     run = file_run(path)
     run.resources["progress"] = lambda: progress
-    model = resolve_model(model_spec)
-    params = RenderParams(TranscriptParams(options, model), bilingual, path.name)
+    params = RenderParams(transcript_params(options, model_spec), bilingual, path.name, mark_unsure)
     return _outcome(run, params, output_format)
 
 
@@ -170,11 +235,12 @@ def transcribe_exhibit(
     output_format: str = "json",
     bilingual: bool = True,
     force: bool = False,
+    mark_unsure: bool | None = None,
 ) -> TranscribeOutcome:
     """The transcript of an exhibit (and the asked-for rendering): verified from the case, or
     made, stored and logged."""
     run = exhibit_run(case, sha256, force=force)
     run.resources["progress"] = lambda: progress
     name = exhibit_facts(case, sha256).filename
-    params = RenderParams(TranscriptParams(options, resolve_model(model_spec)), bilingual, name)
+    params = RenderParams(transcript_params(options, model_spec), bilingual, name, mark_unsure)
     return _outcome(run, params, output_format)

@@ -12,20 +12,14 @@ import re
 from typing import Any
 
 from earwitness.forensics.examine import timecode
+from earwitness.formats.speaker_palette import BASE_COLOURS, speaker_palette
+from earwitness.speech.confidence import UNSURE_BELOW, is_unsure, needs_checking
 from earwitness.speech.types import Segment, Transcript, Word
 
-UNRELIABLE_PROBABILITY = 0.5
-# Distinct on white and for the common colour-vision deficiencies; red is kept for findings.
-SPEAKER_COLOURS = (
-    "#1565c0",
-    "#2e7d32",
-    "#6a1b9a",
-    "#a15c00",
-    "#00838f",
-    "#ad1457",
-    "#4e5d6c",
-    "#5d4037",
-)
+# One threshold for every output (see speech.confidence for why it is 0.5).
+UNRELIABLE_PROBABILITY = UNSURE_BELOW
+# The first eight speakers' colours; more are generated (formats.speaker_palette).
+SPEAKER_COLOURS = BASE_COLOURS
 LANGUAGE_NAMES = {
     "ar": "Arabic",
     "de": "German",
@@ -76,7 +70,7 @@ def speaker_colours(transcript: Transcript | None) -> dict[str, str]:
         for label in [segment.speaker] + [w.speaker for w in segment.words]:
             if label and label not in order:
                 order.append(str(label))
-    return {label: SPEAKER_COLOURS[i % len(SPEAKER_COLOURS)] for i, label in enumerate(order)}
+    return dict(zip(order, speaker_palette(len(order)), strict=True))
 
 
 def unreliable_reason(word: Word) -> str | None:
@@ -85,7 +79,7 @@ def unreliable_reason(word: Word) -> str | None:
     probability = word.probability
     if end - start <= 0:
         return "no reliable timing: zero length"
-    if probability is not None and number(probability) < UNRELIABLE_PROBABILITY:
+    if is_unsure(word):
         return f"uncertain: probability {number(probability):.2f}"
     return None
 
@@ -103,6 +97,8 @@ def _word(word: Word, segment_speaker: str | None, colours: dict[str, str]) -> s
     if reason:
         classes.append("unreliable")
         attrs.append(f'title="{esc(reason)}"')
+    if body.strip() and is_unsure(word):
+        classes.append("unsure")  # what "next unsure word" steps through
     if word.probability is not None:
         attrs.append(f'data-p="{number(word.probability):.3f}"')
     speaker = word.speaker
@@ -177,12 +173,17 @@ def render_transcript(transcript: Transcript | None) -> str:
     if transcript.language_probability is not None:
         facts[0] += f" (detected, p = {number(transcript.language_probability):.2f})"
     if transcript.model_name:
-        facts.append(f"Model: {esc(transcript.model_name)}")
+        facts.append(f"Model: {_model(transcript.model_name, transcript.model_sha256)}")
     if translation:
         method = transcript.translation_method or "whisper-translate"
-        facts.append(f"Translation: {esc(language_label(translation_language))}, {esc(method)}")
+        by = transcript.translation_model_name
+        writer = f", by {_model(by, transcript.translation_model_sha256)}" if by else ""
+        facts.append(
+            f"Translation: {esc(language_label(translation_language))}, {esc(method)}{writer}"
+        )
     return (
         f'<p class="meta">{" · ".join(facts)}</p>'
+        + _checking(transcript)
         + (f'<ul class="speakers" aria-label="Speakers">{legend}</ul>' if legend else "")
         + '<p class="legend"><span class="unreliable-sample">dotted words</span> have unreliable '
         f"timing (probability below {UNRELIABLE_PROBABILITY} or zero length). Click a word or a "
@@ -190,3 +191,27 @@ def render_transcript(transcript: Transcript | None) -> str:
         + f'<table class="transcript" id="transcript"><thead><tr>{head}</tr></thead>'
         + f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def _checking(transcript: Transcript) -> str:
+    """The recording's figure of how much needs checking, and the button that steps through
+    the unsure words (key U; Shift+U goes back), so review starts where the machine was
+    unsure."""
+    checking = needs_checking(transcript.segments)
+    if not checking.words:
+        return ""
+    text = f"To check: {esc(checking.summary())}."
+    if not checking.unsure_words:
+        return f'<p class="checking" id="checking">{text}</p>'
+    return (
+        f'<p class="checking" id="checking" data-unsure="{checking.unsure_words}">{text} '
+        '<button type="button" id="btn-unsure" aria-keyshortcuts="U Shift+U" '
+        'aria-describedby="unsure-at">Next unsure word (U)</button> '
+        '<output id="unsure-at" aria-live="polite"></output></p>'
+    )
+
+
+def _model(name: str, sha256: str | None) -> str:
+    """A model as the reader can check it: its name and the SHA-256 of its weights."""
+    digest = f' <code class="hash">SHA-256 {esc(sha256)}</code>' if sha256 else ""
+    return f"{esc(name)}{digest}"

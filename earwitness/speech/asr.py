@@ -6,7 +6,9 @@ never sees long silences. Every time it reports is mapped back to the recording'
 
 Translation runs Whisper's translate task on the same windows (``task="translate"``); the
 pipeline then pairs each English segment with the original it overlaps most
-(``align.align_translation``).
+(``align.align_translation``). ``Recognizer.recognise_tasks`` decodes both tasks batch by batch
+from one pass of Whisper's encoder (``_EncodeOnce``): the encoder is about half of the
+decoding time of a window on CPU, and both tasks read exactly the same windows.
 
 ``DecodeOptions`` (now in ``options``) and ``Detected`` (now in ``recogniser``) are still
 importable from here.
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,19 @@ from earwitness.speech.vad import SAMPLE_RATE, SpeechMap
 # Seconds of a window without any recognised word after which that stretch is decoded again
 # (see ``Recognizer.recognise``); None turns the second look off.
 REPAIR_MIN_GAP: float | None = 1.5
+# A window whose text Whisper wrote with a mean log-probability per token below this is decoded
+# again alone, with the text before it as the prompt (``Recognizer._reread``), and the surer
+# reading kept. Plain sequential decoding always leans on the previous text; a batch cannot.
+# Chosen on bench/speech's long recordings (2026-12-05; WER off -> at this value, windows read
+# again): long-ru 0.159 -> 0.151 (3 windows), long-en 0.0923 -> 0.0915 (1); with white noise at
+# 3 dB SNR, -0.45 and -0.35 took long-ru 0.255 to 0.252 and 0.240, long-en 0.450 to 0.443 and
+# 0.442. At -0.3 clean long-ru got worse (0.161, 11 windows): rereading sure windows only
+# costs time. Chosen and measured on the same recordings: a held-out check is still owed.
+# None turns the second reading off.
+REREAD_BELOW_LOGPROB: float | None = -0.4
+# Characters of the text before a window given as its prompt: Whisper's prompt holds at most
+# 223 tokens, and the last sentence or two carry the context that matters.
+REREAD_PROMPT_CHARS = 200
 
 
 def available_cpus() -> int:
@@ -78,11 +94,19 @@ class Recognizer:
             cpu_threads=cpu_threads or available_cpus(),
             local_files_only=True,
         )
-        self._batched = BatchedInferencePipeline(self._whisper)
+        self._encoder = _EncodeOnce(self._whisper)
+        # Weak windows read a second time, and how many of those readings were kept.
+        self.rereads = {"windows": 0, "kept": 0}
+        self._batched = BatchedInferencePipeline(self._encoder)
 
     @property
     def multilingual(self) -> bool:
         return bool(self._whisper.model.is_multilingual)
+
+    @property
+    def encoder_passes(self) -> dict[str, int]:
+        """Batches of windows encoded, and encodings a second task read again, so far."""
+        return {"encoded": self._encoder.encoded, "reused": self._encoder.reused}
 
     def recognise(
         self,
@@ -101,32 +125,74 @@ class Recognizer:
         text (``_unheard``) are laid end to end and decoded once more, and what that finds is
         merged in by time before the batch's segments are yielded.
         """
-        if not speech.windows:
+        batches, detected = self.recognise_tasks(samples16k, speech, options, tasks=(task,))
+        return (segment for batch in batches for segment in batch[task]), detected
+
+    def recognise_tasks(
+        self,
+        samples16k: np.ndarray,
+        speech: SpeechMap,
+        options: DecodeOptions,
+        *,
+        tasks: tuple[Task, ...] = ("transcribe", "translate"),
+        translate_from: Callable[[str], bool] = lambda language: language != "en",
+    ) -> tuple[Iterator[dict[Task, list[Segment]]], Detected]:
+        """Each batch of windows decoded for every task in ``tasks`` from one encoder pass.
+
+        Yields, batch by batch, the segments of each task (numbered on per task, on the
+        recording's clock), as ``recognise`` describes. The spoken language is found by the
+        first task's first batch; "translate" is then decoded only if
+        ``translate_from(language)`` says so (Whisper translates into English only, so English
+        speech is not translated by default): the batches then hold no "translate" key.
+        The translate task never reads ``options.initial_prompt``: the prompt is the
+        recording's names and terms in its own language, and it must not change which English
+        falls on which segment.
+        """
+        if not speech.windows or not tasks:
             return iter(()), Detected(options.language or "und", None)
         compact = speech.compact(samples16k)
         size = max(options.batch_size, 1)
         groups = [speech.windows[i : i + size] for i in range(0, len(speech.windows), size)]
-        first, info = self._decode(compact, groups[0], options, options.language, task)
+        lead = tasks[0]
+        first, info = self._decode(compact, groups[0], options, options.language, lead)
         detected = Detected(info.language, _rounded(info.language_probability))
+        chosen = tuple(
+            task for task in tasks if task != "translate" or translate_from(info.language)
+        )
 
-        def segments() -> Iterator[Segment]:
-            number = 0
+        def batches() -> Iterator[dict[Task, list[Segment]]]:
+            numbers = dict.fromkeys(chosen, 0)
+            context = ""  # the text of the window before, for a second reading
             for index, group in enumerate(groups):
-                raw = first if index == 0 else None
-                if raw is None:
-                    raw, _ = self._decode(compact, group, options, info.language, task)
-                found = list(raw)
-                found += self._repair(compact, group, found, options, info.language, task)
+                decoded: dict[Task, list[tuple[SpeechMap | None, Any]]] = {}
+                for task in chosen:
+                    raw = first if index == 0 and task == lead else None
+                    if raw is None:
+                        raw, _ = self._decode(compact, group, options, info.language, task)
+                    decoded[task] = list(raw)  # the encoder runs once; both tasks read it
+                if "transcribe" in decoded:
+                    decoded["transcribe"], context = self._reread(
+                        compact, group, decoded["transcribe"], options, info.language, context
+                    )
+                for task in chosen:
+                    found = decoded[task]
+                    found += self._repair(compact, group, found, options, info.language, task)
+                self._encoder.forget()
                 # A long recording's speech is a memory map: hand its pages back as we go,
                 # and the pages the batch freed with them.
                 release(compact)
                 trim_heap()
-                found.sort(key=_compact_start)
-                for repair, item in found:
-                    yield _on_recording_clock(item, repair, speech, number)
-                    number += 1
+                batch: dict[Task, list[Segment]] = {}
+                for task in chosen:
+                    found = sorted(decoded[task], key=_compact_start)
+                    batch[task] = [
+                        _on_recording_clock(item, repair, speech, numbers[task] + offset)
+                        for offset, (repair, item) in enumerate(found)
+                    ]
+                    numbers[task] += len(found)
+                yield batch
 
-        return segments(), detected
+        return batches(), detected
 
     def _decode(
         self,
@@ -145,11 +211,58 @@ class Recognizer:
             batch_size=options.batch_size,
             word_timestamps=options.word_timestamps and task == "transcribe",
             without_timestamps=False,
-            initial_prompt=options.initial_prompt,
+            initial_prompt=options.initial_prompt if task == "transcribe" else None,
             clip_timestamps=[{"start": start, "end": end} for start, end in windows],
             vad_filter=False,
         )
         return ((None, item) for item in raw), info
+
+    def _reread(
+        self,
+        compact: np.ndarray,
+        windows: Sequence[tuple[float, float]],
+        found: list[tuple[SpeechMap | None, Any]],
+        options: DecodeOptions,
+        language: str,
+        context: str,
+    ) -> tuple[list[tuple[SpeechMap | None, Any]], str]:
+        """``found`` with each weak window's text (see ``REREAD_BELOW_LOGPROB``) decoded again
+        with the text before it as the prompt, where that reading is surer; and the text of the
+        last window, the context for the next batch.
+
+        The user's prompt, if any, goes before the context: it names what the whole recording
+        holds. A second reading is kept only if its mean log-probability is higher.
+        """
+        per_window: list[list[tuple[SpeechMap | None, Any]]] = [[] for _ in windows]
+        for entry in found:
+            per_window[_window_of(entry[1], windows)].append(entry)
+        kept: list[tuple[SpeechMap | None, Any]] = []
+        for (start, end), items in zip(windows, per_window, strict=True):
+            weak = _logprob(items)
+            if (
+                REREAD_BELOW_LOGPROB is not None
+                and context
+                and weak is not None
+                and weak < REREAD_BELOW_LOGPROB
+            ):
+                prompt = " ".join(p for p in (options.initial_prompt, context) if p)
+                prompted = dataclasses.replace(options, initial_prompt=prompt)
+                self.rereads["windows"] += 1
+                timing = self._batched.last_speech_timestamp  # the batch's, for the next
+                self._batched.last_speech_timestamp = 0.0
+                try:
+                    raw, _ = self._decode(compact, [(start, end)], prompted, language, "transcribe")
+                    again = list(raw)
+                finally:
+                    self._batched.last_speech_timestamp = timing
+                better = _logprob(again)
+                if better is not None and better > weak and _plausible(again):
+                    items = again
+                    self.rereads["kept"] += 1
+            kept += items
+            text = "".join(item.text for _, item in items).strip()
+            context = (context + " " + text).strip()[-REREAD_PROMPT_CHARS:] if text else context
+        return kept, context
 
     def _repair(
         self,
@@ -177,6 +290,63 @@ class Recognizer:
         finally:
             self._batched.last_speech_timestamp = kept
         return repaired
+
+
+class _EncodeOnce:
+    """The ``WhisperModel`` as faster-whisper's batched pipeline uses it, but remembering the
+    encoder's output for the last two batches of windows it was given.
+
+    The pipeline encodes whatever features it is handed. Transcription and translation of a
+    batch hand it the same features (the same windows of the same samples), so the second task
+    finds them here, compared value by value, and skips the encoder. ``forget`` drops what is
+    kept once a batch is done, so memory stays at two batches whatever the recording's length.
+    """
+
+    def __init__(self, whisper: Any) -> None:
+        self._whisper = whisper
+        self._kept: deque[tuple[np.ndarray, Any]] = deque(maxlen=2)
+        self.encoded = 0
+        self.reused = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._whisper, name)
+
+    def encode(self, features: np.ndarray) -> Any:
+        for kept, output in self._kept:
+            if kept.shape == features.shape and np.array_equal(kept, features):
+                self.reused += 1
+                return output
+        output = self._whisper.encode(features)
+        self._kept.append((features, output))
+        self.encoded += 1
+        return output
+
+    def forget(self) -> None:
+        self._kept.clear()
+
+
+def _window_of(item: Any, windows: Sequence[tuple[float, float]]) -> int:
+    """The index of the window (compact timeline) ``item`` was decoded from."""
+    middle = (item.start + item.end) / 2
+    for index, (_, end) in enumerate(windows):
+        if middle < end:
+            return index
+    return len(windows) - 1
+
+
+def _logprob(items: Sequence[tuple[SpeechMap | None, Any]]) -> float | None:
+    """The mean log-probability per token of a window's text, weighted by tokens."""
+    weighted = [(item.avg_logprob, len(item.tokens or ())) for _, item in items]
+    tokens = sum(count for _, count in weighted)
+    if not tokens:
+        return None
+    return sum(value * count for value, count in weighted) / tokens
+
+
+def _plausible(items: Sequence[tuple[SpeechMap | None, Any]]) -> bool:
+    """No segment of a second reading repeats itself as hallucinations do (faster-whisper's
+    own limit on the compression ratio of a segment's text)."""
+    return all(item.compression_ratio <= 2.4 for _, item in items)
 
 
 def _per_gap(item: Any, repair: SpeechMap) -> list[Any]:

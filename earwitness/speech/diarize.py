@@ -9,15 +9,21 @@ examiner knows the count. Isolated one-window label flips are then voted away, n
 windows with one label are merged into turns, and labels are renamed S1, S2, … in order of
 first appearance, so the same recording always gets the same names.
 
-``assign_speakers`` puts those labels on transcript segments and words by largest overlap.
+``diarize_with_evidence`` also says how clearly each turn's voice is its speaker's (the margin
+of its embedding's cosine similarity to its own speaker's centroid over the nearest other
+speaker's), which ``turns`` weighs before it lets a turn change cut a sentence, and notes why
+fewer speakers than asked for were found. ``assign_speakers`` puts the labels on transcript
+segments and words by largest overlap.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -39,6 +45,26 @@ MIN_WINDOW = 0.2  # regions shorter than this carry too little voice to embed
 ASSIGN_TOLERANCE = 0.5  # seconds: a word just outside every turn takes the nearest one
 
 Turn = tuple[float, float, str]
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """Turns with the evidence behind them.
+
+    ``margins[i]`` is for ``turns[i]``: cosine similarity of the turn's mean window embedding to
+    its own speaker's centroid minus that to the nearest other speaker's. On the real meetings
+    of ``shared/data/real/diarization`` one clean voice measures 0.09-0.19 and a turn of
+    windows straddling two voices about 0.01. It is relative to the clusters found: one voice
+    forced into two speakers (``num_speakers``) still measures about 0.1, so a margin alone
+    never proves a second voice. ``math.inf`` when there is no other speaker. ``windows`` is
+    the number of speech windows embedded; ``notes`` say, a sentence each, why the count asked
+    for could not be met.
+    """
+
+    turns: list[Turn]
+    margins: list[float] = field(default_factory=list)
+    windows: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def _merge_regions(regions: Sequence[tuple[float, float]], duration: float) -> list[list[float]]:
@@ -131,10 +157,14 @@ def cluster(
     return result
 
 
-def _vote(labels: np.ndarray, owners: Sequence[int], width: int) -> np.ndarray:
+def _vote(
+    labels: np.ndarray, owners: Sequence[int], width: int, *, keep_all: bool = False
+) -> np.ndarray:
     """Majority vote over ``width`` neighbouring windows of the same region: the categorical
     counterpart of a median filter (the median of speaker numbers means nothing for three or
-    more speakers). Ties keep the window's own label, so real short turns survive."""
+    more speakers). Ties keep the window's own label, so real short turns survive. With
+    ``keep_all`` (the examiner gave the count) a speaker the vote would erase entirely keeps
+    its windows: the count asked for outranks the smoothing."""
     if width < 3:
         return labels
     half = width // 2
@@ -148,7 +178,31 @@ def _vote(labels: np.ndarray, owners: Sequence[int], width: int) -> np.ndarray:
         (best, votes), *rest = Counter(near).most_common()
         if votes > near.count(int(labels[i])) and not (rest and rest[0][1] == votes):
             smoothed[i] = best
+    if keep_all:
+        for label in set(labels.tolist()) - set(smoothed.tolist()):
+            smoothed[labels == label] = label
     return smoothed
+
+
+def _margins(
+    embeddings: np.ndarray, weights: np.ndarray, labels: np.ndarray, members: list[list[int]]
+) -> list[float]:
+    """Per turn (``members``: its window indices): cosine similarity of its weighted mean
+    embedding to its own speaker's centroid minus the best other speaker's."""
+    speakers = sorted(set(labels.tolist()))
+    if len(speakers) < 2:
+        return [math.inf] * len(members)
+    vectors = embeddings.astype(np.float64)
+    centroids = np.stack([vectors[labels == k].mean(axis=0) for k in speakers])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    column = {k: i for i, k in enumerate(speakers)}
+    margins = []
+    for windows in members:
+        mean = (vectors[windows] * weights[windows, None]).sum(axis=0)
+        similarity = centroids @ (mean / max(float(np.linalg.norm(mean)), 1e-12))
+        own = column[int(labels[windows[0]])]
+        margins.append(float(similarity[own] - np.delete(similarity, own).max()))
+    return margins
 
 
 def diarize(
@@ -166,26 +220,73 @@ def diarize(
 ) -> list[Turn]:
     """Speaker turns ``(start, end, "S1")`` in seconds within ``speech_regions`` of a 16 kHz
     mono recording. ``num_speakers`` forces the count (never more than there are windows)."""
+    return diarize_with_evidence(
+        samples16k,
+        speech_regions,
+        num_speakers=num_speakers,
+        encoder=encoder,
+        threshold=threshold,
+        window=window,
+        hop=hop,
+        smoothing=smoothing,
+        min_speech=min_speech,
+        min_share=min_share,
+    ).turns
+
+
+def diarize_with_evidence(
+    samples16k: np.ndarray,
+    speech_regions: Sequence[tuple[float, float]],
+    *,
+    num_speakers: int | None = None,
+    encoder: SpeakerEncoder,
+    threshold: float = THRESHOLD,
+    window: float = WINDOW,
+    hop: float = HOP,
+    smoothing: int = SMOOTHING,
+    min_speech: float = MIN_SPEAKER_SPEECH,
+    min_share: float = MIN_SPEAKER_SHARE,
+) -> Diarization:
+    """``diarize`` with each turn's margin and a note when ``num_speakers`` could not be met.
+
+    With ``num_speakers=N`` and at least N speech windows, exactly N labels come out: the
+    clustering keeps N clusters however little speech the smallest holds, and the vote may
+    not erase one. With fewer windows every window is its own speaker and a note says so."""
     if num_speakers is not None and num_speakers < 1:
         raise ValueError("num_speakers must be at least 1")
     duration = len(samples16k) / SAMPLE_RATE
     windows, spans, owners = speech_windows(speech_regions, duration, window, hop)
+    notes: list[str] = []
+    if num_speakers is not None and len(windows) < num_speakers:
+        notes.append(
+            f"{num_speakers} speakers were asked for, but the recording holds only "
+            f"{len(windows)} window{'s' * (len(windows) != 1)} of speech "
+            f"({window:g} s each) to tell voices apart"
+        )
     if not windows:
-        return []
+        return Diarization([], [], 0, notes)
     embeddings = encoder.embed_segments(samples16k, windows)
     weights = np.array([end - start for start, end in spans])
     labels = cluster(embeddings, weights, num_speakers, threshold, min_speech, min_share)
-    labels = _vote(labels, owners, smoothing)
+    labels = _vote(labels, owners, smoothing, keep_all=num_speakers is not None)
     turns: list[list] = []
-    for (start, end), label, owner in zip(spans, labels, owners, strict=True):
+    members: list[list[int]] = []
+    for index, ((start, end), label, owner) in enumerate(zip(spans, labels, owners, strict=True)):
         if turns and turns[-1][2] == label and turns[-1][3] == owner:
             turns[-1][1] = end
+            members[-1].append(index)
         else:
             turns.append([start, end, label, owner])
+            members.append([index])
     names: dict[int, str] = {}
     for turn in turns:
         names.setdefault(int(turn[2]), f"S{len(names) + 1}")
-    return [(round(s, 3), round(e, 3), names[int(label)]) for s, e, label, _ in turns]
+    return Diarization(
+        [(round(s, 3), round(e, 3), names[int(label)]) for s, e, label, _ in turns],
+        _margins(embeddings, weights, labels, members),
+        len(windows),
+        notes,
+    )
 
 
 def _speaker_for(start: float, end: float, turns: Sequence[Turn], arrays: tuple) -> str | None:

@@ -9,7 +9,7 @@ exactly which weights produced the text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -74,4 +74,46 @@ class Recogniser(Protocol):
         speech is (nothing outside it should be read). With ``options.language`` set the
         engine must use it rather than detect one.
         """
+        ...
+
+
+@runtime_checkable
+class TwoTaskRecogniser(Recogniser, Protocol):
+    """A recogniser that decodes transcription and translation from one reading of the
+    speech (``asr.Recognizer`` does, encoding each window once for both)."""
+
+    def recognise_tasks(
+        self,
+        samples16k: np.ndarray,
+        speech: SpeechMap,
+        options: DecodeOptions,
+        *,
+        tasks: tuple[Task, ...] = ("transcribe", "translate"),
+        translate_from: Callable[[str], bool] = ...,
+    ) -> tuple[Iterator[dict[Task, list[Segment]]], Detected]:
+        """Batch by batch, each task's segments on the recording's clock; "translate" only
+        where ``translate_from(language)`` holds for the language found."""
+        ...
+
+
+@runtime_checkable
+class TranslationEngine(Protocol):
+    """An engine that translates a transcript's text (not its audio) into English
+    (``translator.TextTranslator`` is the one shipped)."""
+
+    @property
+    def model(self) -> ModelIdentity: ...
+
+    @property
+    def method(self) -> str:
+        """How the English was made, as the transcript records it."""
+        ...
+
+    def translate(
+        self,
+        originals: Sequence[Segment],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[Segment, ...]:
+        """One English segment per original, with its id, times and speaker;
+        ``progress(done, total)`` as it goes."""
         ...

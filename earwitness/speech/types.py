@@ -85,6 +85,10 @@ class Transcript:
     translation_language: str | None = None
     translation: tuple[Segment, ...] | None = None
     translation_method: str | None = None
+    # The weights that wrote the translation: Whisper's own for its translate task, else the
+    # text translation model's (``translator``).
+    translation_model_name: str | None = None
+    translation_model_sha256: str | None = None
     duration: float | None = None
     # How it was made beyond the model: speech found, guards applied, speaker model.
     processing: dict[str, Any] = field(default_factory=dict)
@@ -107,6 +111,16 @@ class Transcript:
             else {
                 "language": self.translation_language or "en",
                 "method": self.translation_method or "whisper-translate",
+                **(
+                    {
+                        "model": {
+                            "name": self.translation_model_name,
+                            "sha256": self.translation_model_sha256,
+                        }
+                    }
+                    if self.translation_model_name and self.translation_model_sha256
+                    else {}
+                ),
                 "segments": [segment.to_dict() for segment in self.translation],
             },
             "duration": self.duration,
@@ -129,6 +143,12 @@ class Transcript:
             if translation
             else None,
             translation_method=translation.get("method") if translation else None,
+            translation_model_name=(translation.get("model") or {}).get("name")
+            if translation
+            else None,
+            translation_model_sha256=(translation.get("model") or {}).get("sha256")
+            if translation
+            else None,
             duration=data.get("duration"),
             processing=data.get("processing") or {},
         )

@@ -210,3 +210,110 @@ def test_one_voice_is_one_speaker(encoder: SpeakerEncoder) -> None:
     assert dz.diarize(samples, [], encoder=encoder) == []
     with pytest.raises(ValueError):
         dz.diarize(samples, [(0.0, 5.0)], encoder=encoder, num_speakers=0)
+
+
+# -- the number of speakers the examiner gave ---------------------------------------------
+
+
+def test_vote_keeps_every_counted_speaker() -> None:
+    labels = np.array([0, 0, 1, 0, 0, 2, 2, 2])
+    owners = [0] * len(labels)
+    assert 1 not in dz._vote(labels, owners, 3)
+    kept = dz._vote(labels, owners, 3, keep_all=True)
+    assert set(kept.tolist()) == {0, 1, 2} and kept.tolist() == labels.tolist()
+
+
+@needs_shared
+def test_margins_say_how_clear_each_turn_is(encoder: SpeakerEncoder) -> None:
+    samples = read_clip(f"{PYANNOTE}/sample/sample.wav")
+    reference = read_rttm(f"{PYANNOTE}/sample/sample.rttm", "sample")
+    found = dz.diarize_with_evidence(samples, oracle_regions(reference), encoder=encoder)
+    assert found.turns == dz.diarize(samples, oracle_regions(reference), encoder=encoder)
+    assert len(found.margins) == len(found.turns) and found.notes == []
+    # two clear voices: every turn nearer its own speaker (measured 0.10-0.18)
+    assert all(0.02 < margin < 1.0 for margin in found.margins)
+    alone = dz.diarize_with_evidence(read_clip(JFK), [(0.3, 10.5)], encoder=encoder)
+    assert alone.margins and all(math.isinf(margin) for margin in alone.margins)
+
+
+def _words_over(regions: list[tuple[float, float]], per_second: float = 3.0) -> list[Segment]:
+    """One segment per region, its words spread evenly (a sentence each)."""
+    segments = []
+    for index, (start, end) in enumerate(regions):
+        count = max(1, round((end - start) * per_second))
+        step = (end - start) / count
+        words = tuple(
+            Word(start + k * step, start + (k + 1) * step, " word." if k == count - 1 else " word")
+            for k in range(count)
+        )
+        segments.append(Segment(index, start, end, " ".join("word" for _ in words), words))
+    return segments
+
+
+@needs_shared
+def test_too_little_speech_for_the_count_is_noted() -> None:
+    from earwitness.speech.transcribe import label_speakers, no_progress
+
+    samples = read_clip(f"{PYANNOTE}/sample/sample.wav")
+    speech = SpeechMap.build([(11.0, 12.2)])  # one window of speech
+    labelled, facts = label_speakers(samples, speech, _words_over([(11.0, 12.2)]), 3, no_progress)
+    assert facts["speakers"] == ["S1"] and {s.speaker for s in labelled} == {"S1"}
+    assert facts["notes"] == [
+        "3 speakers were asked for, but the recording holds only 1 window of speech "
+        "(1.5 s each) to tell voices apart"
+    ]
+    speech = SpeechMap.build([(10.6, 14.5)])  # windows enough, but two words
+    two = [
+        Segment(
+            0, 11.0, 12.0, "Two words.", (Word(11.0, 11.5, " Two"), Word(11.5, 12.0, " words."))
+        )
+    ]
+    labelled, facts = label_speakers(samples, speech, two, 3, no_progress)
+    assert facts["speakers"] == ["S1", "S2"]
+    assert facts["notes"] == [
+        "3 speakers were asked for, but only 2 could be given words: the transcript holds 2 words"
+    ]
+    _, facts = label_speakers(samples, speech, two, None, no_progress)
+    assert "notes" not in facts
+
+
+@needs_shared
+@pytest.mark.slow
+def test_the_count_given_is_the_count_labelled_on_a_real_meeting() -> None:
+    """AMI tst01: four people, six seconds of speech, a dozen words. Labelled by largest
+    overlap, then settled sentence by sentence, only one or two of four forced speakers used
+    to keep a word; the transcript must name all four when the examiner says four."""
+    from earwitness.speech.asr import Recognizer
+    from earwitness.speech.models import resolve_model
+    from earwitness.speech.transcribe import (
+        TranscribeOptions,
+        find_speech,
+        label_speakers,
+        no_progress,
+        transcribe,
+    )
+
+    samples = read_clip(f"{PYANNOTE}/tests_data/tst01.wav")
+    options = TranscribeOptions(diarize=False)
+    transcript = transcribe(samples, Recognizer(resolve_model()), options, exhibit_sha256="a" * 64)
+    segments, speech = list(transcript.segments), find_speech(samples)
+    assert sum(len(s.words) for s in segments) >= 4
+    reference = read_rttm(f"{PYANNOTE}/tests_data/debug.test.rttm", "tst01")
+    oracle = SpeechMap.build(oracle_regions(reference))  # here overlap left two without words
+    for count, regions in itertools.product((2, 3, 4), (speech, oracle)):
+        labelled, facts = label_speakers(samples, regions, segments, count, no_progress)
+        names = [f"S{k}" for k in range(1, count + 1)]
+        # (words outside every oracle region stay unlabelled)
+        assert {w.speaker for s in labelled for w in s.words} - {None} == set(names), count
+        assert {s.speaker for s in labelled} - {None} == set(names)
+        assert facts["speakers"] == names
+        assert "notes" not in facts
+        assert [w.word for s in labelled for w in s.words] == [
+            w.word for s in segments for w in s.words
+        ]
+    _, auto = label_speakers(samples, oracle, segments, None, no_progress)
+    assert auto["speakers"] in (
+        ["S1"],
+        ["S1", "S2"],
+        ["S1", "S2", "S3"],
+    )  # without the count, fewer: why the count must hold

@@ -109,6 +109,41 @@ def test_translation_is_english_and_aligned_with_the_segments(recognizer: Recogn
 
 
 @pytest.mark.slow
+def test_translation_reads_the_encoder_pass_of_the_transcription() -> None:
+    """Both tasks decode the same windows: each batch is encoded once, not once per task."""
+    recognizer = Recognizer(resolve_model())  # its own: the counts start at zero
+    samples = load(REPO / "samples" / "briefing-ru.mp3")
+    options = TranscribeOptions(translate_to="en", diarize=False)
+    transcript = run(samples, recognizer, options)
+    passes = transcript.processing["encoder_passes"]
+    assert transcript.translation is not None and any(s.text for s in transcript.translation)
+    assert passes["reused"] >= 1 and passes["reused"] >= passes["encoded"] - 1
+    assert transcript.translation_model_sha256 == transcript.model_sha256
+    assert transcript.to_dict()["translation"]["model"]["sha256"] == transcript.model_sha256
+    alone = run(samples, Recognizer(resolve_model()), NO_SPEAKERS)
+    assert [s.text for s in alone.segments] == [s.text for s in transcript.segments]
+
+
+@pytest.mark.slow
+def test_a_prompt_never_moves_the_english_onto_other_segments(recognizer: Recognizer) -> None:
+    """The prompt names people in the recording's language; Whisper's English is decoded
+    without it, so each English line stays on the segment it was said in."""
+    samples = load(REPO / "samples" / "briefing-ru.mp3")
+    plain = TranscribeOptions(translate_to="en", diarize=False)
+    prompted = TranscribeOptions(
+        DecodeOptions(initial_prompt="Иван Петрович"), translate_to="en", diarize=False
+    )
+    without = run(samples, recognizer, plain)
+    with_prompt = run(samples, recognizer, prompted)
+    assert without.translation is not None and with_prompt.translation is not None
+    english = {(s.start, s.end): s.text for s in without.translation}
+    for segment in with_prompt.translation:
+        if (segment.start, segment.end) in english:  # the same segment, cut the same way
+            assert segment.text == english[(segment.start, segment.end)]
+    assert set(english) & {(s.start, s.end) for s in with_prompt.translation}
+
+
+@pytest.mark.slow
 def test_english_is_not_translated_into_english(recognizer: Recognizer) -> None:
     options = TranscribeOptions(translate_to="en", diarize=False)
     transcript = run(load(SPEECH / "en/whisper.cpp/jfk.wav")[: 16000 * 4], recognizer, options)
@@ -230,3 +265,32 @@ def test_a_word_of_a_second_look_stays_in_the_stretch_it_was_said_in() -> None:
 
     single = _per_gap(raw_segment(1.8, 2.9, " named.", [RawWord(1.8, 2.9, " named.", 0.9)]), repair)
     assert len(single) == 1 and single[0].start == 2.0 and single[0].text == " named."
+
+
+@pytest.mark.slow
+def test_weak_windows_are_read_again_with_the_text_before_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With every window counted weak, each window after the first is decoded again with the
+    text before it as its prompt; a reading is kept only where it is surer, and the transcript
+    stays in time order and says the same (real FLEURS speech, three windows)."""
+    from earwitness.speech import asr
+
+    clips = sorted((SPEECH / "en" / "fleurs-en-cuttledoc").glob("fleurs-en-*.ogg"))[:8]
+    gap = np.zeros(8000, dtype=np.float32)
+    samples = np.concatenate([part for clip in clips for part in (load(clip), gap)])
+    reference = " ".join(clip.with_suffix(".txt").read_text() for clip in clips)
+
+    monkeypatch.setattr(asr, "REREAD_BELOW_LOGPROB", None)
+    once = run(samples, Recognizer(resolve_model()))
+    monkeypatch.setattr(asr, "REREAD_BELOW_LOGPROB", 0.0)
+    twice = run(samples, Recognizer(resolve_model()))
+
+    assert once.processing["second_readings"] == {"windows": 0, "kept": 0}
+    readings = twice.processing["second_readings"]
+    assert readings["windows"] >= 1 and 0 <= readings["kept"] <= readings["windows"]
+    starts = [s.start for s in twice.segments]
+    assert starts == sorted(starts) and twice.segments[-1].end <= len(samples) / 16000
+    first = " ".join(s.text for s in once.segments)
+    second = " ".join(s.text for s in twice.segments)
+    assert word_error_rate(reference, second) <= word_error_rate(reference, first) + 0.05

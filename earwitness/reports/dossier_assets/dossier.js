@@ -28,6 +28,9 @@
     }).sort(function (a, b) { return a.start - b.start; });
   }
   var words = timed("#transcript .w[data-start]");
+  var unsure = timed("#transcript .w.unsure[data-start]");
+  var unsureAt = document.getElementById("unsure-at");
+  var lastJump = null;  // the unsure word jumped to, and the audio time just after the jump
   var segments = timed("#transcript tr.seg");
   var activeWord = null;
   var activeSegment = null;
@@ -133,6 +136,37 @@
     card.focus({ preventScroll: true });
   }
 
+  // Review starts where the machine was unsure: step to the next (or previous) unsure word
+  // after the playing position, or after the last one jumped to if the audio has not moved
+  // since (so stepping works before the audio has loaded, too). Wraps around at the ends.
+  function nextUnsure(step) {
+    if (!unsure.length) return;
+    var t = audio.currentTime || 0;
+    var index = -1, i;
+    if (lastJump && lastJump.after === t) {
+      index = (lastJump.index + step + unsure.length) % unsure.length;
+    } else if (step > 0) {
+      for (i = 0; i < unsure.length && index < 0; i++) if (unsure[i].start > t + 0.001) index = i;
+      if (index < 0) index = 0;
+    } else {
+      for (i = unsure.length - 1; i >= 0 && index < 0; i--) {
+        if (unsure[i].start < t - 0.001) index = i;
+      }
+      if (index < 0) index = unsure.length - 1;
+    }
+    var item = unsure[index];
+    var shown = document.querySelectorAll(".w.jumped");
+    for (i = 0; i < shown.length; i++) shown[i].classList.remove("jumped");
+    item.el.classList.add("jumped");
+    seek(item.start);
+    lastJump = { index: index, after: audio.currentTime || 0 };
+    if (unsureAt) {
+      unsureAt.textContent = "unsure word " + (index + 1) + " of " + unsure.length + " at " +
+        timecode(item.start) + ": " + item.el.textContent;
+    }
+    if (!inView(item.el)) item.el.scrollIntoView({ block: "center", behavior: "smooth" });
+  }
+
   function typing(target) {
     var tag = target && target.tagName;
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" ||
@@ -149,6 +183,8 @@
       case "[": case "-": speed(-1); break;
       case "]": case "=": case "+": speed(1); break;
       case "Home": seek(0); break;
+      case "u": nextUnsure(1); break;
+      case "U": nextUnsure(-1); break;
       default: handled = false;
     }
     if (handled) event.preventDefault();
@@ -181,6 +217,7 @@
     "btn-fwd": function () { skip(SKIP_S); },
     "btn-slower": function () { speed(-1); },
     "btn-faster": function () { speed(1); },
+    "btn-unsure": function (event) { nextUnsure(event.shiftKey ? -1 : 1); },
   };
   Object.keys(controls).forEach(function (id) {
     var button = document.getElementById(id);
