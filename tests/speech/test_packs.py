@@ -127,17 +127,26 @@ def test_a_transcript_made_with_the_installed_pack_names_it(base_pack: Path, cac
     from earwitness.media.decode import decode_audio, resample
     from earwitness.speech.asr import Recognizer
     from earwitness.speech.transcribe import TranscribeOptions, transcribe
+    from earwitness.speech.types import Transcript
     from tests.conftest import REPO
 
-    packs.import_pack(base_pack)
-    model = models.resolve_model("whisper-base")
     decoded = decode_audio(REPO / "samples" / "briefing-en.wav")
     samples = resample(decoded.samples, decoded.sample_rate, 16000)[: 16000 * 6]
-    transcript = transcribe(
-        samples, Recognizer(model), TranscribeOptions(diarize=False), exhibit_sha256="a" * 64
-    )
+
+    def transcript_with(model: models.ResolvedModel) -> Transcript:
+        options = TranscribeOptions(diarize=False)
+        return transcribe(samples, Recognizer(model), options, exhibit_sha256="a" * 64)
+
+    packaged = models.resolve_model("whisper-base")
+    packs.import_pack(base_pack)
+    model = models.resolve_model("whisper-base")
+    assert (packaged.origin, model.origin) == ("package", "pack")
+    transcript = transcript_with(model)
     assert (transcript.model_name, transcript.model_sha256) == ("whisper-base", BASE["model.bin"])
-    assert model.origin == "pack"
+    # The same pipeline and the same weights: the same words as the packaged model's.
+    assert [s.text for s in transcript.segments] == [
+        s.text for s in transcript_with(packaged).segments
+    ]
 
 
 @pytest.mark.parametrize("member", ["model/model.bin", "model/tokenizer.json"])
