@@ -7,8 +7,9 @@ never sees long silences. Every time it reports is mapped back to the recording'
 Translation runs Whisper's translate task on the same windows (``task="translate"``); the
 pipeline then pairs each English segment with the original it overlaps most
 (``align.align_translation``). ``Recognizer.recognise_tasks`` decodes both tasks batch by batch
-from one pass of Whisper's encoder (``_EncodeOnce``): the encoder is about half of the
-decoding time of a window on CPU, and both tasks read exactly the same windows.
+from one pass of Whisper's encoder (``_EncodeOnce``): the encoder took a third to a half of the
+decoding time of a window on 2 CPU cores (bench/report.py), and both tasks read exactly the
+same windows.
 
 ``DecodeOptions`` (now in ``options``) and ``Detected`` (now in ``recogniser``) are still
 importable from here.

@@ -273,10 +273,10 @@ def test_weak_windows_are_read_again_with_the_text_before_them(
 ) -> None:
     """With every window counted weak, each window after the first is decoded again with the
     text before it as its prompt; a reading is kept only where it is surer, and the transcript
-    stays in time order and says the same (real FLEURS speech, three windows)."""
+    stays in time order and says the same (real FLEURS speech, two windows or more)."""
     from earwitness.speech import asr
 
-    clips = sorted((SPEECH / "en" / "fleurs-en-cuttledoc").glob("fleurs-en-*.ogg"))[:8]
+    clips = sorted((SPEECH / "en" / "fleurs-en-cuttledoc").glob("fleurs-en-*.ogg"))[:5]
     gap = np.zeros(8000, dtype=np.float32)
     samples = np.concatenate([part for clip in clips for part in (load(clip), gap)])
     reference = " ".join(clip.with_suffix(".txt").read_text() for clip in clips)
