@@ -24,6 +24,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -206,32 +207,11 @@ def _margins(
 
 
 def diarize(
-    samples16k: np.ndarray,
-    speech_regions: Sequence[tuple[float, float]],
-    *,
-    num_speakers: int | None = None,
-    encoder: SpeakerEncoder,
-    threshold: float = THRESHOLD,
-    window: float = WINDOW,
-    hop: float = HOP,
-    smoothing: int = SMOOTHING,
-    min_speech: float = MIN_SPEAKER_SPEECH,
-    min_share: float = MIN_SPEAKER_SHARE,
+    samples16k: np.ndarray, speech_regions: Sequence[tuple[float, float]], **options: Any
 ) -> list[Turn]:
     """Speaker turns ``(start, end, "S1")`` in seconds within ``speech_regions`` of a 16 kHz
-    mono recording. ``num_speakers`` forces the count (never more than there are windows)."""
-    return diarize_with_evidence(
-        samples16k,
-        speech_regions,
-        num_speakers=num_speakers,
-        encoder=encoder,
-        threshold=threshold,
-        window=window,
-        hop=hop,
-        smoothing=smoothing,
-        min_speech=min_speech,
-        min_share=min_share,
-    ).turns
+    mono recording: ``diarize_with_evidence`` (same options) without the evidence."""
+    return diarize_with_evidence(samples16k, speech_regions, **options).turns
 
 
 def diarize_with_evidence(
@@ -247,11 +227,13 @@ def diarize_with_evidence(
     min_speech: float = MIN_SPEAKER_SPEECH,
     min_share: float = MIN_SPEAKER_SHARE,
 ) -> Diarization:
-    """``diarize`` with each turn's margin and a note when ``num_speakers`` could not be met.
+    """Speaker turns ``(start, end, "S1")`` in seconds within ``speech_regions`` of a 16 kHz
+    mono recording, each turn's margin, and a note when ``num_speakers`` could not be met.
 
-    With ``num_speakers=N`` and at least N speech windows, exactly N labels come out: the
-    clustering keeps N clusters however little speech the smallest holds, and the vote may
-    not erase one. With fewer windows every window is its own speaker and a note says so."""
+    ``num_speakers`` forces the count (never more than there are windows): with N and at
+    least N speech windows, exactly N labels come out, as the clustering keeps N clusters
+    however little speech the smallest holds, and the vote may not erase one. With fewer
+    windows every window is its own speaker and a note says so."""
     if num_speakers is not None and num_speakers < 1:
         raise ValueError("num_speakers must be at least 1")
     duration = len(samples16k) / SAMPLE_RATE
