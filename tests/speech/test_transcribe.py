@@ -109,9 +109,9 @@ def test_translation_is_english_and_aligned_with_the_segments(recognizer: Recogn
 
 
 @pytest.mark.slow
-def test_translation_reads_the_encoder_pass_of_the_transcription() -> None:
-    """Both tasks decode the same windows: each batch is encoded once, not once per task."""
-    recognizer = Recognizer(resolve_model())  # its own: the counts start at zero
+def test_translation_reads_the_encoder_pass_of_the_transcription(recognizer: Recognizer) -> None:
+    """Both tasks decode the same windows: each batch is encoded once, not once per task
+    (the counts are the transcript's own, whatever the recogniser did before)."""
     samples = load(REPO / "samples" / "briefing-ru.mp3")
     options = TranscribeOptions(translate_to="en", diarize=False)
     transcript = run(samples, recognizer, options)
@@ -120,7 +120,8 @@ def test_translation_reads_the_encoder_pass_of_the_transcription() -> None:
     assert passes["reused"] >= 1 and passes["reused"] >= passes["encoded"] - 1
     assert transcript.translation_model_sha256 == transcript.model_sha256
     assert transcript.to_dict()["translation"]["model"]["sha256"] == transcript.model_sha256
-    alone = run(samples, Recognizer(resolve_model()), NO_SPEAKERS)
+    alone = run(samples, recognizer, NO_SPEAKERS)
+    assert alone.processing["encoder_passes"]["reused"] == 0
     assert [s.text for s in alone.segments] == [s.text for s in transcript.segments]
 
 
