@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-# Debian packages: Chromium for the dossier's browser tests, Pango (and a font) for its PDF.
-SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+# Debian packages: Chromium for the browser tests, Pango (and a font) for the dossier's PDF,
+# PostgreSQL for the workbench's tests against a real server (started by the test fixture).
+SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core postgresql
 
 .PHONY: install system-packages test test-fast lint demo clean
 
@@ -49,13 +50,14 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Everything, the slow and reference tests included.
+# Everything, the slow and reference tests included; two workers (pytest-xdist), one per
+# core of the CI machine.
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The quick loop (under 3 minutes on 2 cores): tests marked slow or reference are left out.
 test-fast: lint
-	$(BIN)/pytest -q -m "not slow and not reference"
+	$(BIN)/pytest -q -n 2 -m "not slow and not reference"
 
 demo: install
 	@rm -rf $(DEMO)
@@ -79,6 +81,10 @@ demo: install
 	$(BIN)/earwitness export --case $(DEMO)/case -o $(DEMO)/evidence-bag.zip; \
 	$(BIN)/earwitness verify-package $(DEMO)/evidence-bag.zip; \
 	$(BIN)/earwitness export --case $(DEMO)/case --format ftm -o $(DEMO)/aleph-entities.json; \
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" \
+	    > $(DEMO)/workbench-password.txt; \
+	$(BIN)/earwitness user add demo --role owner --password-stdin --case $(DEMO)/case \
+	    < $(DEMO)/workbench-password.txt; \
 	echo; \
 	echo "Dossiers:          $(CURDIR)/$(DEMO)/dossiers/index.html"; \
 	echo "                   (each: index.html, dossier.pdf, examination.json, transcript.json,"; \
@@ -89,7 +95,9 @@ demo: install
 	echo "Examination:       $(CURDIR)/$(DEMO)/briefing-en.examination.html"; \
 	echo "Aleph entities:    $(CURDIR)/$(DEMO)/aleph-entities.json"; \
 	echo "Video to publish:  $(CURDIR)/$(DEMO)/briefing-ru.published.mp4"; \
-	echo "Signing key (demo): $(CURDIR)/$(DEMO)/config/earwitness/"
+	echo "Signing key (demo): $(CURDIR)/$(DEMO)/config/earwitness/"; \
+	echo "Team workbench:    XDG_CONFIG_HOME=$(CURDIR)/$(DEMO)/config $(BIN)/earwitness serve --case $(DEMO)/case"; \
+	echo "                   (http://127.0.0.1:8765/, account demo, password in $(DEMO)/workbench-password.txt)"
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .ruff_cache
