@@ -1,0 +1,136 @@
+"""Review edits in the vault: each edit an artefact of its exhibit, its hash in the custody log.
+
+``record_edit`` stores one edit as a JSON object (the edit, the account, the ASR transcript it
+was made on) and logs a signed ``review`` event whose parameters name the account, the edit's
+kind, the transcript and the segments, but never the words: a later redaction must be able to
+keep them out of everything that is exported, and the log cannot be changed afterwards.
+
+``review_edits`` reads them back through ``read_verified`` (a planted or altered object is
+refused with ArtefactTampered) and parses each as hostile JSON; ``reviewed_state`` replays
+them on the newest ASR transcript of the exhibit. Redactions are of a time range of the
+recording, not of one transcript, so those made on an older transcript of the exhibit apply
+to a newer one too.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from earwitness.jobs.transcribe import TRANSCRIPT
+from earwitness.review.edits import Edit, EditInvalid, Redact, edit_from_dict
+from earwitness.review.state import ReviewState, replay
+from earwitness.speech.types import Transcript
+from earwitness.vault.artefacts import (
+    ArtefactRecord,
+    ArtefactTampered,
+    list_artefacts,
+    read_verified,
+    store_artefact,
+)
+from earwitness.vault.case import Case
+from earwitness.vault.custody import canonical_json
+
+EDIT_STAGE = "review_edit"
+EDIT_SCHEMA = "earwitness.review-edit/1"
+
+__all__ = ["EDIT_STAGE", "read_edit", "record_edit", "review_edits", "reviewed_state"]
+
+
+def record_edit(
+    case: Case,
+    exhibit_sha256: str,
+    base_transcript: ArtefactRecord,
+    edit: Edit,
+    account: str,
+) -> ArtefactRecord:
+    """Store ``edit`` by ``account`` on the ASR transcript ``base_transcript`` and log it."""
+    content = {
+        "schema": EDIT_SCHEMA,
+        "edit": edit.to_dict(),
+        "account": account,
+        "base_transcript_sha256": base_transcript.object_sha256,
+        # Two identical edits (the same comment twice) stay two objects, two events.
+        "nonce": secrets.token_hex(8),
+    }
+    params: dict[str, Any] = {
+        "account": account,
+        "kind": edit.kind,
+        "base_transcript_sha256": base_transcript.object_sha256,
+        "segments": list(edit.segment_ids),
+    }
+    start, end = getattr(edit, "start", None), getattr(edit, "end", None)
+    if start is not None and end is not None:
+        params["range"] = [start, end]  # times, not words: safe in the log
+    return store_artefact(
+        case,
+        exhibit_sha256,
+        EDIT_STAGE,
+        canonical_json(content),
+        filename="review-edit.json",
+        media_type="application/json",
+        params=params,
+        action="review",
+    )
+
+
+def review_edits(
+    case: Case, exhibit_sha256: str, base_object_sha256: str
+) -> list[tuple[Edit, str, int]]:
+    """``(edit, account, custody seq)`` of every edit made on the transcript object
+    ``base_object_sha256``, and every redaction of the exhibit, in custody order."""
+    found = []
+    for record in list_artefacts(case, exhibit_sha256):
+        if record.stage != EDIT_STAGE:
+            continue
+        base = record.params.get("base_transcript_sha256")
+        if base != base_object_sha256 and record.params.get("kind") != Redact.kind:
+            continue
+        edit, account = read_edit(case, record)
+        found.append((edit, account, record.seq))
+    return found
+
+
+def read_edit(case: Case, record: ArtefactRecord) -> tuple[Edit, str]:
+    """The edit and account of a stored edit; its bytes verified, its JSON taken as hostile."""
+    what = f"review edit {record.object_sha256[:12]} (custody event {record.seq})"
+    data = read_verified(case, record)
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        raise ArtefactTampered(f"{what}: not JSON") from None
+    if not isinstance(parsed, dict) or parsed.get("schema") != EDIT_SCHEMA:
+        raise ArtefactTampered(f"{what}: not a review edit")
+    try:
+        edit = edit_from_dict(parsed.get("edit"))
+    except EditInvalid as exc:
+        raise ArtefactTampered(f"{what}: {exc}") from None
+    account = parsed.get("account")
+    if (
+        not isinstance(account, str)
+        or account != record.params.get("account")
+        or parsed.get("base_transcript_sha256") != record.params.get("base_transcript_sha256")
+        or edit.kind != record.params.get("kind")
+    ):
+        raise ArtefactTampered(f"{what}: does not match its custody event")
+    return edit, account
+
+
+def newest_transcript(case: Case, exhibit_sha256: str) -> ArtefactRecord | None:
+    """The newest ASR transcript artefact of the exhibit, or None."""
+    stored = [r for r in list_artefacts(case, exhibit_sha256) if r.stage == TRANSCRIPT.name]
+    return stored[-1] if stored else None
+
+
+def reviewed_state(case: Case, exhibit_sha256: str) -> tuple[ArtefactRecord, ReviewState] | None:
+    """The newest ASR transcript of the exhibit and its review so far; None without one."""
+    base = newest_transcript(case, exhibit_sha256)
+    if base is None:
+        return None
+    what = f"transcript {base.object_sha256[:12]} (custody event {base.seq})"
+    try:
+        asr = Transcript.from_dict(json.loads(read_verified(case, base)))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ArtefactTampered(f"{what}: not a readable transcript ({exc})") from None
+    return base, replay(asr, review_edits(case, exhibit_sha256, base.object_sha256))
