@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from earwitness.vault.case import Case
+from tests.postgres_server import postgresql_database, postgresql_server, postgresql_url  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"  # the schemas and real recordings, beside the checkout
