@@ -19,6 +19,8 @@ from earwitness.cli import (
     export_command,
     keys_commands,
     lock_commands,
+    serve_command,
+    user_commands,
     verify_commands,
 )
 from earwitness.cli.examine_command import examine
@@ -47,8 +49,18 @@ VAULT_COMMANDS = [
     *lock_commands.COMMANDS,
     *keys_commands.COMMANDS,
 ]
+WORKBENCH_COMMANDS = [*serve_command.COMMANDS, *user_commands.COMMANDS]
 
-for command in [*VAULT_COMMANDS, examine, transcribe, models, report, publish, signoff]:
+for command in [
+    *VAULT_COMMANDS,
+    examine,
+    transcribe,
+    models,
+    report,
+    publish,
+    signoff,
+    *WORKBENCH_COMMANDS,
+]:
     cli.add_command(command)
 
 

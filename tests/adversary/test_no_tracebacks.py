@@ -177,6 +177,7 @@ CASE_COMMANDS: list[list[str]] = [
     ["lock"],
     ["unlock"],
     ["transcribe", "{ref}", "--model", "{out}/no-such-model"],
+    ["user", "list"],
 ]
 
 
@@ -240,6 +241,8 @@ BAD_INPUTS: list[list[str]] = [
     ["log", "no-such-exhibit"],
     ["signoff", "no-such-exhibit", "--name", "A. Examiner", "--role", "examiner"],
     ["signoff", "{ref}", "--name", " ", "--role", "examiner"],
+    ["serve", "--db", "mysql://x/y"],
+    ["user", "add", "bad name", "--role", "owner", "--password-stdin"],
 ]
 
 

@@ -1,0 +1,139 @@
+"""The findings of an exhibit's newest stored examination, as the workbench shows them: on the
+review page's timeline and as filters of the search index.
+
+The examination report is read only through ``vault.artefacts.read_verified`` (a tampered
+artefact raises ``ArtefactTampered``, never shows its content), and its JSON is then read as
+hostile: an entry that is not an object with a kind and a start time is skipped, times and
+scores are clamped, strings are cut short and at most ``MAX_FINDINGS`` are kept (the highest
+scores). Titles are the words the dossier prints for the same kinds
+(``forensics.registry.kind_label``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from earwitness.forensics.registry import kind_label
+from earwitness.vault.artefacts import ArtefactRecord, read_verified
+from earwitness.vault.case import Case
+from earwitness.vault.catalog import Artefact
+
+log = logging.getLogger(__name__)
+
+EXAMINATION_STAGE = "examination"  # jobs.examine.EXAMINATION's name
+MAX_FINDINGS = 500
+MAX_SECONDS = 7 * 24 * 3600.0  # longer than any recording; keeps a planted 1e308 off the page
+MAX_NAME = 80  # characters of a kind or a check name
+
+
+@dataclass(frozen=True)
+class ExamFinding:
+    """One finding as the workbench shows it: ``title`` is the dossier's label of its kind."""
+
+    kind: str
+    check: str
+    start_s: float
+    end_s: float
+    score: float
+
+    @property
+    def title(self) -> str:
+        return kind_label(self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "kind": self.kind,
+            "check": self.check,
+            "title": self.title,
+            "score": self.score,
+        }
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def _name(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:MAX_NAME]
+
+
+def parse_findings(report: object) -> tuple[ExamFinding, ...]:
+    """The findings of an examination report (parsed JSON of any shape), in time order: each
+    entry an object with a ``kind`` and a numeric ``start_s``; anything else is skipped."""
+    items = report.get("findings") if isinstance(report, dict) else None
+    if not isinstance(items, list):
+        return ()
+    found: list[ExamFinding] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        kind, start = _name(item.get("kind")), _number(item.get("start_s"))
+        if kind is None or start is None:
+            continue
+        start = min(max(start, 0.0), MAX_SECONDS)
+        end = _number(item.get("end_s"))
+        end = start if end is None else min(max(end, start), MAX_SECONDS)
+        score = _number(item.get("score"))
+        score = 0.0 if score is None else min(max(score, 0.0), 1.0)
+        found.append(ExamFinding(kind, _name(item.get("check")) or "", start, end, score))
+    if len(found) > MAX_FINDINGS:  # keep the strongest, then show them in time order
+        found = sorted(found, key=lambda f: -f.score)[:MAX_FINDINGS]
+    return tuple(sorted(found, key=lambda f: (f.start_s, f.end_s)))
+
+
+def newest_examination(case: Case, exhibit_sha256: str) -> ArtefactRecord | None:
+    """The catalog's record of the exhibit's newest examination artefact, unverified (the
+    read through ``read_verified`` checks it against the signed log)."""
+    query = (
+        select(Artefact)
+        .where(Artefact.exhibit_sha256 == exhibit_sha256, Artefact.stage == EXAMINATION_STAGE)
+        .order_by(Artefact.seq.desc())
+        .limit(1)
+    )
+    with case.session() as session:
+        row = session.scalars(query).first()
+        return ArtefactRecord.from_row(row) if row is not None else None
+
+
+# Findings per (case folder, examination object): read and verified once per process.
+_READ: dict[tuple[str, str], tuple[ExamFinding, ...]] = {}
+_READ_LOCK = threading.Lock()
+
+
+def read_findings(case: Case, record: ArtefactRecord) -> tuple[ExamFinding, ...]:
+    """The findings of one examination artefact, verified (``ArtefactTampered`` if not)."""
+    key = (str(case.paths.root), record.object_sha256)
+    with _READ_LOCK:
+        known = _READ.get(key)
+    if known is not None:
+        return known
+    data = read_verified(case, record)
+    try:
+        report = json.loads(data)
+    except (ValueError, RecursionError):
+        log.warning("examination %s: not JSON; no findings shown", record.object_sha256[:12])
+        report = None
+    found = parse_findings(report)
+    with _READ_LOCK:
+        _READ[key] = found
+    return found
+
+
+def examination_findings(case: Case, exhibit_sha256: str) -> tuple[ExamFinding, ...]:
+    """The findings of the exhibit's newest stored examination, or none."""
+    newest = newest_examination(case, exhibit_sha256)
+    return () if newest is None else read_findings(case, newest)
