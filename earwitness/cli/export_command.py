@@ -74,8 +74,17 @@ def export(
     events = verified_events(case)
     in_clear = fields_in_clear(events, chosen)
     _, unopened = disclosures(case, events, chosen) if not for_publication else ([], [])
-    written = export_bag(case, chosen, output, for_publication=for_publication)
+    from earwitness.jobs.export_ftm import logged_exhibits
+    from earwitness.jobs.redacted_export import withheld_by_redactions
+
+    withheld = withheld_by_redactions(case, chosen or logged_exhibits(case))
+    written = export_bag(case, chosen, output, for_publication=for_publication, withheld=withheld)
     click.echo(f"Exported to {written}")
+    if withheld:
+        click.echo(
+            f"Redacted in review: {len(withheld)} object(s) withheld (the originals and "
+            "what was made before); the package carries the redacted versions."
+        )
     if for_publication:
         click.echo("Private intake fields left out: the package holds only their commitments.")
     for line in unopened:

@@ -20,11 +20,20 @@ from typing import Any
 from earwitness import __version__
 from earwitness.jobs.engine import Request, Run, Stage, run_stage
 from earwitness.jobs.examine import EXAMINATION, ExamParams, examination_with_series
-from earwitness.jobs.transcribe import TRANSCRIPT, TranscriptParams
+from earwitness.jobs.reviewed import (
+    OUTPUT_STAGES,
+    ReviewedParams,
+    muted_samples,
+    redactions_of,
+    shown_transcript,
+)
+from earwitness.jobs.transcribe import TranscriptParams
+from earwitness.speech.types import Transcript
 from earwitness.vault.custody import Event
 from earwitness.vault.verified_log import exhibit_record, verified_events
 
 ACTION = "report"
+REDACTED_AUDIO_NAME = "audio-redacted.wav"
 
 
 @dataclass(frozen=True)
@@ -33,14 +42,22 @@ class DossierParams:
     speech: TranscriptParams
     custody_head: str  # hash of the last custody event the page shows
     verify_commands: tuple[str, ...] = ()
+    # The reviewed version the page shows (jobs/reviewed.py); None for the ASR's.
+    review: ReviewedParams | None = None
 
     def parameters(self) -> dict[str, Any]:
-        return {
+        params = {
             "examination": self.exam.parameters(),
             "transcript": self.speech.parameters(),
             "custody_head": self.custody_head,
             "verify_commands": list(self.verify_commands),
         }
+        if self.review:  # absent for the ASR version, so stored dossiers stay valid
+            params["review"] = self.review.parameters()
+        return params
+
+    def shown(self) -> Request[Transcript]:
+        return shown_transcript(self.speech, self.review)
 
 
 def shown_custody(run: Run) -> list[Event]:
@@ -49,8 +66,17 @@ def shown_custody(run: Run) -> list[Event]:
     return [
         event
         for event in verified_events(run.case)
-        if event.exhibit in (run.exhibit_sha256, None) and event.action != ACTION
+        if event.exhibit in (run.exhibit_sha256, None)
+        and event.action != ACTION
+        and not _made_for_outputs(event)
     ]
+
+
+def _made_for_outputs(event: Event) -> bool:
+    """A reviewed version or muted copy stored while making an output: like the dossier's own
+    events, not part of the history the page shows (else each dossier would change the next)."""
+    artefact = event.details.get("artefact") if isinstance(event.details, dict) else None
+    return isinstance(artefact, dict) and artefact.get("stage") in OUTPUT_STAGES
 
 
 def custody_head(run: Run) -> str:
@@ -72,7 +98,7 @@ def _compute_html(run: Run, request: Request[str]) -> str:
     assert isinstance(params, DossierParams) and run.case is not None
     exam = examination_with_series(run, params.exam)
     stored = run_stage(run, Request(EXAMINATION, params.exam)).record  # what sign-offs name
-    transcript = run.value(Request(TRANSCRIPT, params.speech))
+    transcript = run.value(params.shown())
     facts = run.resource("facts")
     received = exhibit_record(run.case, run.exhibit_sha256)
     decoded = run.resource("decoded")
@@ -88,10 +114,11 @@ def _compute_html(run: Run, request: Request[str]) -> str:
         custody=_up_to(shown_custody(run), params.custody_head),
         examination=exam,
         transcript=transcript,
-        samples=decoded.samples,
+        samples=muted_samples(run, transcript),
         sample_rate=decoded.sample_rate,
-        audio_href=f"original{suffix}",
-        audio_mime=audio_mime(suffix),
+        # After a redaction the page plays the muted copy, never the original.
+        audio_href=REDACTED_AUDIO_NAME if redactions_of(transcript) else f"original{suffix}",
+        audio_mime="audio/wav" if redactions_of(transcript) else audio_mime(suffix),
         tool=ToolVersions(__version__, {model.name: model.sha256}),
         verify_commands=list(params.verify_commands),
         generated_at=exam.created_at,
@@ -113,7 +140,8 @@ DOSSIER_HTML: Stage[str] = Stage(
     name="dossier-html",
     # 2: no private intake field, local path or case path on the page; 3: the sections of an
     # evaluative report and the examiner sign-offs (custody events, so in custody_head)
-    version=3,
+    # 4: which version of the transcript it shows (ASR, or ASR + corrections)
+    version=4,
     action=ACTION,
     filename="index.html",
     media_type="text/html",
@@ -122,7 +150,7 @@ DOSSIER_HTML: Stage[str] = Stage(
     deserialise=lambda data: data.decode("utf-8"),
     inputs=lambda request: (
         Request(EXAMINATION, request.params.exam),  # type: ignore[attr-defined]
-        Request(TRANSCRIPT, request.params.speech),  # type: ignore[attr-defined]
+        request.params.shown(),  # type: ignore[attr-defined]
     ),
     model_sha256=lambda request: request.params.speech.model.sha256,  # type: ignore[attr-defined]
 )

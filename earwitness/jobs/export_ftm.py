@@ -17,7 +17,7 @@ from typing import Any
 from earwitness.errors import EarwitnessError, InputFileError
 from earwitness.jobs.examine import EXAMINATION
 from earwitness.jobs.recording import exhibit_facts, verified_original
-from earwitness.jobs.transcribe import TRANSCRIPT
+from earwitness.jobs.reviewed import newest_shown
 from earwitness.vault.artefacts import list_artefacts, read_verified
 from earwitness.vault.case import Case
 from earwitness.vault.custody import ensure_appendable
@@ -29,6 +29,13 @@ def _newest(case: Case, sha256: str, stage: str) -> dict[str, Any] | None:
     if not found:
         return None
     return json.loads(read_verified(case, found[-1]))
+
+
+def _shown_transcript(case: Case, sha256: str) -> dict[str, Any] | None:
+    """The newest transcript as the outputs show it: the reviewed version, redactions
+    applied, once the workbench edited it."""
+    shown = newest_shown(case, sha256)
+    return None if shown is None else shown.to_dict()
 
 
 def _sha1(path: Path) -> str:
@@ -90,7 +97,7 @@ def export_ftm(case: Case, exhibits: list[str] | None, destination: Path) -> int
         entity = exhibit_entity(
             exhibit,
             sha1=_sha1(verified_original(case, sha256)),
-            transcript=_newest(case, sha256, TRANSCRIPT.name),
+            transcript=_shown_transcript(case, sha256),
             examination=_newest(case, sha256, EXAMINATION.name),
         )
         lines.append(json.dumps(entity, ensure_ascii=False, sort_keys=True))

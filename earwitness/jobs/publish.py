@@ -36,6 +36,13 @@ import av
 
 from earwitness.jobs.engine import Request, Run, Stage, run_stage
 from earwitness.jobs.recording import exhibit_run
+from earwitness.jobs.reviewed import (
+    REDACTED_AUDIO,
+    REVIEWED,
+    RedactedAudioParams,
+    redactions_of,
+    reviewed_params,
+)
 from earwitness.jobs.transcribe import TRANSCRIPT, transcribe_exhibit
 from earwitness.media.probe import ProbeError, probe
 from earwitness.publish.video import (
@@ -99,6 +106,34 @@ def choose_transcript(
     return outcome.transcript, hashlib.sha256(outcome.body).hexdigest(), outcome.reused
 
 
+def _reviewed(
+    run: Run, transcript: Transcript, transcript_sha256: str, folder: Path
+) -> tuple[Transcript, str, tuple[Path, str] | None]:
+    """The reviewed version of the chosen transcript when the workbench edited it, and after a
+    redaction the muted copy of the audio (written into ``folder``) with its object hash."""
+    assert run.case is not None
+    base = next(
+        (
+            record
+            for record in list_artefacts(run.case, run.exhibit_sha256)
+            if record.stage == TRANSCRIPT.name and record.object_sha256 == transcript_sha256
+        ),
+        None,
+    )
+    review = reviewed_params(run, base)
+    if review is None:
+        return transcript, transcript_sha256, None
+    made = run_stage(run, Request(REVIEWED, review))
+    assert made.record is not None
+    if not redactions_of(made.value):
+        return made.value, made.record.object_sha256, None
+    audio = run_stage(run, Request(REDACTED_AUDIO, RedactedAudioParams(review)))
+    assert audio.record is not None
+    muted = folder / "audio-redacted.wav"
+    muted.write_bytes(audio.data)
+    return made.value, made.record.object_sha256, (muted, audio.record.object_sha256)
+
+
 @dataclass(frozen=True)
 class PublishParams:
     mode: str
@@ -107,6 +142,8 @@ class PublishParams:
     media: dict[str, Any] = field(hash=False, compare=False)
     transcript: Transcript = field(hash=False, compare=False)
     protect_source: bool = False
+    # The muted copy published instead of the original's audio after a redaction.
+    redacted_audio_sha256: str | None = None
 
     @property
     def audio_plan(self) -> AudioPlan:
@@ -125,6 +162,11 @@ class PublishParams:
             "audio": self.audio_plan.describe(),
             "stripped": [tag.to_dict() for tag in self.stripped],
             "protect_source": self.protect_source,
+            **(
+                {"redacted_audio_sha256": self.redacted_audio_sha256}
+                if self.redacted_audio_sha256
+                else {}
+            ),
         }
 
 
@@ -136,7 +178,7 @@ def _compute_video(run: Run, request: Request[bytes]) -> bytes:
         target = Path(folder) / "published.mp4"
         try:
             rendered = render_video(
-                run.resource("path"),
+                run.resource("publish_source"),
                 target,
                 captions,
                 sha256=run.exhibit_sha256,
@@ -188,14 +230,26 @@ def publish_exhibit(
         case, sha256, mode, progress, force=force
     )
     run = exhibit_run(case, sha256, force=force)
-    try:
-        media = probe(run.resource("path")).to_dict()
-    except ProbeError as exc:
-        raise PublishError(f"exhibit {sha256[:12]}: {exc}") from None
-    params = PublishParams(
-        mode, transcript_sha256, h264_encoder(), media, transcript, protect_source
-    )
-    made = run_stage(run, Request(VIDEOS[mode, protect_source], params))
+    with tempfile.TemporaryDirectory() as folder:
+        transcript, transcript_sha256, redacted = _reviewed(
+            run, transcript, transcript_sha256, Path(folder)
+        )
+        source = redacted[0] if redacted else run.resource("path")
+        run.resources["publish_source"] = lambda: source
+        try:
+            media = probe(source).to_dict()
+        except ProbeError as exc:
+            raise PublishError(f"exhibit {sha256[:12]}: {exc}") from None
+        params = PublishParams(
+            mode,
+            transcript_sha256,
+            h264_encoder(),
+            media,
+            transcript,
+            protect_source,
+            redacted[1] if redacted else None,
+        )
+        made = run_stage(run, Request(VIDEOS[mode, protect_source], params))
     record = made.record
     assert record is not None
     if made.reused:  # the same video goes out again: that publication is logged too

@@ -29,6 +29,7 @@ from typing import Any
 from earwitness.jobs.dossier import (
     DOSSIER_HTML,
     DOSSIER_PDF,
+    REDACTED_AUDIO_NAME,
     DossierParams,
     custody_head,
     original_suffix,
@@ -37,6 +38,12 @@ from earwitness.jobs.engine import Request, Run, StageResult, run_side_by_side, 
 from earwitness.jobs.examine import EXAMINATION, ExamParams
 from earwitness.jobs.options import ReportOptions
 from earwitness.jobs.recording import exhibit_run
+from earwitness.jobs.reviewed import (
+    REDACTED_AUDIO,
+    RedactedAudioParams,
+    redactions_of,
+    review_of,
+)
 from earwitness.jobs.transcribe import (
     RENDERINGS,
     TRANSCRIPT,
@@ -217,20 +224,28 @@ def _dossier_files(
     """Each file of the dossier: name in the folder -> the verified bytes (or the verified
     original's path, copied, not read into memory)."""
     assert run.case is not None
+    review = review_of(run, speech_params)
     params = DossierParams(
         exam_params,
         speech_params,
         custody_head(run),
         tuple(verify_commands(run.case, run.exhibit_sha256, filename, options)),
+        review,
     )
     files: dict[str, bytes | Path] = {}
-    files[f"original{original_suffix(filename)}"] = run.resource("path")
+    shown = run_stage(run, params.shown())
+    if review is not None and redactions_of(shown.value):
+        # The original is not handed out once part of it is redacted: the muted copy is.
+        audio = run_stage(run, Request(REDACTED_AUDIO, RedactedAudioParams(review)))
+        files[REDACTED_AUDIO_NAME] = audio.data
+    else:
+        files[f"original{original_suffix(filename)}"] = run.resource("path")
     page: StageResult[str] = run_stage(run, Request(DOSSIER_HTML, params))
     files["index.html"] = page.data
     files["dossier.pdf"] = run_stage(run, Request(DOSSIER_PDF, params)).data
     files["examination.json"] = run_stage(run, Request(EXAMINATION, exam_params)).data
-    files["transcript.json"] = run_stage(run, Request(TRANSCRIPT, speech_params)).data
-    rendering = RenderParams(speech_params, bilingual=True, name=filename)
+    files["transcript.json"] = shown.data
+    rendering = RenderParams(speech_params, bilingual=True, name=filename, review=review)
     for fmt in DOSSIER_RENDERINGS:
         files[f"transcript.{fmt}"] = run_stage(run, Request(RENDERINGS[fmt], rendering)).data
     return files

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from earwitness.formats.transcript_formats import (
     TRANSCRIPT_FORMATS,
@@ -36,6 +36,9 @@ from earwitness.speech.recogniser import Recogniser, TranslationEngine
 from earwitness.speech.transcribe import Progress, TranscribeOptions, no_progress
 from earwitness.speech.types import Transcript
 from earwitness.vault.case import Case
+
+if TYPE_CHECKING:
+    from earwitness.jobs.reviewed import ReviewedParams
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,23 @@ class RenderParams:
     bilingual: bool = True
     name: str = ""  # the recording's name, for the title and the facts table
     mark_unsure: bool | None = None  # None: each format's default (Rendering.mark_unsure)
+    # The reviewed version the rendering shows (jobs/reviewed.py); None for the ASR's.
+    review: ReviewedParams | None = None
 
     def parameters(self) -> dict[str, Any]:
         params = {**self.transcript.parameters(), "bilingual": self.bilingual, "name": self.name}
         if self.mark_unsure is not None:  # part of the stored rendering's key when asked for
             params["mark_unsure"] = self.mark_unsure
+        if self.review:  # absent for the ASR version, so its stored renderings stay valid
+            params["review"] = self.review.parameters()
         return params
+
+    def shown(self) -> Request[Transcript]:
+        """The transcript this rendering shows: the reviewed version when there are edits."""
+        # reviewed.py builds on this module's TRANSCRIPT stage: imported here, not at the top.
+        from earwitness.jobs.reviewed import shown_transcript
+
+        return shown_transcript(self.transcript, self.review)
 
 
 def rendering_for(transcript: Transcript, params: RenderParams) -> Rendering:
@@ -150,8 +164,16 @@ def rendering_for(transcript: Transcript, params: RenderParams) -> Rendering:
             ("Language", transcript.language or "unknown"),
             ("Model", f"{transcript.model_name} (SHA-256 {transcript.model_sha256})"),
             *_translation_fact(transcript),
+            *_version_fact(transcript),
         ),
     )
+
+
+def _version_fact(transcript: Transcript) -> tuple[tuple[str, str], ...]:
+    """Which version the rendering shows ("ASR + 23 corrections by 2 reviewers")."""
+    from earwitness.reports.dossier_transcript import version_shown
+
+    return (("Version", version_shown(transcript)),)
 
 
 def _translation_fact(transcript: Transcript) -> tuple[tuple[str, str], ...]:
@@ -169,19 +191,19 @@ def _rendering_stage(entry: TranscriptFormat) -> Stage[bytes]:
     def compute(run: Run, request: Request[bytes]) -> bytes:
         params = request.params
         assert isinstance(params, RenderParams)
-        transcript = run.value(Request(TRANSCRIPT, params.transcript))
+        transcript = run.value(params.shown())
         return render_transcript(transcript, entry, rendering_for(transcript, params))
 
     return Stage(
         name=f"transcript-{entry.name}",
-        version=2,  # 2: unsure words marked (text and DOCX by default)
+        version=3,  # 2: unsure words marked (text and DOCX by default); 3: the version shown
         action="transcribe",
         filename=entry.filename,
         media_type=entry.media_type,
         compute=compute,
         serialise=lambda body: body,
         deserialise=lambda data: data,
-        inputs=lambda request: (Request(TRANSCRIPT, request.params.transcript),),  # type: ignore[attr-defined]
+        inputs=lambda request: (request.params.shown(),),  # type: ignore[attr-defined]
         model_sha256=lambda request: request.params.transcript.model.sha256,  # type: ignore[attr-defined]
     )
 

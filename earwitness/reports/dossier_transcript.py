@@ -174,6 +174,7 @@ def render_transcript(transcript: Transcript | None) -> str:
         facts[0] += f" (detected, p = {number(transcript.language_probability):.2f})"
     if transcript.model_name:
         facts.append(f"Model: {_model(transcript.model_name, transcript.model_sha256)}")
+    facts.append(f'<span class="version">Version: {esc(version_shown(transcript))}</span>')
     if translation:
         method = transcript.translation_method or "whisper-translate"
         by = transcript.translation_model_name
@@ -191,6 +192,18 @@ def render_transcript(transcript: Transcript | None) -> str:
         + f'<table class="transcript" id="transcript"><thead><tr>{head}</tr></thead>'
         + f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def version_shown(transcript: Transcript) -> str:
+    """Which version of the transcript is shown: the ASR's, or the ASR with the workbench's
+    corrections ("ASR + 23 corrections by 2 reviewers")."""
+    review = transcript.processing.get("review")
+    if not isinstance(review, dict) or not isinstance(review.get("description"), str):
+        return "ASR (no corrections)"
+    reviewers = review.get("reviewers")
+    if isinstance(reviewers, list) and reviewers and all(isinstance(r, str) for r in reviewers):
+        return f"{review['description']} ({', '.join(reviewers)})"
+    return review["description"]
 
 
 def _checking(transcript: Transcript) -> str:

@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -91,12 +91,21 @@ class _Item:
 
 
 def export_bag(
-    case: Case, exhibits: list[str] | None, destination: Path, *, for_publication: bool = False
+    case: Case,
+    exhibits: list[str] | None,
+    destination: Path,
+    *,
+    for_publication: bool = False,
+    withheld: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the named exhibits (all when ``None``) and everything derived from them as a bag.
 
     The bag discloses the private intake fields of its exhibits (value and salt of each
     commitment, ``data/custody/private-fields.json``) unless ``for_publication``.
+
+    ``withheld`` (object SHA-256 -> reason, e.g. a redaction) names originals and artefacts
+    left out: catalog.json lists each with its reason and no file, and the signed export
+    event records the same list, so a reader can tell a withheld object from a removed one.
 
     ``destination`` ending in ``.zip`` gets a zipped bag; anything else is a new directory.
     Every object is hashed while it is copied, and the export is refused (ExportRefused, one
@@ -114,7 +123,7 @@ def export_bag(
         with case.writing():
             # What goes into the bag, and under which names, is what the signed log says: an
             # edited catalog cell must not reach catalog.json or a file name.
-            catalog, items, event = _plan(case, exhibits, destination, as_zip)
+            catalog, items, event = _plan(case, exhibits, destination, as_zip, withheld or {})
             exported = event.details["exhibits"]
             disclosed = None if for_publication else disclosure_file(case, exported)
             destination.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +155,11 @@ def export_bag(
 
 
 def _plan(
-    case: Case, exhibits: list[str] | None, destination: Path, as_zip: bool
+    case: Case,
+    exhibits: list[str] | None,
+    destination: Path,
+    as_zip: bool,
+    withheld: Mapping[str, str],
 ) -> tuple[dict[str, Any], list[_Item], custody.Event]:
     logged = verified_projection(case)
     if exhibits is not None:
@@ -159,7 +172,7 @@ def _plan(
     )
     if not chosen:
         raise EarwitnessError("nothing to export: the case holds no exhibits")
-    catalog, items = _catalog_and_items(logged, [e.sha256 for e in chosen])
+    catalog, items, left_out = _catalog_and_items(logged, [e.sha256 for e in chosen], withheld)
     event = custody.make_event(
         case.signer,
         "export",
@@ -172,31 +185,44 @@ def _plan(
             # The signed log vouches for the instructions too: a README rewritten with its
             # tag manifests regenerated still fails verify-package.
             "readme_sha256": hashlib.sha256(_readme()).hexdigest(),
+            **({"withheld": left_out} if left_out else {}),
         },
         case.head(),
     )
     return catalog, items, event
 
 
-def _catalog_and_items(logged: Projection, chosen: list[str]) -> tuple[dict[str, Any], list[_Item]]:
+def _catalog_and_items(
+    logged: Projection, chosen: list[str], withheld: Mapping[str, str]
+) -> tuple[dict[str, Any], list[_Item], dict[str, str]]:
     catalog: dict[str, Any] = {"tool": {"name": "earwitness", "version": __version__}}
     entries: list[dict[str, Any]] = []
     items: list[_Item] = []
+    left_out: dict[str, str] = {}
     for sha256 in chosen:
         exhibit = logged.exhibits[sha256]
         received = logged.intakes_of(sha256)
         logged_name = received[0].original_name if received else sha256
-        original = PurePosixPath("data", "originals", sha256, safe_file_name(logged_name))
-        items.append(
-            _Item(
-                sha256,
-                str(original),
-                f"original {logged_name!r} (object {sha256[:12]}, "
-                f"custody event {exhibit.first_seq})",
+        original: PurePosixPath | None = None
+        if sha256 in withheld:
+            left_out[sha256] = withheld[sha256]
+        else:
+            original = PurePosixPath("data", "originals", sha256, safe_file_name(logged_name))
+            items.append(
+                _Item(
+                    sha256,
+                    str(original),
+                    f"original {logged_name!r} (object {sha256[:12]}, "
+                    f"custody event {exhibit.first_seq})",
+                )
             )
-        )
         derived: list[dict[str, Any]] = []
         for artefact in (ArtefactRecord.from_row(a) for a in logged.artefacts_of(sha256)):
+            if artefact.object_sha256 in withheld:
+                left_out[artefact.object_sha256] = withheld[artefact.object_sha256]
+                reason = withheld[artefact.object_sha256]
+                derived.append({**vars(artefact), "path": None, "withheld": reason})
+                continue
             relative = PurePosixPath(
                 "data",
                 "artefacts",
@@ -219,7 +245,8 @@ def _catalog_and_items(logged: Projection, chosen: list[str]) -> tuple[dict[str,
                 "sha256": sha256,
                 "md5": exhibit.md5,
                 "size_bytes": exhibit.size_bytes,
-                "path": str(original),
+                "path": None if original is None else str(original),
+                **({"withheld": withheld[sha256]} if original is None else {}),
                 "media": exhibit.media,
                 "probe_error": exhibit.probe_error,
                 "intakes": [_intake_dict(i) for i in received],
@@ -227,7 +254,7 @@ def _catalog_and_items(logged: Projection, chosen: list[str]) -> tuple[dict[str,
             }
         )
     catalog["exhibits"] = entries
-    return catalog, items
+    return catalog, items, left_out
 
 
 def _intake_dict(intake: LoggedIntake) -> dict[str, Any]:

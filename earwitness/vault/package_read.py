@@ -93,6 +93,8 @@ class _PackageCheck:
         self.logged_objects: set[tuple[str, str]] = set()
         self.last_export: custody.Event | None = None
         self.disclosures = DisclosureCheck(None)
+        # (sha256, reason) of each object catalog.json says the export left out on purpose
+        self.withheld: list[tuple[str, str]] = []
 
     def problem(self, kind: str, message: str) -> None:
         if len(self.report.problems) < self.limits.max_problems:
@@ -105,7 +107,7 @@ class _PackageCheck:
         self.bag.open()
         keys = self._read_keys()
         catalog = self._read_catalog()
-        items = list(_catalog_items(catalog or [], self.problem))
+        items = list(_catalog_items(catalog or [], self.problem, self.withheld))
         self.catalog_objects = {(kind, digest) for digest, _, kind in items}
         self.bag.remember.update(relative for _, relative, _ in items)
         # private-fields.json, when present: each value must open its commitment in the log
@@ -121,6 +123,7 @@ class _PackageCheck:
         self.bag.finish()
         if catalog is not None:
             self._check_catalog_objects(items)
+            self._check_withheld()
         self._check_readme()
         self.report.objects_checked = sum(
             1
@@ -240,6 +243,26 @@ class _PackageCheck:
                     f"{label} ({digest[:12]}): content altered, now hashes to {actual[:12]}",
                 )
 
+    def _check_withheld(self) -> None:
+        """Objects left out on purpose (a redaction) must be the ones the signed export event
+        lists, for the same reason: otherwise a removed object could pass as withheld."""
+        if not self.withheld:
+            return
+        recorded = self.last_export.details.get("withheld") if self.last_export else None
+        recorded = recorded if isinstance(recorded, dict) else {}
+        for digest, reason in self.withheld:
+            if recorded.get(digest) != reason:
+                self.problem(
+                    "withheld_not_logged",
+                    f"{CATALOG_MEMBER}: object {digest[:12]} is marked withheld ({reason!r}) "
+                    "but the export event does not record it so",
+                )
+        reasons = sorted({reason for _, reason in self.withheld})
+        self.report.notes.append(
+            f"{len(self.withheld)} object(s) withheld by the export ({', '.join(reasons)}): "
+            "named in the custody log, not in this package"
+        )
+
     def _check_readme(self) -> None:
         """The README must be the one the signed export event recorded (newer exports)."""
         if self.last_export is None:
@@ -278,21 +301,28 @@ def _ignore(kind: str, message: str) -> None:
 
 
 def _catalog_items(
-    entries: list[Any], problem: Callable[[str, str], None] = _ignore
+    entries: list[Any],
+    problem: Callable[[str, str], None] = _ignore,
+    withheld: list[tuple[str, str]] | None = None,
 ) -> Iterator[tuple[str, str, str]]:
     """(sha256, member name, "original" | "artefact") of each object catalog.json names;
-    an entry that is malformed or names an unsafe path is reported to ``problem``."""
+    an entry that is malformed or names an unsafe path is reported to ``problem``. Objects
+    marked withheld (no path, a reason) are added to ``withheld`` instead."""
     for entry in entries:
         try:
-            items = [(entry["sha256"], entry["path"], "original")]
+            items = [(entry["sha256"], entry["path"], "original", entry.get("withheld"))]
             items += [
-                (a["object_sha256"], a["path"], "artefact") for a in entry.get("artefacts", [])
+                (a["object_sha256"], a["path"], "artefact", a.get("withheld"))
+                for a in entry.get("artefacts", [])
             ]
         except (KeyError, TypeError, AttributeError):
             problem("catalog_invalid", f"{CATALOG_MEMBER}: an entry lacks sha256 or path")
             continue
-        for digest, relative, kind in items:
-            if not isinstance(digest, str) or not isinstance(relative, str):
+        for digest, relative, kind, reason in items:
+            if relative is None and isinstance(reason, str) and isinstance(digest, str):
+                if withheld is not None:
+                    withheld.append((digest, reason))
+            elif not isinstance(digest, str) or not isinstance(relative, str):
                 problem("catalog_invalid", f"{CATALOG_MEMBER}: an entry lacks sha256 or path")
             elif is_unsafe_member(relative) or not relative.startswith(PAYLOAD_PREFIX):
                 problem("unsafe_path", f"catalog.json: unsafe path {relative!r}")
