@@ -52,7 +52,7 @@ class DossierParams:
             "custody_head": self.custody_head,
             "verify_commands": list(self.verify_commands),
         }
-        if self.review:  # absent for the ASR version, so stored dossiers stay valid
+        if self.review is not None:  # absent for the ASR's, so stored dossiers stay valid
             params["review"] = self.review.parameters()
         return params
 

@@ -24,7 +24,6 @@ unprotected one of the same exhibit and mode.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -36,13 +35,7 @@ import av
 
 from earwitness.jobs.engine import Request, Run, Stage, run_stage
 from earwitness.jobs.recording import exhibit_run
-from earwitness.jobs.reviewed import (
-    REDACTED_AUDIO,
-    REVIEWED,
-    RedactedAudioParams,
-    redactions_of,
-    reviewed_params,
-)
+from earwitness.jobs.reviewed import REVIEWED, muted_copy, redactions_of, reviewed_params
 from earwitness.jobs.transcribe import TRANSCRIPT, transcribe_exhibit
 from earwitness.media.probe import ProbeError, probe
 from earwitness.publish.video import (
@@ -103,7 +96,9 @@ def choose_transcript(
                 return transcript, record.object_sha256, True
     options = TranscribeOptions(translate_to="en" if english else None)
     outcome = transcribe_exhibit(case, sha256, options, None, progress, force=force)
-    return outcome.transcript, hashlib.sha256(outcome.body).hexdigest(), outcome.reused
+    # The ASR transcript's own object: publish_exhibit applies its review (and redactions).
+    assert outcome.asr_sha256 is not None
+    return outcome.transcript, outcome.asr_sha256, outcome.reused
 
 
 def _reviewed(
@@ -127,7 +122,7 @@ def _reviewed(
     assert made.record is not None
     if not redactions_of(made.value):
         return made.value, made.record.object_sha256, None
-    audio = run_stage(run, Request(REDACTED_AUDIO, RedactedAudioParams(review)))
+    audio = run_stage(run, muted_copy(made.value))
     assert audio.record is not None
     muted = folder / "audio-redacted.wav"
     muted.write_bytes(audio.data)

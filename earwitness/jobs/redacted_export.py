@@ -14,13 +14,7 @@ from __future__ import annotations
 from earwitness.jobs.engine import Request, run_stage
 from earwitness.jobs.examine import EXAMINATION, EXAMINATION_HTML, SERIES
 from earwitness.jobs.recording import exhibit_run
-from earwitness.jobs.reviewed import (
-    REDACTED_AUDIO,
-    REVIEWED,
-    RedactedAudioParams,
-    redactions_of,
-    reviewed_params,
-)
+from earwitness.jobs.reviewed import REVIEWED, muted_copy, redactions_of, reviewed_params
 from earwitness.jobs.transcribe import TRANSCRIPT
 from earwitness.vault.artefacts import list_artefacts
 from earwitness.vault.case import Case
@@ -45,7 +39,7 @@ def withheld_by_redactions(case: Case, exhibits: list[str]) -> dict[str, str]:
         reviewed = run_stage(run, Request(REVIEWED, review))
         if not redactions_of(reviewed.value):
             continue
-        audio = run_stage(run, Request(REDACTED_AUDIO, RedactedAudioParams(review)))
+        audio = run_stage(run, muted_copy(reviewed.value))
         assert reviewed.record is not None and audio.record is not None
         carried = {reviewed.record.object_sha256, audio.record.object_sha256}
         withheld[sha256] = REASON

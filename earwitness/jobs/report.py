@@ -38,12 +38,7 @@ from earwitness.jobs.engine import Request, Run, StageResult, run_side_by_side, 
 from earwitness.jobs.examine import EXAMINATION, ExamParams
 from earwitness.jobs.options import ReportOptions
 from earwitness.jobs.recording import exhibit_run
-from earwitness.jobs.reviewed import (
-    REDACTED_AUDIO,
-    RedactedAudioParams,
-    redactions_of,
-    review_of,
-)
+from earwitness.jobs.reviewed import muted_copy, redactions_of, review_of
 from earwitness.jobs.transcribe import (
     RENDERINGS,
     TRANSCRIPT,
@@ -234,10 +229,9 @@ def _dossier_files(
     )
     files: dict[str, bytes | Path] = {}
     shown = run_stage(run, params.shown())
-    if review is not None and redactions_of(shown.value):
+    if redactions_of(shown.value):
         # The original is not handed out once part of it is redacted: the muted copy is.
-        audio = run_stage(run, Request(REDACTED_AUDIO, RedactedAudioParams(review)))
-        files[REDACTED_AUDIO_NAME] = audio.data
+        files[REDACTED_AUDIO_NAME] = run_stage(run, muted_copy(shown.value)).data
     else:
         files[f"original{original_suffix(filename)}"] = run.resource("path")
     page: StageResult[str] = run_stage(run, Request(DOSSIER_HTML, params))

@@ -159,21 +159,25 @@ REVIEWED: Stage[Transcript] = Stage(
 
 @dataclass(frozen=True)
 class RedactedAudioParams:
-    """The reviewed version whose redactions are muted (the ranges are in its result)."""
+    """The redacted time ranges to mute. Keyed on the ranges alone: corrections made after a
+    redaction do not make a new copy of the whole recording."""
 
-    reviewed: ReviewedParams
+    ranges: tuple[tuple[float, float], ...]
 
     def parameters(self) -> dict[str, Any]:
-        return {"reviewed": self.reviewed.parameters()}
+        return {"ranges": [[start, end] for start, end in self.ranges]}
+
+
+def muted_copy(transcript: Transcript) -> Request[bytes]:
+    """The muted copy of the recording that goes out with ``transcript``'s redactions."""
+    return Request(REDACTED_AUDIO, RedactedAudioParams(tuple(redactions_of(transcript))))
 
 
 def _compute_redacted_audio(run: Run, request: Request[bytes]) -> bytes:
     params = request.params
     assert isinstance(params, RedactedAudioParams)
-    reviewed = run.value(Request(REVIEWED, params.reviewed))
     decoded = run.resource("decoded")
-    muted = mute(decoded.samples, decoded.sample_rate, redactions_of(reviewed))
-    return wav_bytes(muted, decoded.sample_rate)
+    return wav_bytes(mute(decoded.samples, decoded.sample_rate, params.ranges), decoded.sample_rate)
 
 
 def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
@@ -197,7 +201,6 @@ REDACTED_AUDIO: Stage[bytes] = Stage(
     compute=_compute_redacted_audio,
     serialise=lambda body: body,
     deserialise=lambda data: data,
-    inputs=lambda request: (Request(REVIEWED, request.params.reviewed),),  # type: ignore[attr-defined]
 )
 
 
@@ -232,6 +235,7 @@ __all__ = [
     "RedactedAudioParams",
     "ReviewedParams",
     "edits_on",
+    "muted_copy",
     "muted_samples",
     "newest_shown",
     "redactions_of",

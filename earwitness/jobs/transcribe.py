@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +140,7 @@ class RenderParams:
         params = {**self.transcript.parameters(), "bilingual": self.bilingual, "name": self.name}
         if self.mark_unsure is not None:  # part of the stored rendering's key when asked for
             params["mark_unsure"] = self.mark_unsure
-        if self.review:  # absent for the ASR version, so its stored renderings stay valid
+        if self.review is not None:  # absent for the ASR's, so stored renderings stay valid
             params["review"] = self.review.parameters()
         return params
 
@@ -216,18 +216,26 @@ RENDERINGS: dict[str, Stage[bytes]] = {
 
 @dataclass(frozen=True)
 class TranscribeOutcome:
-    transcript: Transcript
+    transcript: Transcript  # as shown: the reviewed version once the workbench edited it
     reused: bool
     body: bytes = b""  # the asked-for rendering's bytes (for json: the stored transcript)
     name: str = ""  # the recording's name
+    asr_sha256: str | None = None  # the stored ASR transcript's object (None outside a case)
 
 
 def _outcome(run: Run, params: RenderParams, output_format: str) -> TranscribeOutcome:
+    """The transcript and its rendering as every output shows it: in a case whose workbench
+    edited the transcript, the reviewed version, so a redacted range is never printed."""
+    from earwitness.jobs.reviewed import review_of  # reviewed.py builds on this module
+
     made = run_stage(run, Request(TRANSCRIPT, params.transcript))
-    body = made.data
+    params = replace(params, review=review_of(run, params.transcript))
+    shown = run_stage(run, params.shown())
+    body = shown.data
     if output_format != "json":
         body = run.value(Request(RENDERINGS[output_format], params))
-    return TranscribeOutcome(made.value, made.reused, body, params.name)
+    asr = made.record.object_sha256 if made.record is not None else None
+    return TranscribeOutcome(shown.value, made.reused, body, params.name, asr)
 
 
 def transcribe_file(

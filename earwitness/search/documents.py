@@ -168,37 +168,27 @@ def exhibit_documents(
         labels[label] = None
         return names.get(label) or label
 
+    tracks: list[tuple[Kind, Any, Any]] = []  # (kind, language, segments)
     if transcript is not None:
-        language = transcript.get("language")
+        tracks.append(("segment", transcript.get("language"), transcript.get("segments")))
+        translation = transcript.get("translation")
+        if isinstance(translation, Mapping):
+            target = translation.get("language")
+            tracks.append(("translation", target or "en", translation.get("segments")))
+    for kind, language, segments in tracks:
         language = language if isinstance(language, str) and language else None
-        for segment in _segments(transcript.get("segments")):
+        for segment in _segments(segments):
             text = segment.get("text")
             if not isinstance(text, str) or not text.strip():
                 continue
             start, end = _seconds(segment.get("start")), _seconds(segment.get("end"))
             documents.append(
                 Document(
-                    exhibit_sha256, "segment", str(segment.get("id")), start, end, language,
+                    exhibit_sha256, kind, str(segment.get("id")), start, end, language,
                     speaker(segment.get("speaker")), (), _findings_for(findings, start, end),
                     text.strip(),
                 )
             )  # fmt: skip
-        translation = transcript.get("translation")
-        if isinstance(translation, Mapping):
-            target = translation.get("language")
-            target = target if isinstance(target, str) and target else "en"
-            for segment in _segments(translation.get("segments")):
-                text = segment.get("text")
-                if not isinstance(text, str) or not text.strip():
-                    continue
-                start, end = _seconds(segment.get("start")), _seconds(segment.get("end"))
-                documents.append(
-                    Document(
-                        exhibit_sha256, "translation", str(segment.get("id")), start, end, target,
-                        speaker(segment.get("speaker")), (), _findings_for(findings, start, end),
-                        text.strip(),
-                    )
-                )  # fmt: skip
     for label in {**labels, **dict.fromkeys(names)}:
         name = names.get(label)
         text = f"{name} ({label})" if name and name != label else label

@@ -117,7 +117,7 @@ class ObjectStore:
             return 0
         for entry in self.tmp.iterdir():
             pid_text = entry.name.split(".", 1)[0]
-            if pid_text.isdigit() and _process_alive(int(pid_text)):
+            if pid_text.isdigit() and process_alive(int(pid_text)):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 entry.unlink()
@@ -131,7 +131,7 @@ def _mkstemp(directory: Path, prefix: str) -> tuple[int, str]:
     return tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".part")
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:

@@ -137,7 +137,22 @@ def _read(path: Path, start: int, length: int) -> Iterator[bytes]:
 
 def audio_response(case: Case, sha256: str, range_header: str | None) -> Response:
     path, size = verified_path(case, sha256)
-    media_type = content_type(case, sha256)
+    return _ranged(path, size, content_type(case, sha256), range_header)
+
+
+def object_response(
+    case: Case, object_sha256: str, media_type: str, range_header: str | None
+) -> Response:
+    """A stored artefact's object (just made or verified by the stage engine), with Range."""
+    path = case.store.path_for(object_sha256)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise AudioUnavailable(f"object {object_sha256[:12]}: missing from the store") from None
+    return _ranged(path, size, media_type, range_header)
+
+
+def _ranged(path: Path, size: int, media_type: str, range_header: str | None) -> Response:
     headers = {"Accept-Ranges": "bytes", "Content-Disposition": "inline"}
     if range_header is None:
         headers["Content-Length"] = str(size)

@@ -40,7 +40,7 @@ from earwitness.web import review_service as service
 from earwitness.web.accounts import Account
 from earwitness.web.auth import current_account, require, workbench
 from earwitness.web.findings import newest_examination, read_findings
-from earwitness.web.review_audio import audio_response
+from earwitness.web.review_audio import audio_response, object_response
 from earwitness.web.review_json import review_json, saved_json, segments_by_id
 from earwitness.web.state import Workbench
 from earwitness.web.templating import page
@@ -226,8 +226,33 @@ def get_diff(sha256: str, _account: Viewer, bench: Bench) -> Response:
 
 @router.get("/api/exhibits/{sha256}/audio")
 def get_audio(sha256: str, request: Request, _account: Viewer, bench: Bench) -> Response:
+    """The original, or once part of it is redacted the muted copy (as every output made
+    after a redaction): what was said there is no longer heard in the workbench either."""
     _exhibit(bench, sha256)
-    return audio_response(bench.case, sha256, request.headers.get("range"))
+    found = service.reviewed(bench, sha256)
+    if found is None or not found.state.redactions:
+        return audio_response(bench.case, sha256, request.headers.get("range"))
+    muted = _muted_copy(bench, sha256, found.state.redactions)
+    return object_response(bench.case, muted, "audio/wav", request.headers.get("range"))
+
+
+def _muted_copy(bench: Workbench, sha256: str, ranges: tuple[tuple[float, float], ...]) -> str:
+    """The object hash of the muted copy for ``ranges``, made (and stored) on first request."""
+    from earwitness.jobs.engine import Request as StageRequest
+    from earwitness.jobs.engine import run_stage
+    from earwitness.jobs.reviewed import REDACTED_AUDIO, RedactedAudioParams
+
+    with _PEAKS_LOCKS_LOCK:
+        lock = _PEAKS_LOCKS.setdefault(f"muted-{sha256}", threading.Lock())
+    with lock:  # two first requests decode once
+        run = exhibit_run(bench.case, sha256)
+        run._lock = bench._write_lock  # stored under this process's case-write lock (peaks)
+        try:
+            made = run_stage(run, StageRequest(REDACTED_AUDIO, RedactedAudioParams(ranges)))
+        except EarwitnessError as exc:
+            raise service.ReviewUnavailable(f"audio of exhibit {sha256[:12]}: {exc}") from None
+    assert made.record is not None
+    return made.record.object_sha256
 
 
 @router.get("/api/exhibits/{sha256}/peaks")

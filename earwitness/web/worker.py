@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 
 from earwitness.errors import EarwitnessError
 from earwitness.vault.case import Case
+from earwitness.vault.store import process_alive
 from earwitness.web import job_queue
 from earwitness.web.db import open_database
 
@@ -66,16 +67,6 @@ def uploads_root(case_meta: Path) -> Path:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Reporter:
@@ -314,7 +305,7 @@ def run_worker(
     parent = os.getppid()
     # Our own pid on a dead worker's job: a restarted container hands out the same pids.
     job_queue.requeue_orphans(
-        engine, socket.gethostname(), lambda pid: pid != os.getpid() and _alive(pid)
+        engine, socket.gethostname(), lambda pid: pid != os.getpid() and process_alive(pid)
     )
     with contextlib.suppress(OSError):
         sweep_uploads(Case(Path(case_root)).paths.meta, engine)

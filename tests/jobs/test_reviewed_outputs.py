@@ -26,9 +26,10 @@ from earwitness.jobs.publish import publish_exhibit
 from earwitness.jobs.redacted_export import REASON, withheld_by_redactions
 from earwitness.jobs.report import ReportOptions, report_paths
 from earwitness.jobs.review import record_edit
-from earwitness.jobs.transcribe import TRANSCRIPT
+from earwitness.jobs.transcribe import TRANSCRIPT, transcribe_exhibit
 from earwitness.review.edits import CorrectText, Redact, RenameSpeaker
 from earwitness.review.redaction import REDACTED
+from earwitness.speech.transcribe import TranscribeOptions, no_progress
 from earwitness.vault.artefacts import list_artefacts, read_verified
 from earwitness.vault.case import Case
 from earwitness.vault.hashing import sha256_file
@@ -52,6 +53,7 @@ class Reviewed:
     video: Path
     bag: Path
     ftm: Path
+    printed: str  # what `earwitness transcribe EXHIBIT --format srt` prints afterwards
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +93,13 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reviewed]:
         export_bag(case, None, bag, withheld=withheld_by_redactions(case, [sha256]))
         ftm = folder / "aleph.json"
         export_ftm(case, None, ftm)
+        printed = transcribe_exhibit(
+            case, sha256, TranscribeOptions(), None, no_progress, output_format="srt"
+        ).body.decode()
         yield Reviewed(
-            case, sha256, span, corrected, words, before, again.dossier.parent, video, bag, ftm
-        )
+            case, sha256, span, corrected, words, before, again.dossier.parent, video, bag, ftm,
+            printed,
+        )  # fmt: skip
 
 
 def _wav(data: bytes) -> tuple[np.ndarray, int]:
@@ -216,3 +222,10 @@ def test_the_aleph_export_carries_the_reviewed_text(reviewed: Reviewed) -> None:
     text = reviewed.ftm.read_text()
     assert reviewed.corrected_text in text
     assert REDACTED in text
+
+
+def test_transcribe_prints_the_reviewed_version_never_the_redacted_words(
+    reviewed: Reviewed,
+) -> None:
+    assert reviewed.corrected_text in " ".join(reviewed.printed.split())
+    assert not _any_word(reviewed.redacted_words, reviewed.printed)

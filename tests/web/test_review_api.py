@@ -7,12 +7,15 @@ exactly where ``earwitness transcribe`` would have put it.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
+import wave
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -235,6 +238,23 @@ def test_the_audio_is_the_original_with_ranges(
         refused = viewer.get(f"/api/exhibits/{exhibit}/audio", headers={"Range": bad})
         assert refused.status_code == 416, bad
         assert refused.headers["content-range"] == f"bytes */{len(original)}"
+
+
+def test_after_a_redaction_every_role_hears_the_muted_copy(app_client: Client, exhibit: str):
+    editor = app_client("editor")
+    before = editor.get(f"/api/exhibits/{exhibit}/audio")
+    assert _post(editor, exhibit, {"kind": "redact", "start": 0.5, "end": 1.0}).status_code == 200
+    for client in (editor, app_client("viewer")):
+        answer = client.get(f"/api/exhibits/{exhibit}/audio")
+        assert answer.status_code == 200 and answer.headers["content-type"] == "audio/wav"
+        assert answer.content != before.content
+        with wave.open(io.BytesIO(answer.content)) as reader:
+            rate = reader.getframerate()
+            samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
+        assert not samples[int(0.5 * rate) + 1 : int(1.0 * rate) - 1].any()
+        assert np.abs(samples[: int(0.5 * rate)]).max() > 100  # the rest is still heard
+    part = editor.get(f"/api/exhibits/{exhibit}/audio", headers={"Range": "bytes=0-43"})
+    assert part.status_code == 206 and part.content[:4] == b"RIFF"
 
 
 def test_peaks_are_served_and_stored_once(app_client: Client, exhibit: str, workbench: Workbench):
