@@ -540,3 +540,39 @@ def test_any_examination_json_gives_bounded_findings(entries: list, extra: int):
     if extra > MAX_FINDINGS:  # the strongest are kept
         assert min(f.score for f in found if f.kind == "dropout") >= (extra - MAX_FINDINGS) / 600
     assert parse_findings(entries) == () and parse_findings({"findings": "x"}) == ()
+
+
+def test_review_conflicts_and_search_on_postgresql(
+    case: Case, postgresql_database: str, tmp_path: Path
+):
+    """The same edit path on a team server's database: saves, a conflict, search."""
+    from earwitness.search import SearchIndex, SearchQuery
+    from earwitness.web.accounts import add_account
+    from earwitness.web.app import create_app
+    from earwitness.web.db import open_database
+    from earwitness.web.state import Settings
+    from tests.web.conftest import CHEAP, PASSWORD, login
+
+    engine = open_database(postgresql_database)
+    bench = Workbench(case=case, engine=engine, settings=Settings(password_cost=CHEAP))
+    (outcome,) = ingest_paths(case, [write_wav(tmp_path / "in" / "call.wav", seconds=2.0)])
+    assert outcome.sha256
+    store_transcript(case, outcome.sha256, make_transcript(outcome.sha256, SENTENCES))
+    app = create_app(bench)
+    clients = []
+    for name in ("anna", "boris"):
+        add_account(engine, bench.writing, name, "editor", PASSWORD, by="test",
+                    hasher=CHEAP.hasher())  # fmt: skip
+        client = WorkbenchClient(app, base_url="https://testserver")
+        assert login(client, name, PASSWORD).status_code == 303
+        client.headers["X-CSRF-Token"] = client.get("/api/me").json()["csrf_token"]
+        clients.append(client)
+    anna, boris = clients
+    assert _post(anna, outcome.sha256, _correct(1, "the money goes to Gomel"), {"1": 0}).is_success
+    late = _post(boris, outcome.sha256, _correct(1, "the money stays here"), {"1": 0})
+    assert late.status_code == 409 and "Gomel" in json.dumps(late.json()["current"])
+    hits = SearchIndex(engine).search(SearchQuery("Gomel"))
+    assert [(h.exhibit_sha256, h.key) for h in hits] == [(outcome.sha256, "1")]
+    for client in clients:
+        client.close()
+    engine.dispose()
