@@ -64,6 +64,9 @@ _NO_TELEMETRY: dict[str, Any] = (
 )
 
 
+_log = logging.getLogger("earwitness.web")
+
+
 def suspicious_path(raw_path: bytes, path: str) -> bool:
     """True for a request path that tries to leave its folder (``..`` or ``.`` segments,
     encoded dots or slashes, backslashes, NUL)."""
@@ -98,7 +101,25 @@ class GuardMiddleware:
             return
         cache = path.startswith("/static/")
         https = scope.get("scheme") == "https"  # direct, or X-Forwarded-Proto from the proxy
-        await self.app(scope, receive, _with_headers(send, cache=cache, https=https))
+        secured = _with_headers(send, cache=cache, https=https)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await secured(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            # Answered here, not by Starlette's outermost error middleware, so a 500 carries
+            # the security headers too; the details go to the server's log only.
+            _log.exception("unexpected error answering %s %s", scope.get("method"), path)
+            if started:
+                raise
+            await _error(500, "internal error (the server's log has the details)")(
+                scope, receive, _with_headers(send, cache=False)
+            )
 
 
 def _with_headers(send: Send, *, cache: bool, https: bool = False) -> Send:

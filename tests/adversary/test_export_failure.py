@@ -124,6 +124,13 @@ def test_a_missing_object_is_one_line_and_changes_nothing(case_dir: Path, tmp_pa
     assert not (tmp_path / "out").exists()
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C reaches the command as it would from a shell, whatever the test runner's own
+    process blocks or ignores (a pytest-xdist worker's mask and dispositions are inherited)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("name", ["bag.zip", "bag"])
 def test_an_interrupted_export_leaves_nothing(case_dir: Path, tmp_path: Path, name: str) -> None:
     """The second original is a pipe nobody writes to: the export blocks on it, half written,
@@ -140,6 +147,7 @@ def test_an_interrupted_export_leaves_nothing(case_dir: Path, tmp_path: Path, na
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_from_a_terminal,
     )
     deadline = time.monotonic() + 60
     while not any(p.name.startswith((f"{name}.part-", f".{name}.part-")) for p in out.iterdir()):

@@ -55,7 +55,8 @@ def spans(draw: st.DrawFn) -> tuple[float, float]:
 def edits(draw: st.DrawFn) -> Any:
     kind = draw(st.sampled_from(sorted(EDIT_TYPES)))
     start, end = draw(spans())
-    a, b = draw(ids), draw(ids.filter(lambda x: x != 0))
+    a = draw(ids)
+    b = draw(st.integers(1, max(1, 10**9 - a)))  # a + b stays a valid id
     if kind == "correct_text":
         return CorrectText(a, draw(texts), draw(st.sampled_from(["original", "translation"])))
     if kind == "split_segment":

@@ -208,6 +208,8 @@ def test_an_unexpected_error_shows_no_internals(app, workbench):
     assert answer.status_code == 500
     assert "secret" not in answer.text and "Traceback" not in answer.text
     assert set(answer.json()) == {"error"}
+    assert answer.headers["content-security-policy"] == CSP  # a 500 is answered like the rest
+    assert answer.headers["cache-control"] == "no-store"
 
 
 def test_fastapi_telemetry_stays_off_whatever_the_environment(workbench, monkeypatch):
