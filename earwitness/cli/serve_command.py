@@ -64,6 +64,22 @@ def _index_if_empty(workbench: Workbench) -> None:
     help="How long a login lasts.",
 )
 @click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A name clients reach the server by (repeatable), e.g. the reverse proxy's public "
+    "name; other Host headers are refused (DNS rebinding). The listening address and, on "
+    "loopback, localhost are always accepted; '*' accepts any.",
+)
+@click.option(
+    "--upload-limit-mib",
+    default=4096,
+    show_default=True,
+    type=click.IntRange(1, 1024 * 1024),
+    help="Largest recording an editor may upload, in MiB.",
+)
+@click.option(
     "--import-root",
     "import_roots",
     multiple=True,
@@ -78,6 +94,8 @@ def serve(
     port: int,
     secure_cookies: bool | None,
     session_hours: float,
+    allowed_hosts: tuple[str, ...],
+    upload_limit_mib: int,
     import_roots: tuple[Path, ...],
 ) -> None:
     """Serve the team workbench: review, correct, annotate, redact and search the case's
@@ -97,6 +115,8 @@ def serve(
         secure_cookies=secure_cookies,
         session_hours=session_hours,
         import_roots=tuple(str(root.resolve()) for root in import_roots),
+        upload_limit_bytes=upload_limit_mib * 1024**2,
+        allowed_hosts=allowed_hosts,
     )
     bench = open_workbench(case_dir, db, settings)
     if not is_loopback(host):
@@ -104,6 +124,12 @@ def serve(
             f"earwitness: warning: listening on {host} without TLS: passwords and evidence "
             "cross the network in clear; put a TLS reverse proxy in front (README: 'The team "
             "workbench')",
+            err=True,
+        )
+    if settings.accepted_hosts is None:
+        click.echo(
+            "earwitness: note: any Host header is accepted; name the server's names with "
+            "--allowed-host to refuse the others",
             err=True,
         )
     if not settings.cookies_secure:

@@ -81,13 +81,30 @@ def suspicious_path(raw_path: bytes, path: str) -> bool:
     return False
 
 
-class GuardMiddleware:
-    """Pure ASGI (streams such as server-sent events pass through untouched): refuses
-    traversal paths with 400 before routing, and adds the security headers to every answer
-    (``Cache-Control: no-store`` to all but the static files)."""
+def host_name(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The request's Host header without its port, lower case; None if absent or odd."""
+    values = [value for name, value in headers if name.lower() == b"host"]
+    if len(values) != 1:
+        return None
+    try:
+        host = values[0].decode("ascii").strip().lower()
+    except UnicodeDecodeError:
+        return None
+    if host.startswith("["):  # [::1]:8765
+        end = host.find("]")
+        return host[1:end] if end > 0 else None
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class GuardMiddleware:
+    """Pure ASGI (streams such as server-sent events pass through untouched): refuses a Host
+    the settings do not accept and traversal paths with 400 before routing, and adds the
+    security headers to every answer (``Cache-Control: no-store`` to all but the static
+    files)."""
+
+    def __init__(self, app: ASGIApp, accepted_hosts: frozenset[str] | None = None) -> None:
         self.app = app
+        self.accepted_hosts = accepted_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,6 +112,16 @@ class GuardMiddleware:
             return
         path: str = scope.get("path", "")
         raw_path: bytes = scope.get("raw_path") or path.encode("utf-8", "surrogateescape")
+        if (
+            self.accepted_hosts is not None
+            and host_name(scope.get("headers", [])) not in self.accepted_hosts
+        ):
+            response = JSONResponse(
+                {"error": "host not accepted (earwitness serve --allowed-host NAME)"},
+                status_code=400,
+            )
+            await response(scope, receive, _with_headers(send, cache=False))
+            return
         if suspicious_path(raw_path, path):
             response = JSONResponse({"error": "path refused"}, status_code=400)
             await response(scope, receive, _with_headers(send, cache=False))
@@ -221,5 +248,5 @@ def create_app(workbench: Workbench) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(GuardMiddleware)
+    app.add_middleware(GuardMiddleware, accepted_hosts=workbench.settings.accepted_hosts)
     return app

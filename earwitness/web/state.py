@@ -24,6 +24,9 @@ from earwitness.errors import EarwitnessError
 from earwitness.vault import custody
 from earwitness.vault.case import Case
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+WILDCARD_ADDRESSES = frozenset({"", "0.0.0.0", "::"})
+
 
 def is_loopback(host: str) -> bool:
     """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
@@ -73,12 +76,35 @@ class Settings:
     # by default: only uploads. And the largest upload taken (bytes).
     import_roots: tuple[str, ...] = ()
     upload_limit_bytes: int = 4 * 1024**3
+    # Names the Host header may carry besides the listening address (a reverse proxy's
+    # public name); "*" accepts any.
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def cookies_secure(self) -> bool:
         if self.secure_cookies is not None:
             return self.secure_cookies
         return not is_loopback(self.host)
+
+    @property
+    def accepted_hosts(self) -> frozenset[str] | None:
+        """The Host header values (lower case, without port) a request may carry; None when
+        any is accepted (``*``, or a wildcard address with no names given: the server cannot
+        know which names reach it).
+
+        A page on another site can point a name of its own at 127.0.0.1 (DNS rebinding) and
+        then talk to a workbench on loopback as "its own origin"; the browser still sends that
+        site's name as Host, which is refused here."""
+        names = {name.strip().lower().strip("[]") for name in self.allowed_hosts}
+        if "*" in names:
+            return None
+        host = self.host.strip().lower().strip("[]")
+        if host in WILDCARD_ADDRESSES:
+            return frozenset(names | LOOPBACK_NAMES) if names else None
+        names.add(host)
+        if is_loopback(host):
+            names |= LOOPBACK_NAMES
+        return frozenset(names)
 
 
 @dataclass

@@ -19,9 +19,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+def _get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    connection.request("GET", path)
+    connection.request("GET", path, headers={"Host": host} if host else {})
     response = connection.getresponse()
     body = response.read()
     connection.close()
@@ -31,7 +31,16 @@ def _get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
 def test_serve_answers_and_stops_cleanly(case):
     port = _free_port()
     process = subprocess.Popen(
-        [*EARWITNESS, "serve", "--case", str(case.paths.root), "--port", str(port)],
+        [
+            *EARWITNESS,
+            "serve",
+            "--case",
+            str(case.paths.root),
+            "--port",
+            str(port),
+            "--allowed-host",
+            "workbench.example.org",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=os.environ.copy(),
@@ -51,6 +60,8 @@ def test_serve_answers_and_stops_cleanly(case):
         assert headers["content-security-policy"].startswith("default-src 'self'")
         assert "server" not in headers  # no "uvicorn" banner
         assert _get(port, "/")[0] == 303  # not logged in: to the login page
+        assert _get(port, "/login", host="workbench.example.org")[0] == 200  # the proxy's name
+        assert _get(port, "/login", host="rebound.example")[0] == 400  # anyone else's
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=60)

@@ -57,7 +57,7 @@ def login(client: TestClient, name: str, password: str, next_path: str = "/") ->
 @pytest.fixture
 def workbench(case: Case) -> Iterator[Workbench]:
     engine = open_database(database_url(None, case.paths.meta))
-    settings = Settings(secure_cookies=True, password_cost=CHEAP)
+    settings = Settings(secure_cookies=True, password_cost=CHEAP, allowed_hosts=("testserver",))
     yield Workbench(case=case, engine=engine, settings=settings)
     engine.dispose()
 

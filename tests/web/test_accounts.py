@@ -188,7 +188,11 @@ def test_accounts_sessions_and_login_limits_on_postgresql(case, postgresql_datab
 
     engine = open_database(postgresql_database)
     try:
-        bench = Workbench(case=case, engine=engine, settings=Settings(password_cost=CHEAP))
+        bench = Workbench(
+            case=case,
+            engine=engine,
+            settings=Settings(password_cost=CHEAP, allowed_hosts=("testserver",)),
+        )
         alice = _add(bench, "alice", "owner")
         _add(bench, "bob", "viewer")
         set_role(engine, bench.writing, "bob", "editor", by="alice")

@@ -554,7 +554,11 @@ def test_review_conflicts_and_search_on_postgresql(
     from tests.web.conftest import CHEAP, PASSWORD, login
 
     engine = open_database(postgresql_database)
-    bench = Workbench(case=case, engine=engine, settings=Settings(password_cost=CHEAP))
+    bench = Workbench(
+        case=case,
+        engine=engine,
+        settings=Settings(password_cost=CHEAP, allowed_hosts=("testserver",)),
+    )
     (outcome,) = ingest_paths(case, [write_wav(tmp_path / "in" / "call.wav", seconds=2.0)])
     assert outcome.sha256
     store_transcript(case, outcome.sha256, make_transcript(outcome.sha256, SENTENCES))

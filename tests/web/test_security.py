@@ -227,3 +227,44 @@ def test_hsts_only_over_https(app):
     assert secure.headers["strict-transport-security"] == "max-age=31536000"
     plain = TestClient(app, base_url="http://testserver").get("/login")
     assert "strict-transport-security" not in plain.headers
+
+
+def test_a_host_the_server_was_not_told_of_is_refused(app):
+    """DNS rebinding: another site's name pointed at 127.0.0.1 reaches a loopback server
+    with that name as Host; only the server's own names are answered."""
+    client = TestClient(app, base_url="https://testserver")
+    assert client.get("/login").status_code == 200
+    for host in ("evil.example", "testserver.evil.example", "127.0.0.1.evil.example", ""):
+        answer = client.get("/login", headers={"host": host})
+        assert answer.status_code == 400, host
+        assert "host not accepted" in answer.json()["error"]
+        assert answer.headers["content-security-policy"] == CSP
+    for host in ("127.0.0.1:8765", "localhost", "LOCALHOST:1", "[::1]:8765", "testserver:443"):
+        assert client.get("/login", headers={"host": host}).status_code == 200, host
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed", "accepted"),
+    [
+        ("127.0.0.1", (), {"127.0.0.1", "localhost", "::1"}),
+        ("::1", ("Work.Example.org",), {"127.0.0.1", "localhost", "::1", "work.example.org"}),
+        ("192.168.1.20", (), {"192.168.1.20"}),
+        ("0.0.0.0", (), None),  # nothing says which names reach it: serve notes that
+        ("0.0.0.0", ("team.example",), {"team.example", "127.0.0.1", "localhost", "::1"}),
+        ("127.0.0.1", ("*",), None),
+    ],
+)
+def test_accepted_hosts(host, allowed, accepted):
+    from earwitness.web.state import Settings
+
+    found = Settings(host=host, allowed_hosts=allowed).accepted_hosts
+    assert found == (None if accepted is None else frozenset(accepted))
+
+
+@given(st.binary(max_size=40))
+def test_host_name_never_fails_on_odd_headers(value):
+    from earwitness.web.app import host_name
+
+    name = host_name([(b"host", value)])
+    assert name is None or name == name.lower()
+    assert host_name([(b"host", value), (b"host", value)]) is None  # two Hosts: refused
