@@ -92,6 +92,11 @@ def test_fit_writes_a_loadable_bounded_calibration_without_touching_the_shipped_
     for system in loaded.validation["systems"]:
         assert len(system["log10_lrs"]) == system["targets"] + system["nontargets"]
         assert system["cllr_min"] <= system["cllr"] + 1e-9
+        assert system["bases"] >= 2
+        for name in ("cllr", "auc"):  # 90 % over base recordings drawn again
+            low, high = system[f"{name}_interval"]
+            assert low <= high
+            assert low - 0.05 <= system[name] <= high + 0.05
     model = loaded.files["file-enf"]
     hum = [{"name": "enf", "status": "ok", "metrics": {"present": True}}]
     strong = loaded.file_log10_lr(hum, [{"kind": "edit_point", "check": "enf", "score": 1.0}])
@@ -120,3 +125,23 @@ def test_goals_report_unmet_ones_as_unmet(results: Path) -> None:
     assert by_goal["Cllr ≤ 0.6 without ENF"]["met"] is False
     assert by_goal["AUC ≥ 0.85 without ENF"]["met"] is False
     assert by_goal["Cllr ≤ 0.3 with ENF (edits leaving a trace)"]["met"] is False  # absent
+
+
+def test_the_untraceable_class_is_shown_apart_without_hum(results: Path, tmp_path: Path) -> None:
+    """Whole-cycle deletions in a stationary background are made to leave no trace; without
+    hum the file system is validated with them and, apart, without them."""
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    for row in rows:
+        entry = row["entry"]
+        if entry["edited"] and entry["enf"] == "none" and entry["split"] == "validation":
+            entry["edit_kind"] = fit.UNTRACEABLE
+            row["findings"] = []  # as found: nothing
+            break
+    else:
+        raise AssertionError("the fixture has no edited validation file without hum")
+    results.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    target = tmp_path / "cal.json"
+    fit.main(["--results", str(results), "--output", str(target), "--plots", str(tmp_path / "p")])
+    systems = {s["key"]: s for s in json.loads(target.read_text())["validation"]["systems"]}
+    assert systems["file-no-enf-traceable"]["targets"] == systems["file-no-enf"]["targets"] - 1
+    assert systems["file-no-enf-traceable"]["auc"] >= systems["file-no-enf"]["auc"]

@@ -72,6 +72,8 @@ def _system(key: str, title: str, seed: int) -> dict[str, Any]:
         "cllr": 0.213,
         "cllr_min": 0.151,
         "auc": 0.987,
+        "auc_interval": [0.961, 0.998],
+        "cllr_interval": [0.17, "<b>x</b>"],  # hostile: not two numbers, so not shown
         "log10_lrs": [round(float(x), 3) for x in lrs],
         "labels": labels,
     }
@@ -83,7 +85,11 @@ VALIDATION = {
         _system("file-enf", "Whole file, mains hum present", 1),
         _system("check-splices", "Edit points: background steps", 2),
     ],
-    "goals": [{"goal": "Cllr ≤ 0.3 with ENF", "value": "0.21", "met": True}],
+    "goals": [
+        {"goal": "Cllr ≤ 0.3 with ENF", "value": "0.21", "met": True},
+        {"goal": "AUC ≥ 0.85 without ENF", "value": "0.79", "met": False},
+        {"goal": "… of which in files whose hum stands ≥ 6 dB", "value": "53/57", "met": None},
+    ],
 }
 
 
@@ -217,6 +223,14 @@ def test_method_and_validation_from_the_calibration(which: str, request: Any) ->
     assert "ca" * 32 in methods and "base recordings 1-20 calibrate" in methods
     for words in ("Whole file, mains hum present", "0.213", "0.151", "0.987", "Cllr ≤ 0.3"):
         assert words in methods, words
+    assert "0.96–1.00" in methods  # the AUC's interval over base recordings
+    table = next(t for t in parse(page).find_all("table") if "goals" in t.classes)
+    goals = [r.find_all("td") for r in table.find_all("tr") if len(r.find_all("td")) == 3]
+    status = {cells[0].text(): cells[2].text() for cells in goals}
+    assert status["Cllr ≤ 0.3 with ENF"] == "met"
+    assert status["AUC ≥ 0.85 without ENF"] == "not met"
+    assert status["… of which in files whose hum stands ≥ 6 dB"] == "reported apart"
+    assert "<b>x</b>" not in methods and "0.17–" not in methods
     tree = parse(page)
     plots = [i for i in tree.find_all("img") if i.attrs.get("alt", "").startswith("Tippett")]
     assert len(plots) == len(VALIDATION["systems"])

@@ -24,6 +24,7 @@ from earwitness.forensics.evaluation.metrics import (
     cllr_cal,
     cllr_min,
     ece,
+    grouped_interval,
     misleading_rates,
     roc_auc,
     tippett,
@@ -155,3 +156,36 @@ def test_ece_agrees_with_lir(seed: int) -> None:
 def test_roc_auc_agrees_with_scikit_learn(seed: int) -> None:
     x, y = simulated(seed, tied=True)
     assert roc_auc(x, y) == pytest.approx(roc_auc_score(y, x), rel=1e-12)
+
+
+# ------------------------------------------------------------------ intervals over groups
+
+
+def test_grouped_interval_holds_the_figure_and_is_reproducible() -> None:
+    rng = np.random.default_rng(3)
+    groups = [f"b{i // 10}" for i in range(200)]  # 20 recordings of 10 examples each
+    labels = np.tile([0, 1], 100)
+    llrs = labels * 1.0 + rng.normal(0, 1, 200)
+    low, high = grouped_interval(roc_auc, llrs, labels, groups)
+    assert low < roc_auc(llrs, labels) < high
+    assert (low, high) == grouped_interval(roc_auc, llrs, labels, groups)  # seeded
+    assert grouped_interval(roc_auc, llrs, labels, groups, seed=1) != (low, high)
+
+
+def test_grouped_interval_is_wider_when_groups_share_their_evidence() -> None:
+    """Ten near-copies of each recording are not ten recordings: the same figure drawn from
+    few groups spreads more than from as many independent examples."""
+    rng = np.random.default_rng(5)
+    labels = np.tile([0, 1], 100)
+    shared = np.repeat(rng.normal(0, 1.5, 20), 10)  # one draw per recording, repeated
+    llrs = labels * 1.0 + shared + rng.normal(0, 0.1, 200)
+    few = grouped_interval(cllr, llrs, labels, [i // 10 for i in range(200)])
+    many = grouped_interval(cllr, llrs, labels, list(range(200)))
+    assert few is not None and many is not None
+    assert few[1] - few[0] > 1.5 * (many[1] - many[0])
+
+
+def test_grouped_interval_needs_two_groups_and_matching_lengths() -> None:
+    assert grouped_interval(roc_auc, [1.0, -1.0], [1, 0], ["a", "a"]) is None
+    with pytest.raises(ValueError, match="groups"):
+        grouped_interval(roc_auc, [1.0, -1.0], [1, 0], ["a"])
