@@ -116,12 +116,12 @@ def _language(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     """``--language``: auto, or a code Whisper knows (checked now, not after loading a model)."""
     if value == "auto":
         return value
-    from faster_whisper.tokenizer import _LANGUAGE_CODES  # the list the decoder checks against
+    from earwitness.speech.options import WHISPER_LANGUAGES
 
-    if value not in _LANGUAGE_CODES:
+    if value not in WHISPER_LANGUAGES:
         raise click.BadParameter(
             f"{value!r} is not a language Whisper knows; use auto, or one of the ISO 639-1 "
-            f"codes: {', '.join(sorted(_LANGUAGE_CODES))}"
+            f"codes: {', '.join(sorted(WHISPER_LANGUAGES))}"
         )
     return value
 

@@ -14,6 +14,15 @@ from typing import Any
 
 # Whisper translates into English only.
 TRANSLATION_TARGETS = ("en",)
+# The languages Whisper's tokenizer knows, as faster-whisper 1.2 checks ``language`` against
+# them (its list is private; a test compares the two, so an upgrade that changes it fails
+# loudly instead of letting ``--language`` refuse or pass the wrong codes).
+WHISPER_LANGUAGES: tuple[str, ...] = tuple(
+    """af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw
+    he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my
+    ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt
+    uk ur uz vi yi yo zh yue""".split()  # noqa: SIM905 (a hundred codes, read as a block)
+)
 
 
 @dataclass(frozen=True)

@@ -101,25 +101,6 @@ class Sentence:
     parts: tuple[SentencePart, ...]
 
 
-@dataclass(frozen=True)
-class TranslationFacts:
-    """What the translation stage did, for the transcript's record and the dossier."""
-
-    engine: str
-    model_name: str
-    model_sha256: str
-    method: str
-    sentences: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "engine": self.engine,
-            "model": {"name": self.model_name, "sha256": self.model_sha256},
-            "method": self.method,
-            "sentences": self.sentences,
-        }
-
-
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
@@ -242,19 +223,6 @@ def translate_segments(
 ) -> tuple[Segment, ...]:
     """English for ``originals``, one segment each, translated sentence by sentence."""
     return _translate(originals, translator, beam_size, batch_size, progress)[0]
-
-
-def translate_with_facts(
-    originals: Sequence[Segment],
-    translator: TextTranslator,
-    *,
-    beam_size: int = 4,
-    batch_size: int = 16,
-    progress: Progress | None = None,
-) -> tuple[tuple[Segment, ...], TranslationFacts]:
-    """``translate_segments``, with the record of what was done."""
-    english, sentences = _translate(originals, translator, beam_size, batch_size, progress)
-    return english, translator.facts(sentences)
 
 
 def _translate(
@@ -390,9 +358,6 @@ class TextTranslator:
             if progress is not None:
                 progress(min(first + len(chunk), len(order)), len(order))
         return english
-
-    def facts(self, sentences: int) -> TranslationFacts:
-        return TranslationFacts(ENGINE, self.model.name, self.model.sha256, METHOD, sentences)
 
     @property
     def method(self) -> str:

@@ -295,3 +295,11 @@ def test_weak_windows_are_read_again_with_the_text_before_them(
     first = " ".join(s.text for s in once.segments)
     second = " ".join(s.text for s in twice.segments)
     assert word_error_rate(reference, second) <= word_error_rate(reference, first) + 0.05
+
+
+def test_our_language_list_is_the_one_faster_whisper_checks() -> None:
+    from faster_whisper.tokenizer import _LANGUAGE_CODES  # private: compared here, used nowhere
+
+    from earwitness.speech.options import WHISPER_LANGUAGES
+
+    assert list(WHISPER_LANGUAGES) == list(_LANGUAGE_CODES)

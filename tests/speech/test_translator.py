@@ -32,7 +32,6 @@ from earwitness.speech.translator import (
     split_sentences,
     target_token,
     translate_segments,
-    translate_with_facts,
 )
 from earwitness.speech.types import Segment, Word
 
@@ -255,7 +254,7 @@ def test_a_sentence_over_three_segments_is_shared_at_word_boundaries(
     assert len(spread[1]) >= max(len(spread[0]), len(spread[2]))
 
 
-def test_sentences_go_in_batches_and_the_facts_are_recorded(
+def test_sentences_go_in_batches_and_the_model_is_named(
     translator: TextTranslator,
 ) -> None:
     originals = _segments(*(f" {word.capitalize()} {RU[i + 1]}." for i, word in enumerate(RU[:5])))
@@ -267,13 +266,11 @@ def test_sentences_go_in_batches_and_the_facts_are_recorded(
         progress=lambda done, total: calls.append((done, total)),
     )
     assert calls == [(2, 5), (4, 5), (5, 5)]
-    lines, facts = translate_with_facts(originals, translator, beam_size=1, batch_size=2)
+    lines = translate_segments(originals, translator, beam_size=1, batch_size=2)
     assert [line.text for line in lines] == english  # batch order does not reorder lines
-    assert facts.engine == "ctranslate2" and facts.method == METHOD and facts.sentences == 5
-    assert facts.model_name == "opus-mt-ru-en"
+    assert translator.method == METHOD and translator.model.name == "opus-mt-ru-en"
     model_bin = translator.directory / "model.bin"
-    assert facts.model_sha256 == hashlib.sha256(model_bin.read_bytes()).hexdigest()
-    assert facts.to_dict()["model"] == {"name": "opus-mt-ru-en", "sha256": facts.model_sha256}
+    assert translator.model.sha256 == hashlib.sha256(model_bin.read_bytes()).hexdigest()
     assert translate_segments([], translator) == ()
 
 
