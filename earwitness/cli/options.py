@@ -163,8 +163,9 @@ def _speakers(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple
 
 
 def speech_options(command: F) -> F:
-    """``--language``, ``--translate``, ``--speakers``, ``--prompt``, ``--beam-size`` and
-    ``--batch-size``, handed to the command as ``speech: TranscribeOptions``."""
+    """``--language``, ``--translate``, ``--speakers``, ``--prompt``, ``--beam-size``,
+    ``--translate-beam-size`` and ``--batch-size``, handed to the command as
+    ``speech: TranscribeOptions``."""
 
     @functools.wraps(command)
     def wrapper(
@@ -174,6 +175,7 @@ def speech_options(command: F) -> F:
         speakers: tuple[bool, int | None],
         prompt: str | None,
         beam_size: int,
+        translate_beam_size: int,
         batch_size: int,
         **kwargs: Any,
     ) -> Any:
@@ -183,6 +185,7 @@ def speech_options(command: F) -> F:
             beam_size=beam_size,
             batch_size=batch_size,
             initial_prompt=(prompt or "").strip() or None,
+            translate_beam_size=translate_beam_size,
         )
         speech = TranscribeOptions(
             decode, translate_to=translate, diarize=diarize, num_speakers=count
@@ -222,6 +225,14 @@ def speech_options(command: F) -> F:
             type=click.IntRange(1, 20),
             default=_DECODE.beam_size,
             show_default=True,
+        ),
+        click.option(
+            "--translate-beam-size",
+            type=click.IntRange(1, 20),
+            default=_DECODE.translate_beam_size,
+            show_default=True,
+            help="Beam of Whisper's translate task (--translate en); 1 decodes greedily, "
+            "which measured better English than wider beams (bench/RESULTS.md).",
         ),
         click.option(
             "--batch-size",

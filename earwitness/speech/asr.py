@@ -208,7 +208,7 @@ class Recognizer:
             audio,
             language=language,
             task=task,
-            beam_size=options.beam_size,
+            beam_size=options.beam_for(task),
             batch_size=options.batch_size,
             word_timestamps=options.word_timestamps and task == "transcribe",
             without_timestamps=False,

@@ -23,7 +23,15 @@ from earwitness.speech.options import DecodeOptions, TranscribeOptions
 from tests.cli.helpers import run
 from tests.conftest import write_wav
 
-SPEECH_FLAGS = {"language", "translate", "speakers", "prompt", "beam_size", "batch_size"}
+SPEECH_FLAGS = {
+    "language",
+    "translate",
+    "speakers",
+    "prompt",
+    "beam_size",
+    "translate_beam_size",
+    "batch_size",
+}
 
 
 def test_the_command_line_starts_without_numpy_or_the_speech_stack() -> None:
@@ -56,16 +64,19 @@ _prompts = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
 def report_options(draw: st.DrawFn) -> ReportOptions:
     """Options as the command line can make them (e.g. a prompt is kept stripped)."""
     prompt = draw(st.one_of(st.none(), _prompts.map(str.strip).filter(bool)))
+    translate_to = draw(st.sampled_from([None, "en"]))
     decode = DecodeOptions(
         language=draw(st.sampled_from([None, "ru", "be", "en"])),
         beam_size=draw(st.integers(1, 20)),
         batch_size=draw(st.integers(1, 64)),
         initial_prompt=prompt,
+        # Spelt only with --translate: without it the translate beam is never used.
+        translate_beam_size=draw(st.integers(1, 20)) if translate_to else 1,
     )
     diarize = draw(st.booleans())
     speech = TranscribeOptions(
         decode,
-        translate_to=draw(st.sampled_from([None, "en"])),
+        translate_to=translate_to,
         diarize=diarize,
         num_speakers=draw(st.one_of(st.none(), st.integers(1, 9))) if diarize else None,
     )
@@ -88,6 +99,19 @@ def test_to_cli_args_gives_flags_that_parse_back_to_the_same_options(
     assert options.transcribe_cli_args()[: len(options.speech.to_cli_args())] == (
         options.speech.to_cli_args()
     )
+
+
+def test_the_translate_beam_counts_only_with_a_translation() -> None:
+    wide = DecodeOptions(beam_size=6, translate_beam_size=4)
+    assert (wide.beam_for("transcribe"), wide.beam_for("translate")) == (6, 4)
+    assert DecodeOptions().beam_for("translate") == 1  # greedy: measured better English
+    alone = TranscribeOptions(wide).parameters()
+    assert "translate_beam_size" not in alone  # a transcription's key does not move
+    assert alone == TranscribeOptions(DecodeOptions(beam_size=6)).parameters()
+    english = TranscribeOptions(wide, translate_to="en")
+    assert english.parameters()["translate_beam_size"] == 4
+    assert english.to_cli_args() == ["--translate", "en", "--translate-beam-size", "4"]
+    assert TranscribeOptions(translate_to="en").to_cli_args() == ["--translate", "en"]
 
 
 def test_defaults_need_no_flags() -> None:

@@ -108,6 +108,24 @@ def test_translation_is_english_and_aligned_with_the_segments(recognizer: Recogn
     assert not re.search("[а-я]", english)
 
 
+def test_each_task_decodes_with_its_own_beam(
+    recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transcription keeps its beam; the translate task decodes greedily by default."""
+    asked: list[tuple[str, int]] = []
+    decode = recognizer._batched.transcribe
+
+    def spying(*args: object, **kwargs: object) -> object:
+        asked.append((str(kwargs["task"]), int(kwargs["beam_size"])))  # type: ignore[call-overload]
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(recognizer._batched, "transcribe", spying)
+    samples = load(REPO / "samples" / "briefing-ru.mp3")[: 16000 * 12]
+    run(samples, recognizer, TranscribeOptions(translate_to="en", diarize=False))
+    assert {task for task, _ in asked} == {"transcribe", "translate"}
+    assert all(beam == (6 if task == "transcribe" else 1) for task, beam in asked), asked
+
+
 @pytest.mark.slow
 def test_translation_reads_the_encoder_pass_of_the_transcription(recognizer: Recognizer) -> None:
     """Both tasks decode the same windows: each batch is encoded once, not once per task
