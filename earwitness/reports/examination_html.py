@@ -43,7 +43,7 @@ tr.sev-hi{background:#fde8e8}tr.sev-obs{background:#eef3f8}
 .swatch.sev-lo{background:#6e7781}.swatch.sev-obs{background:#3d6a8f}
 figure{margin:1.5em 0}figcaption{color:#444;font-size:.92em}
 img{max-width:100%}.summary,.conclusion{background:#f7f7f2;padding:1em;border-left:4px solid #888}
-.note,.legend,.meta,.interval{color:#555;font-size:.92em}.question{font-weight:600}
+.note,.legend,.meta,.interval{color:#555;font-size:.92em}.interval{white-space:nowrap}.question{font-weight:600}
 .propositions dt{font-weight:700;float:left;width:2.5em}.propositions dd{margin:0 0 .4em 2.5em}
 .scale-table tr.here td{background:#fff3b0;font-weight:600}
 .uncalibrated,.unavailable{color:#7a4b00}
