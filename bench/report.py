@@ -37,7 +37,7 @@ from earwitness.forensics.examine import examine  # noqa: E402
 from earwitness.jobs.recording import exhibit_facts  # noqa: E402
 from earwitness.jobs.report import ReportOptions, report_exhibit  # noqa: E402
 from earwitness.media.decode import decode_audio, resample  # noqa: E402
-from earwitness.speech.asr import DecodeOptions, Recognizer  # noqa: E402
+from earwitness.speech.asr import DecodeOptions, Recognizer, workers_for  # noqa: E402
 from earwitness.speech.models import resolve_model  # noqa: E402
 from earwitness.speech.transcribe import TranscribeOptions, transcribe  # noqa: E402
 from earwitness.vault.case import Case  # noqa: E402
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         examine(decoded.samples, decoded.sample_rate, facts)
         alone_exam = time.perf_counter() - started
         samples16k = resample(decoded.samples, decoded.sample_rate, RATE)
-        recognizer = Recognizer(resolve_model())
+        recognizer = Recognizer(resolve_model(), workers=workers_for("en"))
         speech_options = TranscribeOptions(DecodeOptions(), translate_to="en")
         timed = {}
         for label, engine in (

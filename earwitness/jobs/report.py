@@ -75,14 +75,16 @@ class SpeechEngine:
         self.params = transcript_params(options.speech, options.model_spec)
         self.model: ResolvedModel = self.params.model
         self._device = options.device
+        self._translate_to = options.speech.translate_to
         self._recognizer: Any = None
 
     @property
     def recognizer(self) -> Any:
         if self._recognizer is None:  # only when a recording is not answered from the case
-            from earwitness.speech.asr import Recognizer
+            from earwitness.speech.asr import Recognizer, workers_for
 
-            self._recognizer = Recognizer(self.model, device=self._device)
+            workers = workers_for(self._translate_to)
+            self._recognizer = Recognizer(self.model, device=self._device, workers=workers)
         return self._recognizer
 
     def unload(self) -> None:

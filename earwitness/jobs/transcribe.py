@@ -88,13 +88,16 @@ def _translator_for(
     return translator_for
 
 
-def _recognizer(run: Run, model: ResolvedModel) -> Recogniser:
+def _recognizer(run: Run, params: TranscriptParams) -> Recogniser:
     """The run's speech engine, loaded once (a report may hand one in for many recordings)."""
     if "recognizer" not in run.resources:
-        from earwitness.speech.asr import Recognizer
+        from earwitness.speech.asr import Recognizer, workers_for
 
         device = run.resources.get("device", lambda: "auto")()
-        run.resources["recognizer"] = lambda: Recognizer(model, device=device)
+        workers = workers_for(params.options.translate_to)
+        run.resources["recognizer"] = lambda: Recognizer(
+            params.model, device=device, workers=workers
+        )
     return run.resource("recognizer")
 
 
@@ -106,7 +109,7 @@ def _compute_transcript(run: Run, request: Request[Transcript]) -> Transcript:
     progress = run.resources.get("progress", lambda: no_progress)()
     return transcribe(
         run.resource("speech"),
-        _recognizer(run, params.model),
+        _recognizer(run, params),
         params.options,
         exhibit_sha256=run.exhibit_sha256,
         progress=progress,

@@ -7,9 +7,12 @@ never sees long silences. Every time it reports is mapped back to the recording'
 Translation runs Whisper's translate task on the same windows (``task="translate"``); the
 pipeline then pairs each English segment with the original it overlaps most
 (``align.align_translation``). ``Recognizer.recognise_tasks`` decodes both tasks batch by batch
-from one pass of Whisper's encoder (``_EncodeOnce``): the encoder took a third to a half of the
-decoding time of a window on 2 CPU cores (bench/report.py), and both tasks read exactly the
-same windows.
+from one pass of Whisper's encoder (``encode_once``): the encoder took a third to a half of
+the decoding time of a window on 2 CPU cores (bench/report.py), and both tasks read exactly
+the same windows. With a second Whisper worker (``workers_for``: when English is asked for),
+the translate task decodes each batch in a thread beside the transcription's beam search,
+which keeps only about 1.6 of 2 cores busy, and the next batch is encoded there after it; the
+weights are shared, and the output is the same.
 
 ``DecodeOptions`` (now in ``options``) and ``Detected`` (now in ``recogniser``) are still
 importable from here.
@@ -19,14 +22,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from earwitness.media.blocks import release
 from earwitness.media.heap import bound_heap, trim_heap
+from earwitness.speech.encode_once import EncodeOnce
 from earwitness.speech.models import ResolvedModel
 from earwitness.speech.options import DecodeOptions
 from earwitness.speech.recogniser import Detected, Task
@@ -46,6 +50,9 @@ REPAIR_MIN_GAP: float | None = 1.5
 # costs time. Chosen and measured on the same recordings: a held-out check is still owed.
 # None turns the second reading off.
 REREAD_BELOW_LOGPROB: float | None = -0.4
+# With a second worker (``Recognizer(workers=2)``), the translate task decodes each batch beside
+# the transcription instead of after it. False decodes one task after the other.
+TRANSLATE_BESIDE = True
 # Characters of the text before a window given as its prompt: Whisper's prompt holds at most
 # 223 tokens, and the last sentence or two carry the context that matters.
 REREAD_PROMPT_CHARS = 200
@@ -56,6 +63,12 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def workers_for(translate_to: str | None) -> int:
+    """Whisper workers for a request: two when English is asked for and there are cores for
+    both tasks, so the translate task decodes beside the transcription."""
+    return 2 if translate_to and TRANSLATE_BESIDE and available_cpus() > 1 else 1
 
 
 def pick_device(device: str = "auto", compute_type: str = "auto") -> tuple[str, str]:
@@ -80,7 +93,10 @@ class Recognizer:
         device: str = "auto",
         compute_type: str = "auto",
         cpu_threads: int | None = None,
+        workers: int = 1,
     ) -> None:
+        """``workers`` > 1 lets the translate task decode a batch beside the transcription
+        (``TRANSLATE_BESIDE``); each worker has its own buffers, so it costs memory."""
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         # Before CTranslate2's threads start: the batches' freed buffers are kept in two arenas
@@ -93,12 +109,18 @@ class Recognizer:
             device=self.device,
             compute_type=self.compute_type,
             cpu_threads=cpu_threads or available_cpus(),
+            num_workers=max(workers, 1),  # the weights are shared; each has its own buffers
             local_files_only=True,
         )
-        self._encoder = _EncodeOnce(self._whisper)
+        self._encoder = EncodeOnce(self._whisper)
         # Weak windows read a second time, and how many of those readings were kept.
         self.rereads = {"windows": 0, "kept": 0}
-        self._batched = BatchedInferencePipeline(self._encoder)
+        # One pipeline per task: each keeps its own word-timing state, so the two tasks of a
+        # batch can be decoded at the same time (``_decode_group``).
+        self._pipelines: dict[Task, Any] = {
+            task: BatchedInferencePipeline(self._encoder) for task in ("transcribe", "translate")
+        }
+        self._beside = ThreadPoolExecutor(1, "translate") if workers > 1 else None
 
     @property
     def multilingual(self) -> bool:
@@ -165,12 +187,11 @@ class Recognizer:
             numbers = dict.fromkeys(chosen, 0)
             context = ""  # the text of the window before, for a second reading
             for index, group in enumerate(groups):
-                decoded: dict[Task, list[tuple[SpeechMap | None, Any]]] = {}
-                for task in chosen:
-                    raw = first if index == 0 and task == lead else None
-                    if raw is None:
-                        raw, _ = self._decode(compact, group, options, info.language, task)
-                    decoded[task] = list(raw)  # the encoder runs once; both tasks read it
+                ready = {lead: first} if index == 0 else {}
+                after = groups[index + 1] if index + 1 < len(groups) else None
+                decoded = self._decode_group(
+                    compact, group, options, info.language, chosen, ready, after
+                )
                 if "transcribe" in decoded:
                     decoded["transcribe"], context = self._reread(
                         compact, group, decoded["transcribe"], options, info.language, context
@@ -195,16 +216,64 @@ class Recognizer:
 
         return batches(), detected
 
+    def _decode_group(
+        self,
+        compact: np.ndarray,
+        group: Sequence[tuple[float, float]],
+        options: DecodeOptions,
+        language: str,
+        tasks: tuple[Task, ...],
+        ready: dict[Task, Iterator[tuple[SpeechMap | None, Any]]],
+        after: Sequence[tuple[float, float]] | None = None,
+    ) -> dict[Task, list[tuple[SpeechMap | None, Any]]]:
+        """Every task's decoding of ``group``, the tasks in ``ready`` already under way.
+
+        The encoder runs once for the group (``EncodeOnce``). With a second worker the other
+        tasks decode in a thread beside the first, and then the group ``after`` this one is
+        encoded there: the beam search of the transcription keeps only about 1.6 of 2 cores
+        busy, and the greedy translation and the next encoding fill the rest.
+        """
+
+        def decoded(task: Task) -> list[tuple[SpeechMap | None, Any]]:
+            raw = ready.get(task)
+            if raw is None:
+                raw, _ = self._decode(compact, group, options, language, task)
+            return list(raw)
+
+        first, *others = tasks
+        if self._beside is None or not TRANSLATE_BESIDE:
+            return {task: decoded(task) for task in tasks}
+        beside = {task: self._beside.submit(decoded, task) for task in others}
+        if after:
+            # Not waited for: the pipeline's request for it finds it done or under way (and
+            # meets any error it raised).
+            self._beside.submit(self._encode_ahead, compact, after)
+        found = {first: decoded(first)}
+        return found | {task: future.result() for task, future in beside.items()}
+
+    def _encode_ahead(self, compact: np.ndarray, windows: Sequence[tuple[float, float]]) -> None:
+        """Encode ``windows`` of ``compact`` into ``EncodeOnce`` as faster-whisper's batched
+        pipeline will ask for them (its clip cutting and features, value for value: if they
+        ever differ, the pipeline's request finds nothing and encodes them itself)."""
+        from faster_whisper.audio import pad_or_trim
+
+        extract = self._whisper.feature_extractor
+        chunks = [
+            compact[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)] for start, end in windows
+        ]
+        features = np.stack([pad_or_trim(extract(chunk)[..., :-1]) for chunk in chunks])
+        self._encoder.encode_ahead(features)
+
     def _decode(
         self,
         audio: np.ndarray,
         windows: Sequence[tuple[float, float]],
         options: DecodeOptions,
         language: str | None,
-        task: str,
+        task: Task,
     ) -> tuple[Iterator[tuple[SpeechMap | None, Any]], Any]:
         """faster-whisper's batched decoding of ``windows`` of ``audio`` (times in ``audio``)."""
-        raw, info = self._batched.transcribe(
+        raw, info = self._pipelines[task].transcribe(
             audio,
             language=language,
             task=task,
@@ -249,13 +318,14 @@ class Recognizer:
                 prompt = " ".join(p for p in (options.initial_prompt, context) if p)
                 prompted = dataclasses.replace(options, initial_prompt=prompt)
                 self.rereads["windows"] += 1
-                timing = self._batched.last_speech_timestamp  # the batch's, for the next
-                self._batched.last_speech_timestamp = 0.0
+                pipeline = self._pipelines["transcribe"]
+                timing = pipeline.last_speech_timestamp  # the batch's, for the next
+                pipeline.last_speech_timestamp = 0.0
                 try:
                     raw, _ = self._decode(compact, [(start, end)], prompted, language, "transcribe")
                     again = list(raw)
                 finally:
-                    self._batched.last_speech_timestamp = timing
+                    pipeline.last_speech_timestamp = timing
                 better = _logprob(again)
                 if better is not None and better > weak and _plausible(again):
                     items = again
@@ -272,7 +342,7 @@ class Recognizer:
         found: list[tuple[SpeechMap | None, Any]],
         options: DecodeOptions,
         language: str,
-        task: str,
+        task: Task,
     ) -> list[tuple[SpeechMap | None, Any]]:
         """Segments for the stretches of ``windows`` that the first decoding left without text,
         decoded again as a timeline of their own, paired with the map (``repair``) from that
@@ -281,49 +351,17 @@ class Recognizer:
         if not unheard:
             return []
         repair = SpeechMap.build(unheard)
-        kept = self._batched.last_speech_timestamp  # word-timing state of the main timeline
-        self._batched.last_speech_timestamp = 0.0
+        pipeline = self._pipelines[task]
+        kept = pipeline.last_speech_timestamp  # word-timing state of the main timeline
+        pipeline.last_speech_timestamp = 0.0
         try:
             raw, _ = self._decode(repair.compact(compact), repair.windows, options, language, task)
             repaired: list[tuple[SpeechMap | None, Any]] = [
                 (repair, part) for _, item in raw for part in _per_gap(item, repair)
             ]
         finally:
-            self._batched.last_speech_timestamp = kept
+            pipeline.last_speech_timestamp = kept
         return repaired
-
-
-class _EncodeOnce:
-    """The ``WhisperModel`` as faster-whisper's batched pipeline uses it, but remembering the
-    encoder's output for the last two batches of windows it was given.
-
-    The pipeline encodes whatever features it is handed. Transcription and translation of a
-    batch hand it the same features (the same windows of the same samples), so the second task
-    finds them here, compared value by value, and skips the encoder. ``forget`` drops what is
-    kept once a batch is done, so memory stays at two batches whatever the recording's length.
-    """
-
-    def __init__(self, whisper: Any) -> None:
-        self._whisper = whisper
-        self._kept: deque[tuple[np.ndarray, Any]] = deque(maxlen=2)
-        self.encoded = 0
-        self.reused = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._whisper, name)
-
-    def encode(self, features: np.ndarray) -> Any:
-        for kept, output in self._kept:
-            if kept.shape == features.shape and np.array_equal(kept, features):
-                self.reused += 1
-                return output
-        output = self._whisper.encode(features)
-        self._kept.append((features, output))
-        self.encoded += 1
-        return output
-
-    def forget(self) -> None:
-        self._kept.clear()
 
 
 def _window_of(item: Any, windows: Sequence[tuple[float, float]]) -> int:

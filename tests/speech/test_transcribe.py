@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from typing import Any
 
 import jsonschema
 import numpy as np
@@ -113,13 +115,15 @@ def test_each_task_decodes_with_its_own_beam(
 ) -> None:
     """The transcription keeps its beam; the translate task decodes greedily by default."""
     asked: list[tuple[str, int]] = []
-    decode = recognizer._batched.transcribe
+    for owner, pipeline in recognizer._pipelines.items():
+        decode = pipeline.transcribe
 
-    def spying(*args: object, **kwargs: object) -> object:
-        asked.append((str(kwargs["task"]), int(kwargs["beam_size"])))  # type: ignore[call-overload]
-        return decode(*args, **kwargs)
+        def spying(*args: object, _decode: Any = decode, _owner: str = owner, **kwargs: Any) -> Any:
+            assert kwargs["task"] == _owner  # each task keeps to its own pipeline
+            asked.append((str(kwargs["task"]), int(kwargs["beam_size"])))
+            return _decode(*args, **kwargs)
 
-    monkeypatch.setattr(recognizer._batched, "transcribe", spying)
+        monkeypatch.setattr(pipeline, "transcribe", spying)
     samples = load(REPO / "samples" / "briefing-ru.mp3")[: 16000 * 12]
     run(samples, recognizer, TranscribeOptions(translate_to="en", diarize=False))
     assert {task for task, _ in asked} == {"transcribe", "translate"}
@@ -141,6 +145,45 @@ def test_translation_reads_the_encoder_pass_of_the_transcription(recognizer: Rec
     alone = run(samples, recognizer, NO_SPEAKERS)
     assert alone.processing["encoder_passes"]["reused"] == 0
     assert [s.text for s in alone.segments] == [s.text for s in transcript.segments]
+
+
+@pytest.mark.slow
+def test_the_english_decoded_beside_the_transcription_is_the_same(
+    recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a second worker the translate task decodes each batch in a thread of its own, at
+    the same time as the transcription, and the next batch is encoded there ahead of its
+    turn: nothing in the transcript may change but the time it takes, and no batch may be
+    encoded twice (the features made ahead must be the pipeline's, value for value)."""
+    beside = Recognizer(recognizer.model, workers=2)
+    threads: set[str] = set()
+    ahead: list[int] = []
+    decode = beside._pipelines["translate"].transcribe
+    encode_ahead = beside._encoder.encode_ahead
+
+    def noting_thread(*args: Any, **kwargs: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return decode(*args, **kwargs)
+
+    def noting_ahead(features: np.ndarray) -> None:
+        ahead.append(len(features))
+        encode_ahead(features)
+
+    monkeypatch.setattr(beside._pipelines["translate"], "transcribe", noting_thread)
+    monkeypatch.setattr(beside._encoder, "encode_ahead", noting_ahead)
+    briefing = load(REPO / "samples" / "briefing-ru.mp3")
+    pause = np.zeros(16000, dtype=np.float32)
+    samples = np.concatenate([briefing, pause] * 4)  # a minute: windows for three batches
+    options = TranscribeOptions(DecodeOptions(batch_size=1), translate_to="en", diarize=False)
+    alone, together = run(samples, recognizer, options), run(samples, beside, options)
+    assert together.translation is not None and alone.translation is not None
+    assert [s.to_dict() for s in together.segments] == [s.to_dict() for s in alone.segments]
+    assert [s.to_dict() for s in together.translation] == [
+        s.to_dict() for s in alone.translation
+    ]
+    assert together.processing["encoder_passes"] == alone.processing["encoder_passes"]
+    assert any(name.startswith("translate") for name in threads), threads
+    assert len(ahead) >= 1  # batches after the first were encoded ahead
 
 
 @pytest.mark.slow
