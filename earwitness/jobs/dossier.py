@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from earwitness import __version__
-from earwitness.jobs.engine import Request, Run, Stage, run_stage
+from earwitness.jobs.engine import Request, Run, Stage, StageResult, run_stage
 from earwitness.jobs.examine import EXAMINATION, ExamParams, examination_with_series
 from earwitness.jobs.reviewed import (
     OUTPUT_STAGES,
@@ -34,6 +34,9 @@ from earwitness.vault.verified_log import exhibit_record, verified_events
 
 ACTION = "report"
 REDACTED_AUDIO_NAME = "audio-redacted.wav"
+# The run's resource holding the page's drawings of the decoded recording (reports/drawn.py),
+# when its maker offers one.
+DRAWN = "drawn"
 
 
 @dataclass(frozen=True)
@@ -123,8 +126,26 @@ def _compute_html(run: Run, request: Request[str]) -> str:
         verify_commands=list(params.verify_commands),
         generated_at=exam.created_at,
         examination_sha256=stored.object_sha256 if stored else None,
+        drawn=run.resource(DRAWN) if DRAWN in run.resources else None,
     )
     return render_dossier(inputs)
+
+
+def draw_ahead_of_page(run: Run, examined: StageResult[Any]) -> None:
+    """Draw the page's figures that need no transcript into the run's ``DRAWN`` resource;
+    ``report`` calls it once the examination is done, while the speech is still decoded.
+
+    Only time is at stake: whatever this leaves undrawn, the page draws itself, and an error
+    it meets here the page meets again and reports. So none is raised from here.
+    """
+    from earwitness.reports.dossier import draw_ahead
+
+    if DRAWN not in run.resources:
+        return
+    try:
+        draw_ahead(run.resource(DRAWN), examined.value)
+    except Exception:  # see the docstring: the page reports it
+        return
 
 
 WITHHELD = "recorded privately (a salted commitment in the custody log)"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -221,19 +221,29 @@ def _compute(run: Run, request: Request[T]) -> StageResult[T]:
 
 
 def run_side_by_side(
-    run: Run, requests: Sequence[Request[Any]], seconds: dict[str, float] | None = None
+    run: Run,
+    requests: Sequence[Request[Any]],
+    seconds: dict[str, float] | None = None,
+    *,
+    then: Mapping[str, Callable[[StageResult[Any]], object]] | None = None,
 ) -> list[StageResult[Any]]:
     """Answer independent requests at once (two workers: CTranslate2 and NumPy release the
     GIL, so an examination and a transcription overlap on two cores). ``seconds`` receives
-    each request's wall-clock time under its stage's action."""
+    each request's wall-clock time under its stage's action. ``then[stage name]`` is called
+    with that stage's result in the same worker, while the other request may still run; the
+    call returns when it is done too (its time is not the stage's)."""
 
     def timed(request: Request[Any]) -> StageResult[Any]:
         started = time.perf_counter()
         try:
-            return run_stage(run, request)
+            result = run_stage(run, request)
         finally:
             if seconds is not None:
                 seconds[request.stage.action] = round(time.perf_counter() - started, 3)
+        follow = (then or {}).get(request.stage.name)
+        if follow is not None:
+            follow(result)
+        return result
 
     if len(requests) < 2:
         return [timed(request) for request in requests]

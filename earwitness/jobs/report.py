@@ -29,9 +29,11 @@ from typing import Any
 from earwitness.jobs.dossier import (
     DOSSIER_HTML,
     DOSSIER_PDF,
+    DRAWN,
     REDACTED_AUDIO_NAME,
     DossierParams,
     custody_head,
+    draw_ahead_of_page,
     original_suffix,
 )
 from earwitness.jobs.engine import Request, Run, StageResult, run_side_by_side, run_stage
@@ -47,6 +49,7 @@ from earwitness.jobs.transcribe import (
     transcript_params,
 )
 from earwitness.media.heap import bound_heap, trim_heap
+from earwitness.reports.drawn import Drawn
 from earwitness.reports.report_index import IndexRow
 from earwitness.speech.models import ResolvedModel
 from earwitness.speech.transcribe import Progress
@@ -160,6 +163,9 @@ def report_exhibit(
         recognizer=lambda: engine.recognizer,
         progress=lambda: progress,
     )
+    run.resources[DRAWN] = lambda: Drawn(
+        run.resource("decoded").samples, run.resource("decoded").sample_rate
+    )
     facts = run.resource("facts")
     exam_params = ExamParams(options.exam)
     speech_params = engine.params
@@ -177,7 +183,10 @@ def report_exhibit(
             trim_heap()
         exam, speech = done
     else:
-        exam, speech = run_side_by_side(run, requests, seconds)
+        # The page's plots of the recording are drawn on the examination's worker while the
+        # speech is still being decoded (it leaves part of the cores idle).
+        ahead = {EXAMINATION.name: lambda examined: draw_ahead_of_page(run, examined)}
+        exam, speech = run_side_by_side(run, requests, seconds, then=ahead)
     if last:
         run.forget("recognizer")
         engine.unload()

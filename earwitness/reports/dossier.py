@@ -39,6 +39,7 @@ from earwitness.reports.dossier_sections import (
     severity,
 )
 from earwitness.reports.dossier_transcript import number, render_transcript
+from earwitness.reports.drawn import Drawn
 from earwitness.reports.evaluative import (
     heading,
     likelihood_ratio,
@@ -51,7 +52,7 @@ from earwitness.reports.evaluative import (
     signed,
 )
 from earwitness.reports.method_validation import CalibrationLike, shipped_calibration_or_reason
-from earwitness.reports.plots import Timeline, render_timeline, ruler_ticks, short_time
+from earwitness.reports.plots import Timeline, ruler_ticks, short_time
 from earwitness.reports.signoffs import signoffs_of
 from earwitness.speech.types import Transcript
 from earwitness.vault.custody import Event
@@ -79,6 +80,8 @@ class DossierInputs:
     examination_sha256: str | None = None
     # The shipped calibration (loaded when None), or why it is unavailable.
     calibration: CalibrationLike | str | None = None
+    # Drawings of ``samples`` made ahead (``draw_ahead``); used only if made for that array.
+    drawn: Drawn | None = None
 
 
 def _asset(name: str) -> str:
@@ -236,15 +239,33 @@ def _summary(examination: Examination | None, findings: list[Finding]) -> str:
     )
 
 
+def _in_order(examination: Examination | None) -> list[Finding]:
+    return sorted(
+        examination.findings if examination else (),
+        key=lambda f: (number(f.start_s), -number(f.score)),
+    )
+
+
+def draw_ahead(drawn: Drawn, examination: Examination | None) -> None:
+    """Draw what the page of ``examination`` shows of ``drawn``'s samples, and the shipped
+    calibration's validation plots: everything that needs no transcript. ``report`` calls
+    this while the speech is decoded; the page then finds the drawings done."""
+    findings = _in_order(examination)
+    render_findings(findings, drawn, drawn.timeline().duration_s)
+    calibration = shipped_calibration_or_reason()
+    if not isinstance(calibration, str):
+        render_methods(examination, calibration)  # its plots are kept by the calibration's hash
+
+
 def render_dossier(inputs: DossierInputs) -> str:
     """The whole dossier as one HTML document (a string)."""
     exhibit = inputs.exhibit
     examination = inputs.examination
-    findings = sorted(
-        examination.findings if examination else (),
-        key=lambda f: (number(f.start_s), -number(f.score)),
+    findings = _in_order(examination)
+    drawn = (inputs.drawn or Drawn(inputs.samples, inputs.sample_rate)).for_samples(
+        inputs.samples, inputs.sample_rate
     )
-    timeline = render_timeline(inputs.samples, inputs.sample_rate)
+    timeline = drawn.timeline()
     name = esc(exhibit.filename or "unnamed recording")
     generated = esc(inputs.generated_at) if inputs.generated_at else "—"
     version = esc(inputs.tool.earwitness)
@@ -283,7 +304,7 @@ def render_dossier(inputs: DossierInputs) -> str:
 </section>
 <section class="findings-panel ev ev-findings" id="findings" aria-labelledby="findings-h">
 {heading(4, "Findings", "findings")}
-{render_findings(findings, inputs.samples, inputs.sample_rate, timeline.duration_s)}
+{render_findings(findings, drawn, timeline.duration_s)}
 </section>
 </div>
 {render_conclusion(examination)}
@@ -323,4 +344,11 @@ def write_pdf(html: str, path: Path) -> None:
     document.write_pdf(Path(path))
 
 
-__all__ = ["DossierExhibit", "DossierInputs", "ToolVersions", "render_dossier", "write_pdf"]
+__all__ = [
+    "DossierExhibit",
+    "DossierInputs",
+    "ToolVersions",
+    "draw_ahead",
+    "render_dossier",
+    "write_pdf",
+]

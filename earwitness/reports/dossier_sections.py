@@ -6,19 +6,17 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import numpy as np
-
 from earwitness.forensics.examine import timecode
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.registry import check_title, kind_label
 from earwitness.reports.dossier_header import text_value
 from earwitness.reports.dossier_transcript import number
+from earwitness.reports.drawn import Drawn
 from earwitness.reports.evaluative import evidence_text, findings_legend
 from earwitness.reports.plots import (
     finding_colour,
     finding_severity,
     finding_window,
-    render_finding_plot,
 )
 
 esc = html.escape
@@ -53,9 +51,7 @@ def _measurements(values: dict[str, Any], caption: str = "Measurements") -> str:
     return f'<table class="evidence"><caption>{esc(caption)}</caption>{rows}</table>'
 
 
-def render_findings(
-    findings: list[Finding], samples: np.ndarray, sample_rate: int, duration: float
-) -> str:
+def render_findings(findings: list[Finding], drawn: Drawn, duration: float) -> str:
     if not findings:
         return '<p class="note">The examination reported no findings.</p>'
     plotted = _plotted(findings, duration)
@@ -67,7 +63,7 @@ def render_findings(
         sev = severity(finding)
         if index - 1 in plotted:
             colour = finding_colour(finding.kind, score)
-            plot = render_finding_plot(samples, sample_rate, start, end, colour)
+            plot = drawn.close_up(start, end, colour)
         if plot:
             low, high = finding_window(start, end, duration)
             figure = (

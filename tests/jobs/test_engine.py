@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,14 @@ from typing import Any
 import pytest
 
 from earwitness.errors import CaseNotWritable
-from earwitness.jobs.engine import Request, Run, Stage, StageIncomplete, run_stage
+from earwitness.jobs.engine import (
+    Request,
+    Run,
+    Stage,
+    StageIncomplete,
+    run_side_by_side,
+    run_stage,
+)
 from earwitness.vault.artefacts import ArtefactTampered, list_artefacts
 from earwitness.vault.case import Case
 from earwitness.vault.custody import iter_events
@@ -98,6 +107,27 @@ def test_a_result_is_computed_once_then_reused_after_verification(case: Case, ex
     assert second.data == first.data
     assert calls == ["hello"]
     assert _events(case, "examine") == 1
+
+
+def test_side_by_side_a_follow_up_runs_on_its_stage_worker_before_the_return(
+    case: Case, exhibit: str
+):
+    """``report`` draws the dossier's plots this way once the examination is done, while
+    the speech stage still runs; the dossier must find them finished."""
+    followed: list[tuple[Any, str]] = []
+
+    def follow(result: Any) -> None:
+        time.sleep(0.2)  # longer than the other request: the call must still wait for it
+        followed.append((result.value, threading.current_thread().name))
+
+    said, shouted = run_side_by_side(
+        _run(case, exhibit),
+        [Request(SAY, Words("hi")), Request(SHOUT, Words("yo"))],
+        then={SAY.name: follow},
+    )
+    assert said.value == {"said": "hi", "complete": True} and shouted.value == {"shouted": "YO"}
+    assert [value for value, _ in followed] == [said.value]  # once, for its stage only
+    assert followed[0][1] != threading.main_thread().name
 
 
 def test_other_parameters_are_another_result(case: Case, exhibit: str):
