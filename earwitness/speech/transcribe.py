@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +42,9 @@ from earwitness.speech.turns import (  # placement of turns on words; importable
 )
 from earwitness.speech.types import Segment, Transcript
 from earwitness.speech.vad import SAMPLE_RATE, SpeechMap, speech_regions
+
+if TYPE_CHECKING:
+    from earwitness.speech.diarize import Diarization
 
 Progress = Callable[[str, float, float], None]  # (stage, done seconds, total seconds)
 # The text translation model installed for a spoken language, loaded, or None for none.
@@ -149,27 +154,38 @@ def translate_text(
     return translator.translate(originals, lambda done, total: progress("translate", done, total))
 
 
+def find_turns(samples16k: np.ndarray, speech: SpeechMap, num_speakers: int | None) -> Diarization:
+    """Who speaks when, from the voices in ``speech`` alone (``diarize``). It needs no
+    transcript, so ``transcribe`` runs it while the words are decoded."""
+    from earwitness.speech import speaker_encoder
+    from earwitness.speech.diarize import diarize_with_evidence
+
+    encoder = speaker_encoder.SpeakerEncoder()
+    return diarize_with_evidence(
+        samples16k, speech.regions, num_speakers=num_speakers, encoder=encoder
+    )
+
+
 def label_speakers(
     samples16k: np.ndarray,
     speech: SpeechMap,
     segments: list[Segment],
     num_speakers: int | None,
     progress: Progress,
+    turns: Future[Diarization] | None = None,
 ) -> tuple[list[Segment], dict[str, object]]:
     """Speakers on ``segments`` and their words, cut where the speaker changes: turns from
-    ``diarize``, placed on the words by ``turns`` (no change inside a sentence unless the voices
-    say so). With ``num_speakers`` the transcript names exactly that many speakers, unless the
-    recording has too little speech or too few words; the facts then say why in ``notes``."""
+    ``diarize`` (``turns`` when they are being found already), placed on the words by
+    ``turns`` (no change inside a sentence unless the voices say so). With ``num_speakers``
+    the transcript names exactly that many speakers, unless the recording has too little
+    speech or too few words; the facts then say why in ``notes``."""
     from earwitness.speech import speaker_encoder
-    from earwitness.speech.diarize import assign_speakers, diarize_with_evidence
+    from earwitness.speech.diarize import assign_speakers
     from earwitness.speech.turns import settle_segments
 
     total = speech.speech_seconds
     progress("speakers", 0.0, total)
-    encoder = speaker_encoder.SpeakerEncoder()
-    found = diarize_with_evidence(
-        samples16k, speech.regions, num_speakers=num_speakers, encoder=encoder
-    )
+    found = find_turns(samples16k, speech, num_speakers) if turns is None else turns.result()
     progress("speakers", total, total)
     required = frozenset(label for _, _, label in found.turns) if num_speakers else frozenset()
     labelled, report = settle_segments(
@@ -216,6 +232,36 @@ def transcribe(
         raise ValueError(f"Whisper translates only into English, not {options.translate_to!r}")
     counts_before = _counted(recognizer)
     speech = find_speech(samples16k)
+    with ThreadPoolExecutor(1, "speakers") as beside:
+        # The turns come from the voices alone: found beside the decoding, which leaves part
+        # of the cores idle, they are ready when the words are.
+        turns = None
+        if options.diarize:
+            turns = beside.submit(find_turns, samples16k, speech, options.num_speakers)
+        return _transcribe(
+            samples16k,
+            speech,
+            recognizer,
+            options,
+            exhibit_sha256,
+            progress,
+            translator_for,
+            turns,
+            counts_before,
+        )
+
+
+def _transcribe(
+    samples16k: np.ndarray,
+    speech: SpeechMap,
+    recognizer: Recogniser,
+    options: TranscribeOptions,
+    exhibit_sha256: str,
+    progress: Progress,
+    translator_for: TranslatorFor,
+    turns: Future[Diarization] | None,
+    counts_before: dict[str, dict[str, int]],
+) -> Transcript:
     target = options.translate_to
     translators: dict[str, TranslationEngine | None] = {}
 
@@ -244,9 +290,9 @@ def transcribe(
         },
         "device": recognizer.device,
     }
-    if options.diarize and segments:
+    if turns is not None and segments:
         segments, processing["diarization"] = label_speakers(
-            samples16k, speech, segments, options.num_speakers, progress
+            samples16k, speech, segments, options.num_speakers, progress, turns
         )
     translation = None
     method = model_name = model_sha256 = None

@@ -186,6 +186,30 @@ def test_the_english_decoded_beside_the_transcription_is_the_same(
     assert len(ahead) >= 1  # batches after the first were encoded ahead
 
 
+def test_speaker_turns_are_found_beside_the_decoding(
+    recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The turns need only the voices: they are found in a thread of their own while the
+    words are decoded, and placed on the words once both are done."""
+    from earwitness.speech import transcribe as pipeline
+
+    found_in: list[str] = []
+    find_turns = pipeline.find_turns
+
+    def noting_thread(*args: Any) -> Any:
+        found_in.append(threading.current_thread().name)
+        return find_turns(*args)
+
+    monkeypatch.setattr(pipeline, "find_turns", noting_thread)
+    samples = load(REPO / "samples" / "briefing-ru.mp3")
+    transcript = run(samples, recognizer, TranscribeOptions())
+    assert len(found_in) == 1 and found_in[0].startswith("speakers"), found_in
+    assert transcript.processing["diarization"]["speakers"]
+    assert all(s.speaker for s in transcript.segments)
+    run(samples, recognizer, NO_SPEAKERS)
+    assert len(found_in) == 1  # not asked for, not looked for
+
+
 @pytest.mark.slow
 def test_a_prompt_never_moves_the_english_onto_other_segments(recognizer: Recognizer) -> None:
     """The prompt names people in the recording's language; Whisper's English is decoded
