@@ -135,12 +135,14 @@ def draw_ahead_of_page(run: Run, examined: StageResult[Any]) -> None:
     """Draw the page's figures that need no transcript into the run's ``DRAWN`` resource;
     ``report`` calls it once the examination is done, while the speech is still decoded.
 
-    Only time is at stake: whatever this leaves undrawn, the page draws itself, and an error
-    it meets here the page meets again and reports. So none is raised from here.
+    Only when the examination was made just now: one answered from the case is most often a
+    report asked for again, whose page is stored too, and drawing it would be work for
+    nothing. Only time is at stake: whatever this leaves undrawn, the page draws itself, and
+    an error it meets here the page meets again and reports. So none is raised from here.
     """
     from earwitness.reports.dossier import draw_ahead
 
-    if DRAWN not in run.resources:
+    if DRAWN not in run.resources or examined.reused:
         return
     try:
         draw_ahead(run.resource(DRAWN), examined.value)

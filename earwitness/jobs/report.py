@@ -184,7 +184,7 @@ def report_exhibit(
         exam, speech = done
     else:
         # The page's plots of the recording are drawn on the examination's worker while the
-        # speech is still being decoded (it leaves part of the cores idle).
+        # speech is still being decoded: the page then has only the transcript left to lay out.
         ahead = {EXAMINATION.name: lambda examined: draw_ahead_of_page(run, examined)}
         exam, speech = run_side_by_side(run, requests, seconds, then=ahead)
     if last:

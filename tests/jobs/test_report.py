@@ -62,3 +62,23 @@ def test_the_model_can_be_let_go_and_is_loaded_again_when_needed(
     engine.unload()
     assert engine.recognizer is not first
     assert loads == ["cpu", "cpu"]
+
+
+def test_the_page_is_drawn_ahead_only_after_a_new_examination(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An examination answered from the case is most often a report asked for again, whose
+    page is stored too: drawing it ahead would be work for nothing."""
+    from earwitness.jobs import dossier
+    from earwitness.jobs.engine import Run, StageResult
+    from earwitness.reports import dossier as page
+
+    drawn: list[object] = []
+    monkeypatch.setattr(page, "draw_ahead", lambda target, exam: drawn.append(exam))
+    run = Run(case=None, exhibit_sha256="a" * 64)
+    run.resources[dossier.DRAWN] = lambda: "drawings"
+    dossier.draw_ahead_of_page(run, StageResult("old", b"", None, reused=True))
+    dossier.draw_ahead_of_page(run, StageResult("new", b"", None, reused=False))
+    assert drawn == ["new"]
+    monkeypatch.setattr(page, "draw_ahead", lambda target, exam: 1 / 0)
+    dossier.draw_ahead_of_page(run, StageResult("new", b"", None, reused=False))  # no raise
