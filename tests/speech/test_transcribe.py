@@ -178,9 +178,7 @@ def test_the_english_decoded_beside_the_transcription_is_the_same(
     alone, together = run(samples, recognizer, options), run(samples, beside, options)
     assert together.translation is not None and alone.translation is not None
     assert [s.to_dict() for s in together.segments] == [s.to_dict() for s in alone.segments]
-    assert [s.to_dict() for s in together.translation] == [
-        s.to_dict() for s in alone.translation
-    ]
+    assert [s.to_dict() for s in together.translation] == [s.to_dict() for s in alone.translation]
     assert together.processing["encoder_passes"] == alone.processing["encoder_passes"]
     assert any(name.startswith("translate") for name in threads), threads
     assert len(ahead) >= 1  # batches after the first were encoded ahead
