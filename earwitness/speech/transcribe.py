@@ -172,11 +172,11 @@ def label_speakers(
     segments: list[Segment],
     num_speakers: int | None,
     progress: Progress,
-    turns: Future[Diarization] | None = None,
+    finding: Future[Diarization] | None = None,
 ) -> tuple[list[Segment], dict[str, object]]:
     """Speakers on ``segments`` and their words, cut where the speaker changes: turns from
-    ``diarize`` (``turns`` when they are being found already), placed on the words by
-    ``turns`` (no change inside a sentence unless the voices say so). With ``num_speakers``
+    ``diarize`` (``finding`` them already, when given), placed on the words by ``turns`` (no
+    change inside a sentence unless the voices say so). With ``num_speakers``
     the transcript names exactly that many speakers, unless the recording has too little
     speech or too few words; the facts then say why in ``notes``."""
     from earwitness.speech import speaker_encoder
@@ -185,7 +185,7 @@ def label_speakers(
 
     total = speech.speech_seconds
     progress("speakers", 0.0, total)
-    found = find_turns(samples16k, speech, num_speakers) if turns is None else turns.result()
+    found = find_turns(samples16k, speech, num_speakers) if finding is None else finding.result()
     progress("speakers", total, total)
     required = frozenset(label for _, _, label in found.turns) if num_speakers else frozenset()
     labelled, report = settle_segments(
