@@ -163,9 +163,7 @@ def report_exhibit(
         recognizer=lambda: engine.recognizer,
         progress=lambda: progress,
     )
-    run.resources[DRAWN] = lambda: Drawn(
-        run.resource("decoded").samples, run.resource("decoded").sample_rate
-    )
+    run.resources[DRAWN] = lambda: Drawn.of(run.resource("decoded"))
     facts = run.resource("facts")
     exam_params = ExamParams(options.exam)
     speech_params = engine.params

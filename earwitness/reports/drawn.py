@@ -10,10 +10,14 @@ samples (a redaction) never shows a drawing of the original.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from earwitness.reports.plots import Timeline, render_finding_plot, render_timeline
+
+if TYPE_CHECKING:
+    from earwitness.media.decode import DecodedAudio
 
 
 class Drawn:
@@ -26,6 +30,11 @@ class Drawn:
         self._close_ups: dict[tuple[float, float, str], str | None] = {}
         # Drawn ahead in one thread, read by the page in another: one drawing at a time.
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, decoded: DecodedAudio) -> Drawn:
+        """For a decoded recording, its samples as decoded."""
+        return cls(decoded.samples, decoded.sample_rate)
 
     def for_samples(self, samples: np.ndarray, sample_rate: int) -> Drawn:
         """This one if it was made for exactly ``samples`` (the same array), else a new one."""

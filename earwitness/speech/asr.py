@@ -50,8 +50,8 @@ REPAIR_MIN_GAP: float | None = 1.5
 # costs time. Chosen and measured on the same recordings: a held-out check is still owed.
 # None turns the second reading off.
 REREAD_BELOW_LOGPROB: float | None = -0.4
-# With a second worker (``Recognizer(workers=2)``), the translate task decodes each batch beside
-# the transcription instead of after it. False decodes one task after the other.
+# Whether a request for English gets a second Whisper worker (``workers_for``), so that the
+# translate task decodes each batch beside the transcription. False: one after the other.
 TRANSLATE_BESIDE = True
 # Characters of the text before a window given as its prompt: Whisper's prompt holds at most
 # 223 tokens, and the last sentence or two carry the context that matters.
@@ -96,7 +96,7 @@ class Recognizer:
         workers: int = 1,
     ) -> None:
         """``workers`` > 1 lets the translate task decode a batch beside the transcription
-        (``TRANSLATE_BESIDE``); each worker has its own buffers, so it costs memory."""
+        (``workers_for`` says when); each worker has its own buffers, so it costs memory."""
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         # Before CTranslate2's threads start: the batches' freed buffers are kept in two arenas
@@ -241,7 +241,7 @@ class Recognizer:
             return list(raw)
 
         first, *others = tasks
-        if self._beside is None or not TRANSLATE_BESIDE:
+        if self._beside is None:
             return {task: decoded(task) for task in tasks}
         beside = {task: self._beside.submit(decoded, task) for task in others}
         if after:
