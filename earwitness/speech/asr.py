@@ -21,10 +21,11 @@ importable from here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -56,6 +57,11 @@ TRANSLATE_BESIDE = True
 # Characters of the text before a window given as its prompt: Whisper's prompt holds at most
 # 223 tokens, and the last sentence or two carry the context that matters.
 REREAD_PROMPT_CHARS = 200
+# Seconds of speech, from the start, that the spoken language is detected from (faster-whisper
+# reads the first 30 s).
+DETECT_SECONDS = 30.0
+
+Finished = TypeVar("Finished")
 
 
 def available_cpus() -> int:
@@ -120,6 +126,9 @@ class Recognizer:
         self._pipelines: dict[Task, Any] = {
             task: BatchedInferencePipeline(self._encoder) for task in ("transcribe", "translate")
         }
+        # Second readings (``_reread``, ``_repair``) have a pipeline of their own: they run
+        # beside the next batch's first reading (``_decode_group``).
+        self._again = BatchedInferencePipeline(self._encoder)
         self._beside = ThreadPoolExecutor(1, "translate") if workers > 1 else None
 
     @property
@@ -177,42 +186,64 @@ class Recognizer:
         size = max(options.batch_size, 1)
         groups = [speech.windows[i : i + size] for i in range(0, len(speech.windows), size)]
         lead = tasks[0]
-        first, info = self._decode(compact, groups[0], options, options.language, lead)
-        detected = Detected(info.language, _rounded(info.language_probability))
-        chosen = tuple(
-            task for task in tasks if task != "translate" or translate_from(info.language)
-        )
+        language = options.language
+        heard = None
+        if language is None and self.multilingual:
+            heard = self._detect(compact, groups[0])
+            language = heard.language
+        first, info = self._decode(compact, groups[0], options, language, lead)
+        # Told, or the only language an English model knows: no probability to give.
+        detected = heard or Detected(info.language, None)
+        language = detected.language
+        chosen = tuple(task for task in tasks if task != "translate" or translate_from(language))
+
+        numbers = dict.fromkeys(chosen, 0)
+        context = ""  # the text of the window before, for a second reading
+
+        def finish(
+            group: Sequence[tuple[float, float]],
+            decoded: dict[Task, list[tuple[SpeechMap | None, Any]]],
+        ) -> dict[Task, list[Segment]]:
+            """The batch of ``group``: its second readings merged in, on the recording's clock.
+            Batches are finished one at a time, in order: each reading leans on the text
+            before it."""
+            nonlocal context
+            if "transcribe" in decoded:
+                decoded["transcribe"], context = self._reread(
+                    compact, group, decoded["transcribe"], options, language, context
+                )
+            for task in chosen:
+                found = decoded[task]
+                found += self._repair(compact, group, found, options, language, task)
+            batch: dict[Task, list[Segment]] = {}
+            for task in chosen:
+                found = sorted(decoded[task], key=_compact_start)
+                batch[task] = [
+                    _on_recording_clock(item, repair, speech, numbers[task] + offset)
+                    for offset, (repair, item) in enumerate(found)
+                ]
+                numbers[task] += len(found)
+            return batch
 
         def batches() -> Iterator[dict[Task, list[Segment]]]:
-            numbers = dict.fromkeys(chosen, 0)
-            context = ""  # the text of the window before, for a second reading
+            before: tuple[Sequence[tuple[float, float]], dict[Task, Any]] | None = None
             for index, group in enumerate(groups):
                 ready = {lead: first} if index == 0 else {}
                 after = groups[index + 1] if index + 1 < len(groups) else None
-                decoded = self._decode_group(
-                    compact, group, options, info.language, chosen, ready, after
+                then = functools.partial(finish, *before) if before else None
+                decoded, finished = self._decode_group(
+                    compact, group, options, language, chosen, ready, after, then
                 )
-                if "transcribe" in decoded:
-                    decoded["transcribe"], context = self._reread(
-                        compact, group, decoded["transcribe"], options, info.language, context
-                    )
-                for task in chosen:
-                    found = decoded[task]
-                    found += self._repair(compact, group, found, options, info.language, task)
                 self._encoder.forget()
+                if finished is not None:
+                    yield finished.result()
                 # A long recording's speech is a memory map: hand its pages back as we go,
                 # and the pages the batch freed with them.
                 release(compact)
                 trim_heap()
-                batch: dict[Task, list[Segment]] = {}
-                for task in chosen:
-                    found = sorted(decoded[task], key=_compact_start)
-                    batch[task] = [
-                        _on_recording_clock(item, repair, speech, numbers[task] + offset)
-                        for offset, (repair, item) in enumerate(found)
-                    ]
-                    numbers[task] += len(found)
-                yield batch
+                before = (group, decoded)
+            if before:
+                yield finish(*before)
 
         return batches(), detected
 
@@ -225,13 +256,16 @@ class Recognizer:
         tasks: tuple[Task, ...],
         ready: dict[Task, Iterator[tuple[SpeechMap | None, Any]]],
         after: Sequence[tuple[float, float]] | None = None,
-    ) -> dict[Task, list[tuple[SpeechMap | None, Any]]]:
-        """Every task's decoding of ``group``, the tasks in ``ready`` already under way.
+        then: Callable[[], Finished] | None = None,
+    ) -> tuple[dict[Task, list[tuple[SpeechMap | None, Any]]], Future[Finished] | None]:
+        """Every task's decoding of ``group``, the tasks in ``ready`` already under way, and
+        ``then()`` done meanwhile (the batch before, finished).
 
         The encoder runs once for the group (``EncodeOnce``). With a second worker the other
-        tasks decode in a thread beside the first, and then the group ``after`` this one is
-        encoded there: the beam search of the transcription keeps only about 1.6 of 2 cores
-        busy, and the greedy translation and the next encoding fill the rest.
+        tasks decode in a thread beside the first, then the group ``after`` this one is
+        encoded there, and then ``then`` runs there: the beam search of the transcription
+        keeps only about 1.6 of 2 cores busy, and the greedy translation, the next encoding
+        and the batch before's second readings fill the rest. Alone, ``then`` runs first.
         """
 
         def decoded(task: Task) -> list[tuple[SpeechMap | None, Any]]:
@@ -242,19 +276,22 @@ class Recognizer:
 
         first, *others = tasks
         if self._beside is None:
-            return {task: decoded(task) for task in tasks}
+            finished = _done(then) if then else None
+            return {task: decoded(task) for task in tasks}, finished
         beside = {task: self._beside.submit(decoded, task) for task in others}
         if after:
             # Not waited for: the pipeline's request for it finds it done or under way (and
             # meets any error it raised).
             self._beside.submit(self._encode_ahead, compact, after)
+        finishing = self._beside.submit(then) if then else None
         found = {first: decoded(first)}
-        return found | {task: future.result() for task, future in beside.items()}
+        return found | {task: future.result() for task, future in beside.items()}, finishing
 
-    def _encode_ahead(self, compact: np.ndarray, windows: Sequence[tuple[float, float]]) -> None:
+    def _encode_ahead(self, compact: np.ndarray, windows: Sequence[tuple[float, float]]) -> Any:
         """Encode ``windows`` of ``compact`` into ``EncodeOnce`` as faster-whisper's batched
         pipeline will ask for them (its clip cutting and features, value for value: if they
-        ever differ, the pipeline's request finds nothing and encodes them itself)."""
+        ever differ, the pipeline's request finds nothing and encodes them itself); the
+        encoder's output."""
         from faster_whisper.audio import pad_or_trim
 
         extract = self._whisper.feature_extractor
@@ -262,7 +299,26 @@ class Recognizer:
             compact[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)] for start, end in windows
         ]
         features = np.stack([pad_or_trim(extract(chunk)[..., :-1]) for chunk in chunks])
-        self._encoder.encode_ahead(features)
+        return self._encoder.encode_ahead(features)
+
+    def _detect(self, compact: np.ndarray, windows: Sequence[tuple[float, float]]) -> Detected:
+        """The spoken language of the first ``DETECT_SECONDS`` of speech in ``windows``:
+        Whisper's language probabilities of each window, averaged. faster-whisper would encode
+        those seconds once more, laid end to end; the batch's encoding, which its decoding
+        reads anyway, holds them window by window."""
+        encoded = self._encode_ahead(compact, windows)
+        ends = np.cumsum([end - start for start, end in windows])
+        enough = min(int(np.searchsorted(ends, DETECT_SECONDS)) + 1, len(windows))
+        if enough < len(windows) and self.device == "cpu":
+            # Each window costs the decoder a step over its whole encoding.
+            encoded = _first_rows(encoded, enough)
+        per_window = self._whisper.model.detect_language(encoded)
+        total: dict[str, float] = {}
+        for found in per_window:
+            for token, probability in found:
+                total[token] = total.get(token, 0.0) + probability
+        token, summed = max(total.items(), key=lambda item: item[1])
+        return Detected(token.strip("<|>"), _rounded(summed / len(per_window)))
 
     def _decode(
         self,
@@ -271,9 +327,15 @@ class Recognizer:
         options: DecodeOptions,
         language: str | None,
         task: Task,
+        *,
+        again: bool = False,
     ) -> tuple[Iterator[tuple[SpeechMap | None, Any]], Any]:
-        """faster-whisper's batched decoding of ``windows`` of ``audio`` (times in ``audio``)."""
-        raw, info = self._pipelines[task].transcribe(
+        """faster-whisper's batched decoding of ``windows`` of ``audio`` (times in ``audio``);
+        ``again``: a second reading, by the pipeline kept for those."""
+        pipeline = self._again if again else self._pipelines[task]
+        if again:
+            pipeline.last_speech_timestamp = 0.0  # word timing of its own timeline
+        raw, info = pipeline.transcribe(
             audio,
             language=language,
             task=task,
@@ -318,14 +380,10 @@ class Recognizer:
                 prompt = " ".join(p for p in (options.initial_prompt, context) if p)
                 prompted = dataclasses.replace(options, initial_prompt=prompt)
                 self.rereads["windows"] += 1
-                pipeline = self._pipelines["transcribe"]
-                timing = pipeline.last_speech_timestamp  # the batch's, for the next
-                pipeline.last_speech_timestamp = 0.0
-                try:
-                    raw, _ = self._decode(compact, [(start, end)], prompted, language, "transcribe")
-                    again = list(raw)
-                finally:
-                    pipeline.last_speech_timestamp = timing
+                raw, _ = self._decode(
+                    compact, [(start, end)], prompted, language, "transcribe", again=True
+                )
+                again = list(raw)
                 better = _logprob(again)
                 if better is not None and better > weak and _plausible(again):
                     items = again
@@ -351,17 +409,27 @@ class Recognizer:
         if not unheard:
             return []
         repair = SpeechMap.build(unheard)
-        pipeline = self._pipelines[task]
-        kept = pipeline.last_speech_timestamp  # word-timing state of the main timeline
-        pipeline.last_speech_timestamp = 0.0
-        try:
-            raw, _ = self._decode(repair.compact(compact), repair.windows, options, language, task)
-            repaired: list[tuple[SpeechMap | None, Any]] = [
-                (repair, part) for _, item in raw for part in _per_gap(item, repair)
-            ]
-        finally:
-            pipeline.last_speech_timestamp = kept
-        return repaired
+        raw, _ = self._decode(
+            repair.compact(compact), repair.windows, options, language, task, again=True
+        )
+        return [(repair, part) for _, item in raw for part in _per_gap(item, repair)]
+
+
+def _first_rows(encoded: Any, count: int) -> Any:
+    """The first ``count`` windows of an encoder output held in CPU memory."""
+    import ctranslate2
+
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(encoded)[:count]))
+
+
+def _done(work: Callable[[], Finished]) -> Future[Finished]:
+    """``work()`` done now, as a future (what a worker would have handed back)."""
+    future: Future[Finished] = Future()
+    try:
+        future.set_result(work())
+    except Exception as error:
+        future.set_exception(error)
+    return future
 
 
 def _window_of(item: Any, windows: Sequence[tuple[float, float]]) -> int:

@@ -47,9 +47,10 @@ class EncodeOnce:
         """The encoder's output for ``features`` (what ``WhisperModel.encode`` returns)."""
         return self._request(features, use=True)
 
-    def encode_ahead(self, features: np.ndarray) -> None:
-        """Encode ``features`` now for a request still to come (no request is counted)."""
-        self._request(features, use=False)
+    def encode_ahead(self, features: np.ndarray) -> Any:
+        """Encode ``features`` now for a request still to come (no request is counted); the
+        encoder's output, for a look before that request."""
+        return self._request(features, use=False)
 
     def forget(self) -> None:
         """Drop what was used, and all but the newest encoding made ahead."""

@@ -97,6 +97,30 @@ def test_russian_speech_is_recognised_as_russian(recognizer: Recognizer) -> None
 
 
 @pytest.mark.slow
+def test_the_language_is_heard_in_the_first_batch_encoding(
+    recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spoken language comes from the encoding the first batch is decoded from: Whisper's
+    encoder runs no extra pass for it (each pass is one the recogniser counts)."""
+    passes: list[int] = []
+    encode = recognizer._whisper.encode
+
+    def counting(features: np.ndarray) -> Any:
+        passes.append(len(features))
+        return encode(features)
+
+    monkeypatch.setattr(recognizer._whisper, "encode", counting)
+    briefing = load(REPO / "samples" / "briefing-ru.mp3")
+    samples = np.concatenate([briefing, np.zeros(16000, dtype=np.float32)] * 3)
+    transcript = run(samples, recognizer)
+    assert transcript.language == "ru" and transcript.language_probability > 0.5
+    assert len(passes) == transcript.processing["encoder_passes"]["encoded"] >= 1
+    told = run(samples, recognizer, TranscribeOptions(DecodeOptions(language="ru"), diarize=False))
+    assert told.language == "ru" and told.language_probability is None  # told, not heard
+    assert [s.text for s in told.segments] == [s.text for s in transcript.segments]
+
+
+@pytest.mark.slow
 def test_translation_is_english_and_aligned_with_the_segments(recognizer: Recognizer) -> None:
     options = TranscribeOptions(translate_to="en", diarize=False)
     transcript = run(load(REPO / "samples" / "briefing-ru.mp3"), recognizer, options)
@@ -165,9 +189,9 @@ def test_the_english_decoded_beside_the_transcription_is_the_same(
         threads.add(threading.current_thread().name)
         return decode(*args, **kwargs)
 
-    def noting_ahead(features: np.ndarray) -> None:
+    def noting_ahead(features: np.ndarray) -> Any:
         ahead.append(len(features))
-        encode_ahead(features)
+        return encode_ahead(features)
 
     monkeypatch.setattr(beside._pipelines["translate"], "transcribe", noting_thread)
     monkeypatch.setattr(beside._encoder, "encode_ahead", noting_ahead)
