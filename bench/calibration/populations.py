@@ -1,0 +1,113 @@
+"""The shipped calibration without hum, for each population the goal might count.
+
+    .venv/bin/python bench/calibration/populations.py \
+        --results bench/work/evaluation-full/results-final.jsonl
+
+Issue 14's goal without ENF (AUC ≥ 0.85, Cllr ≤ 0.6) counts every edit. Without mains hum, a
+deletion inside a pause joins two stretches of one stationary background: nothing is left to
+see at the cut, whether or not it spans whole mains cycles (a notion that needs hum to mean
+anything). So this prints the whole-file figures of the validation split's files without
+hum, with the shipped calibration (nothing is fitted here):
+
+* every edit (the goal's population now);
+* without the whole-cycle class (the row ``fit.py`` adds to the calibration's validation);
+* without any deletion that lies inside a pause (the benchmark's ``in_pause``).
+
+Each with its 90 % interval over base recordings, as ``fit.py`` measures it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench" / "tamper"))
+sys.path.insert(0, str(ROOT / "bench" / "calibration"))
+
+from fit import UNTRACEABLE, apply_files, base_of, load, system_entry  # noqa: E402
+from tamper_truth import split_of  # noqa: E402
+
+from earwitness.forensics.evaluation.calibration import (  # noqa: E402
+    Calibration,
+    file_system,
+    shipped_calibration,
+)
+
+Entry = dict[str, Any]
+
+
+def deleted_in_a_pause(entry: Entry) -> bool:
+    return str(entry.get("edit_kind", "")).startswith("deletion") and bool(entry.get("in_pause"))
+
+
+POPULATIONS: dict[str, tuple[str, Callable[[Entry], bool]]] = {
+    "every-edit": ("every edit (the goal's population)", lambda entry: True),
+    "no-whole-cycle": (
+        "without whole-cycle deletions",
+        lambda entry: entry.get("edit_kind") != UNTRACEABLE,
+    ),
+    "no-pause-deletion": (
+        "without deletions inside a pause",
+        lambda entry: not deleted_in_a_pause(entry),
+    ),
+}
+
+
+def figures(rows: list[dict[str, Any]], calibration: Calibration) -> list[dict[str, Any]]:
+    """One ``fit.system_entry`` per population, over the validation files without hum."""
+    quiet = [
+        row
+        for row in rows
+        if split_of(row["entry"]) == "validation" and file_system(row["checks"]) == "file-no-enf"
+    ]
+    entries = []
+    for key, (title, counted) in POPULATIONS.items():
+        chosen = [row for row in quiet if not row["entry"]["edited"] or counted(row["entry"])]
+        labels = np.asarray([int(row["entry"]["edited"]) for row in chosen])
+        entry = system_entry(
+            key,
+            title,
+            apply_files(calibration, chosen),
+            labels,
+            [base_of(row) for row in chosen],
+        )
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+def markdown(entries: list[dict[str, Any]]) -> str:
+    def spread(entry: dict[str, Any], name: str) -> str:
+        low, high = entry.get(f"{name}_interval", (None, None))
+        shown = f"{entry[name]:.3f}"
+        return shown if low is None else f"{shown} ({low:.2f}–{high:.2f})"
+
+    lines = [
+        "| no hum, validation split | targets | non-targets | Cllr (90 % over bases) | "
+        "Cllr_min | AUC (90 % over bases) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for entry in entries:
+        lines.append(
+            f"| {entry['title']} | {entry['targets']} | {entry['nontargets']} | "
+            f"{spread(entry, 'cllr')} | {entry['cllr_min']:.3f} | {spread(entry, 'auc')} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=ROOT / "bench/work/tamper/results.jsonl")
+    args = parser.parse_args(argv)
+    print(markdown(figures(load(args.results), shipped_calibration())))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
