@@ -26,14 +26,11 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench" / "tamper"))
-sys.path.insert(0, str(ROOT / "bench" / "calibration"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fit import UNTRACEABLE, apply_files, base_of, load, system_entry  # noqa: E402
-from tamper_truth import split_of  # noqa: E402
+from fit import ROOT, UNTRACEABLE, apply_files, base_of, load, split_of, system_entry
 
-from earwitness.forensics.evaluation.calibration import (  # noqa: E402
+from earwitness.forensics.evaluation.calibration import (
     Calibration,
     file_system,
     shipped_calibration,
