@@ -96,6 +96,7 @@ def _set_heap(how: str) -> None:
     if heap._LIBC is None:
         raise SystemExit("--heap needs glibc")
     asr.bound_heap = report.bound_heap = lambda: False
+    report.set_mmap_threshold = lambda size: False
     if how == "none":
         asr.trim_heap = report.trim_heap = lambda: None
     for name, value in re.findall(r"(threshold|arenas)-(\d+)", how):

@@ -48,7 +48,13 @@ from earwitness.jobs.transcribe import (
     TranscriptParams,
     transcript_params,
 )
-from earwitness.media.heap import bound_heap, trim_heap
+from earwitness.media.heap import (
+    MMAP_THRESHOLD,
+    SHORT_RUN_MMAP_THRESHOLD,
+    bound_heap,
+    set_mmap_threshold,
+    trim_heap,
+)
 from earwitness.reports.drawn import Drawn
 from earwitness.reports.report_index import IndexRow
 from earwitness.speech.models import ResolvedModel
@@ -165,13 +171,15 @@ def report_exhibit(
     )
     run.resources[DRAWN] = lambda: Drawn.of(run.resource("decoded"))
     facts = run.resource("facts")
+    long = _is_long(facts.media)
+    set_mmap_threshold(mmap_threshold_for(facts.media))
     exam_params = ExamParams(options.exam)
     speech_params = engine.params
     requests: list[Request[Any]] = [
         Request(EXAMINATION, exam_params),
         Request(TRANSCRIPT, speech_params),
     ]
-    if _is_long(facts.media):
+    if long:
         # Whisper's batches and an hour of examination at once would pass a laptop's memory:
         # one after the other (each works through the recording in blocks), the memory one
         # freed handed back before the next.
@@ -211,6 +219,13 @@ def report_exhibit(
             stage for stage, result in (("examine", exam), ("transcribe", speech)) if result.reused
         ],
     )
+
+
+def mmap_threshold_for(media: dict[str, Any] | None) -> int:
+    """The heap's mmap threshold while this recording is reported (``media.heap``): the short
+    run's where its stages run side by side, the bounded one where memory must stay flat over
+    hours."""
+    return MMAP_THRESHOLD if _is_long(media) else SHORT_RUN_MMAP_THRESHOLD
 
 
 def _is_long(media: dict[str, Any] | None) -> bool:

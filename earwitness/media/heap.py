@@ -13,9 +13,10 @@ two arenas. On the 2-hour recording the 16 MiB setting reached 1.51 GB (over the
 what the arenas keep grows with the run) where 1 MiB stayed at 1.37 GB, so this module fixes
 the threshold at 1 MiB and keeps two arenas, and pays for it in speed.
 
-``bound_heap`` fixes both; ``trim_heap`` hands back the free pages the arenas still hold. Both
-change where memory comes from, never what is computed with it, and both do nothing where the
-C library is not glibc.
+``bound_heap`` fixes both; ``set_mmap_threshold`` raises the threshold for a run too short for
+this to matter; ``trim_heap`` hands back the free pages the arenas still hold. They change
+where memory comes from, never what is computed with it, and do nothing where the C library is
+not glibc.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ import sys
 # (about 25 % in the middle, in alternated runs on a loaded machine), but only 1 MiB kept a
 # 2-hour report under 1.5 GB.
 MMAP_THRESHOLD = 1 << 20
+# The threshold while a recording short enough for its stages to run side by side is reported
+# (jobs/report.py): the memory that grows with a long run never grows far, and the system
+# calls and fresh pages of 1 MiB cost more than a tenth of the time. On the 12-minute report
+# (bench/RESULTS.md, 2026-12-06, in turns): 1 MiB 65.5-67.8 s and 1.83 GB, 16 MiB
+# 55.8-59.3 s and 1.93-1.94 GB; glibc's own threshold, which climbs to 32 MiB: 50.4 s and
+# 2.22 GB.
+SHORT_RUN_MMAP_THRESHOLD = 16 << 20
 # The threads share this many arenas, so fewer hold freed space apart: with the threshold
 # fixed at 16 MiB and no limit (glibc's: eight per core) the peak was 0.03-0.07 GB higher;
 # with one arena, 0.02-0.03 GB higher.
@@ -67,6 +75,12 @@ def bound_heap() -> bool:
         arenas = _LIBC.mallopt(_M_ARENA_MAX, MAX_ARENAS)
         _bounded = bool(threshold and arenas)
     return _bounded
+
+
+def set_mmap_threshold(size: int) -> bool:
+    """Map blocks from ``size`` bytes up on their own from now on (a run's threshold, after
+    ``bound_heap``). Returns whether the C library took it."""
+    return _LIBC is not None and bool(_LIBC.mallopt(_M_MMAP_THRESHOLD, size))
 
 
 def trim_heap() -> None:

@@ -68,6 +68,29 @@ ARENAS = textwrap.dedent(
     heap._LIBC.malloc_stats()  # one "Arena N:" line per arena, on stderr
     """
 )
+MAPPED = textwrap.dedent(
+    """
+    import ctypes
+    import sys
+    import numpy as np
+    from earwitness.media import heap
+
+    class Info(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+            "fordblks", "keepcost")]
+
+    if not hasattr(heap._LIBC, "mallinfo2"):
+        print(-1)
+        raise SystemExit
+    heap._LIBC.mallinfo2.restype = Info
+    assert heap.bound_heap()
+    if sys.argv[1] == "short":
+        assert heap.set_mmap_threshold(heap.SHORT_RUN_MMAP_THRESHOLD)
+    block = np.ones(1 << 20)  # 8 MiB
+    print(heap._LIBC.mallinfo2().hblkhd)  # bytes in blocks mapped on their own
+    """
+)
 MIB = 1 << 20
 glibc_only = pytest.mark.skipif(heap._LIBC is None, reason="the C library is not glibc")
 
@@ -107,6 +130,22 @@ def test_trim_heap_hands_back_the_holes_left_in_the_heap() -> None:
 def test_bound_heap_keeps_threads_to_few_arenas() -> None:
     assert _arenas("plain") == 5  # the main arena and one per thread
     assert _arenas("bound") == heap.MAX_ARENAS
+
+
+def _mapped(mode: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", MAPPED, mode], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout.strip())
+
+
+@glibc_only
+def test_a_short_run_keeps_buffers_of_a_few_mib_in_the_heap() -> None:
+    bounded = _mapped("bound")
+    if bounded < 0:
+        pytest.skip("glibc without mallinfo2")
+    assert bounded >= 8 * MIB  # mapped on its own, and unmapped when freed
+    assert _mapped("short") < 8 * MIB  # from the heap, kept there for the next one
 
 
 def test_both_are_harmless_to_call_again() -> None:
