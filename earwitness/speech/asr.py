@@ -187,12 +187,11 @@ class Recognizer:
         size = max(options.batch_size, 1)
         groups = [speech.windows[i : i + size] for i in range(0, len(speech.windows), size)]
         lead = tasks[0]
-        language = options.language
         heard = None
-        if language is None and self.multilingual:
+        if options.language is None and self.multilingual:
             heard = self._detect(compact, groups[0])
-            language = heard.language
-        first, info = self._decode(compact, groups[0], options, language, lead)
+        told = heard.language if heard else options.language
+        first, info = self._decode(compact, groups[0], options, told, lead)
         # Told, or the only language an English model knows: no probability to give.
         detected = heard or Detected(info.language, None)
         language = detected.language
