@@ -36,3 +36,21 @@ def test_two_turns_three_seconds_apart_stay_two_steps(seed: int) -> None:
     steps = find_steps(phasors(seed, [(T, 160.0), (T + 3 * BASE_RATE, 0.0)]))
     assert sorted(round(s.index / BASE_RATE) for s in steps) == [20, 23]
     assert all(s.evidence > HALF_EVIDENCE for s in steps)
+
+
+def test_a_strong_turn_after_a_drift_gets_the_short_windows_span() -> None:
+    # The phasor drifts by 90° over the 4 s before a 178° turn: the 8 s window's statistic
+    # runs level over 1.5 s before the turn (its span was 22.65–24.2 s), the 4 s window's
+    # does not.
+    rng = np.random.default_rng(0)
+    z = (rng.normal(size=N) + 1j * rng.normal(size=N)) * np.sqrt(0.5)
+    turn = 24 * BASE_RATE
+    angle = np.zeros(N)
+    angle[turn - 4 * BASE_RATE : turn] = np.linspace(0.0, np.pi / 2, 4 * BASE_RATE)
+    angle[turn:] = np.radians(178.0)
+    steps = find_steps([(1, z + np.exp(1j * angle), np.ones(N))])
+    assert len(steps) == 1
+    step = steps[0]
+    assert step.half_s == 8.0  # the long window found it
+    assert step.low <= turn <= step.high
+    assert (step.high - step.low) / BASE_RATE <= 0.5
