@@ -108,6 +108,35 @@ def check_password(password: str) -> str:
     return password
 
 
+def _record_and_commit(db: Session, case: Recording, details: dict[str, Any]) -> None:
+    """Log an account change, then commit it.
+
+    Logged first: an account the log does not record must not exist. Where the commit then
+    fails (the database server gone, a constraint it checks only at commit), a second event
+    says the change did not take effect (change "not applied", ``of`` the change logged
+    before), so the log never claims a change the accounts table does not hold. Should the
+    log refuse that event too, the commit's error still stands, with a note saying so."""
+    case.record("account", None, details)
+    try:
+        db.commit()
+    except Exception as failure:
+        db.rollback()
+        reason = ": ".join([type(failure).__name__, *str(failure).splitlines()[:1]])
+        undone = {
+            **details,
+            "change": "not applied",
+            "of": details["change"],
+            "reason": reason[:200],
+        }
+        try:
+            case.record("account", None, undone)
+        except Exception as unlogged:
+            failure.add_note(
+                f"the log could not record that the change was not applied: {unlogged}"
+            )
+        raise
+
+
 def add_account(
     engine: Engine,
     writing: Writing,
@@ -132,9 +161,8 @@ def add_account(
             db.flush()
         except IntegrityError:
             raise AccountExists(f"account {name!r} already exists") from None
-        # Logged before the commit: an account the log does not record must not exist.
-        case.record("account", None, {"account": name, "role": role, "change": "added", "by": by})
-        db.commit()
+        details = {"account": name, "role": role, "change": "added", "by": by}
+        _record_and_commit(db, case, details)
         return _account(row)
 
 
@@ -177,8 +205,8 @@ def set_role(engine: Engine, writing: Writing, name: str, role: str, *, by: str)
         row.role = role
         row.updated_at = time.time()
         db.flush()
-        case.record("account", None, {"account": name, "role": role, "change": "role", "by": by})
-        db.commit()
+        details = {"account": name, "role": role, "change": "role", "by": by}
+        _record_and_commit(db, case, details)
         return _account(row)
 
 
@@ -197,8 +225,7 @@ def remove_account(engine: Engine, writing: Writing, name: str, *, by: str) -> N
         db.delete(row)
         db.flush()
         details = {"account": name, "role": role, "change": "removed", "by": by}
-        case.record("account", None, details)
-        db.commit()
+        _record_and_commit(db, case, details)
 
 
 _DUMMY_HASHES: dict[tuple[int, int, int], str] = {}

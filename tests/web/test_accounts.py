@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from earwitness.vault import custody
 from earwitness.web.accounts import (
@@ -79,6 +81,37 @@ def test_an_account_the_log_cannot_record_is_not_made(workbench):
         )
     assert list_accounts(workbench.engine) == []
     assert _account_events(workbench) == []
+
+
+def test_a_change_the_database_does_not_commit_is_logged_as_not_applied(workbench, monkeypatch):
+    _add(workbench, "alice", "owner")
+    _add(workbench, "carol", "viewer", by="alice")
+
+    class LosingSession(Session):
+        def commit(self):
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    # Only the accounts' session loses its server: the case's catalog commits as usual.
+    monkeypatch.setattr(
+        "earwitness.web.accounts.session",
+        lambda engine: LosingSession(engine, expire_on_commit=False),
+    )
+    with pytest.raises(OperationalError):
+        _add(workbench, "bob", "viewer", by="alice")
+    with pytest.raises(OperationalError):
+        set_role(workbench.engine, workbench.writing, "carol", "editor", by="alice")
+    monkeypatch.undo()
+    accounts = [(a.name, a.role) for a in list_accounts(workbench.engine)]
+    assert accounts == [("alice", "owner"), ("carol", "viewer")]
+    added, undone, *role_change = _account_events(workbench)[2:]
+    assert added == {"account": "bob", "role": "viewer", "change": "added", "by": "alice"}
+    assert (undone["account"], undone["change"], undone["of"]) == ("bob", "not applied", "added")
+    assert undone["reason"].startswith("OperationalError: ")
+    assert "server closed the connection" in undone["reason"]
+    assert [(e["change"], e.get("of")) for e in role_change] == [
+        ("role", None),
+        ("not applied", "role"),
+    ]
 
 
 def test_passwords_are_stored_as_argon2id_hashes(workbench):
