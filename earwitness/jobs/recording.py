@@ -17,6 +17,7 @@ from typing import Any
 from earwitness.errors import EarwitnessError
 from earwitness.forensics.recording import ExhibitFacts
 from earwitness.jobs.engine import Run
+from earwitness.media.heap import MMAP_THRESHOLD, SHORT_RUN_MMAP_THRESHOLD
 from earwitness.media.probe import ProbeError, probe
 from earwitness.vault.case import Case
 from earwitness.vault.hashing import sha256_file
@@ -25,6 +26,9 @@ from earwitness.vault.verified_log import exhibit_record
 DECODER = "pyav/mono-float32"
 SPEECH_RATE = 16000
 SPEECH_DECODER = f"{DECODER}/resample_poly-16k"
+# A recording up to this long is short enough for a run over it to trade a little memory for
+# speed (``mmap_threshold_for``); ``report`` also runs its stages side by side up to here.
+SHORT_RUN_MAX_S = 30 * 60
 
 
 class OriginalAltered(EarwitnessError):
@@ -109,3 +113,16 @@ def file_run(path: Path) -> Run:
         speech=lambda: speech_samples(run.resource("decoded")),
     )
     return run
+
+
+def is_short(media: dict[str, Any] | None) -> bool:
+    """Whether the probed recording lasts at most ``SHORT_RUN_MAX_S`` (unknown: not short)."""
+    duration = (media or {}).get("duration_s")
+    return isinstance(duration, int | float) and duration <= SHORT_RUN_MAX_S
+
+
+def mmap_threshold_for(media: dict[str, Any] | None) -> int:
+    """The heap's mmap threshold while a recording is transcribed or reported
+    (``media.heap``): the short run's where it is short, the bounded one where memory must
+    stay flat over hours."""
+    return SHORT_RUN_MMAP_THRESHOLD if is_short(media) else MMAP_THRESHOLD

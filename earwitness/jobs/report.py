@@ -39,7 +39,7 @@ from earwitness.jobs.dossier import (
 from earwitness.jobs.engine import Request, Run, StageResult, run_side_by_side, run_stage
 from earwitness.jobs.examine import EXAMINATION, ExamParams
 from earwitness.jobs.options import ReportOptions
-from earwitness.jobs.recording import exhibit_run
+from earwitness.jobs.recording import SHORT_RUN_MAX_S, exhibit_run, mmap_threshold_for
 from earwitness.jobs.reviewed import muted_copy, redactions_of, review_of
 from earwitness.jobs.transcribe import (
     RENDERINGS,
@@ -48,13 +48,7 @@ from earwitness.jobs.transcribe import (
     TranscriptParams,
     transcript_params,
 )
-from earwitness.media.heap import (
-    MMAP_THRESHOLD,
-    SHORT_RUN_MMAP_THRESHOLD,
-    bound_heap,
-    set_mmap_threshold,
-    trim_heap,
-)
+from earwitness.media.heap import bound_heap, set_mmap_threshold, trim_heap
 from earwitness.reports.drawn import Drawn
 from earwitness.reports.report_index import IndexRow
 from earwitness.speech.models import ResolvedModel
@@ -65,7 +59,7 @@ from earwitness.vault.intake import Outcome, Status, ingest_paths
 DOSSIER_RENDERINGS = ("srt", "vtt", "docx")
 # Recordings up to this long are examined and transcribed side by side (two cores, faster);
 # longer ones, or of unknown length, one stage after the other, to bound memory.
-SIDE_BY_SIDE_MAX_S = 30 * 60
+SIDE_BY_SIDE_MAX_S = SHORT_RUN_MAX_S
 
 
 @dataclass(frozen=True)
@@ -219,13 +213,6 @@ def report_exhibit(
             stage for stage, result in (("examine", exam), ("transcribe", speech)) if result.reused
         ],
     )
-
-
-def mmap_threshold_for(media: dict[str, Any] | None) -> int:
-    """The heap's mmap threshold while this recording is reported (``media.heap``): the short
-    run's where its stages run side by side, the bounded one where memory must stay flat over
-    hours."""
-    return MMAP_THRESHOLD if _is_long(media) else SHORT_RUN_MMAP_THRESHOLD
 
 
 def _is_long(media: dict[str, Any] | None) -> bool:

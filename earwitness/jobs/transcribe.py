@@ -24,7 +24,14 @@ from earwitness.formats.transcript_formats import (
 )
 from earwitness.formats.transcript_json import render_json
 from earwitness.jobs.engine import Request, Run, Stage, run_stage
-from earwitness.jobs.recording import SPEECH_DECODER, exhibit_facts, exhibit_run, file_run
+from earwitness.jobs.recording import (
+    SPEECH_DECODER,
+    exhibit_facts,
+    exhibit_run,
+    file_run,
+    mmap_threshold_for,
+)
+from earwitness.media.heap import bound_heap, set_mmap_threshold
 from earwitness.speech.models import (
     ResolvedModel,
     installed_translation_model,
@@ -107,6 +114,9 @@ def _compute_transcript(run: Run, request: Request[Transcript]) -> Transcript:
     params = request.params
     assert isinstance(params, TranscriptParams)
     progress = run.resources.get("progress", lambda: no_progress)()
+    # Before the model's threads start (media/heap.py); ``report`` does the same for its run.
+    bound_heap()
+    set_mmap_threshold(mmap_threshold_for(run.resource("facts").media))
     return transcribe(
         run.resource("speech"),
         _recognizer(run, params),

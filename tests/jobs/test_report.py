@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from earwitness.jobs.report import ReportOptions, SpeechEngine, mmap_threshold_for
-from earwitness.media import heap
+from earwitness.jobs.report import ReportOptions, SpeechEngine
 from earwitness.speech import asr
 from earwitness.speech.options import TranscribeOptions
 
@@ -83,11 +82,3 @@ def test_the_page_is_drawn_ahead_only_after_a_new_examination(
     assert drawn == ["new"]
     monkeypatch.setattr(page, "draw_ahead", lambda target, exam: 1 / 0)
     dossier.draw_ahead_of_page(run, StageResult("new", b"", None, reused=False))  # no raise
-
-
-def test_only_a_recording_reported_side_by_side_gets_the_faster_heap() -> None:
-    """Memory must stay flat over hours; a short run trades a little of it for speed."""
-    assert mmap_threshold_for({"duration_s": 12 * 60.0}) == heap.SHORT_RUN_MMAP_THRESHOLD
-    assert mmap_threshold_for({"duration_s": 2 * 3600.0}) == heap.MMAP_THRESHOLD
-    assert mmap_threshold_for({}) == mmap_threshold_for(None) == heap.MMAP_THRESHOLD
-    assert heap.MMAP_THRESHOLD < heap.SHORT_RUN_MMAP_THRESHOLD <= 32 << 20  # glibc's ceiling
