@@ -12,7 +12,6 @@ event that produced them, so neither a planted object nor an edited cell is ever
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -70,40 +69,9 @@ def params_sha256(params: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(params)).hexdigest()
 
 
-@dataclass(frozen=True)
-class ArtefactRecord:
-    exhibit_sha256: str
-    object_sha256: str
-    stage: str
-    filename: str
-    media_type: str
-    size_bytes: int
-    tool_version: str
-    params: dict[str, Any]
-    params_sha256: str
-    input_sha256: str
-    model_sha256: str | None
-    created_at: str
-    seq: int
-
-    @classmethod
-    def from_row(cls, row: Artefact | LoggedArtefact) -> ArtefactRecord:
-        """From a catalog row, or from the projection of the log (the same columns)."""
-        return cls(
-            exhibit_sha256=row.exhibit_sha256,
-            object_sha256=row.object_sha256,
-            stage=row.stage,
-            filename=row.filename,
-            media_type=row.media_type,
-            size_bytes=row.size_bytes,
-            tool_version=row.tool_version,
-            params=row.params,
-            params_sha256=row.params_sha256,
-            input_sha256=row.input_sha256,
-            model_sha256=row.model_sha256,
-            created_at=row.created_at,
-            seq=row.seq,
-        )
+# An artefact as callers see it: the catalog's row and the log's projection carry the same
+# columns, so one class serves both.
+ArtefactRecord = LoggedArtefact
 
 
 def find_artefact(

@@ -67,7 +67,9 @@ class LoggedIntake:
 
 @dataclass(frozen=True)
 class LoggedArtefact:
-    """Row of ``artefacts``: something computed from an exhibit and stored as an object."""
+    """Row of ``artefacts``: something computed from an exhibit and stored as an object. Also
+    what callers get for an artefact (``vault.artefacts.ArtefactRecord``), whether it was read
+    from the catalog or projected from the log."""
 
     seq: int
     exhibit_sha256: str
@@ -82,6 +84,11 @@ class LoggedArtefact:
     input_sha256: str
     model_sha256: str | None
     created_at: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> LoggedArtefact:
+        """From anything with the artefacts table's columns as attributes (a catalog row)."""
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
