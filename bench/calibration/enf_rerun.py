@@ -13,7 +13,9 @@ and the validation split alone:
   the hum stands at least 6 and 10 dB in its band;
 * how many files got other ENF evidence (any changed score changes the likelihood ratios,
   and the calibration must then be fitted again);
-* ENF edit points scored ≥ 0.5 on clean files.
+* ENF edit points scored ≥ 0.5 on clean files;
+* the AUC of each file's strongest ENF evidence, files whose edits all leave an ENF trace
+  against clean files (the check's discrimination before any calibration).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tamper"))
 
 from fit import load, split_of  # noqa: E402
-from goals import located_traceable  # noqa: E402
+from goals import located_traceable, traceable_file  # noqa: E402
+from scoring import auc  # noqa: E402
 
 from earwitness.forensics.evaluation.calibration import REPORTED  # noqa: E402
 
@@ -62,6 +65,17 @@ def evidence(row: Row) -> list[float]:
         for f in row["findings"]
         if f["check"] == "enf" and f["kind"] == "edit_point"
     )
+
+
+def strongest_evidence_auc(rows: list[Row]) -> float:
+    """AUC of the file's strongest ENF evidence (0 without a step): traced edits vs clean."""
+
+    def strongest(row: Row) -> float:
+        return max(evidence(row), default=0.0)
+
+    edited = [strongest(row) for row in rows if row["entry"]["edited"] and traceable_file(row)]
+    clean = [strongest(row) for row in rows if not row["entry"]["edited"]]
+    return auc(edited, clean)
 
 
 def false_points(rows: list[Row]) -> int:
@@ -105,6 +119,10 @@ def compare(before: list[Row], after: list[Row]) -> list[str]:
     lines.append(
         f"ENF evidence changed in {changed} of {len(before)} files; ENF points ≥ "
         f"{REPORTED:g} on clean files: {false_points(before)} before, {false_points(after)} after."
+    )
+    lines.append(
+        "AUC of the strongest ENF evidence, traced edits against clean files: "
+        f"{strongest_evidence_auc(before):.4f} before, {strongest_evidence_auc(after):.4f} after."
     )
     return lines
 

@@ -52,14 +52,15 @@ def test_a_span_narrowed_onto_the_cut_counts_as_located_and_nothing_else_moves()
     assert "| both splits | any | 0/1 | 1/1 |" in lines
     assert "| validation | ≥ 6 dB | 0/1 | 1/1 |" in lines
     assert "| validation | ≥ 10 dB | 0/0 | 0/0 |" in lines
-    assert lines[-1].startswith("ENF evidence changed in 0 of 2 files")
-    assert lines[-1].endswith("0 before, 0 after.")
+    assert lines[-2].startswith("ENF evidence changed in 0 of 2 files")
+    assert lines[-2].endswith("0 before, 0 after.")
+    assert lines[-1].endswith("clean files: 1.0000 before, 1.0000 after.")
 
 
 def test_other_evidence_and_false_points_are_counted() -> None:
     clean = _row(False, [])
     flagged = enf_rerun.with_enf(clean, [_point("enf", 20.0, 20.5, 30.0)])
     lines = enf_rerun.compare([clean], [flagged])
-    assert lines[-1] == (
+    assert lines[-2] == (
         "ENF evidence changed in 1 of 1 files; ENF points ≥ 0.5 on clean files: 0 before, 1 after."
     )
