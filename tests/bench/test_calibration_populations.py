@@ -17,8 +17,10 @@ import populations
 from earwitness.forensics.evaluation.calibration import shipped_calibration
 
 
-def _quiet_row(base: int, kind: str, in_pause: bool, found: bool) -> dict:
-    """A validation file without hum; an edit the discontinuities check found or missed."""
+def _quiet_row(
+    base: int, kind: str, in_pause: bool, found: bool, split: str = "validation"
+) -> dict:
+    """A file without hum; an edit the discontinuities check found or missed."""
     findings = []
     if found:
         findings.append(
@@ -33,7 +35,7 @@ def _quiet_row(base: int, kind: str, in_pause: bool, found: bool) -> dict:
     return {
         "entry": {
             "base": f"b{base:03}",
-            "split": "validation",
+            "split": split,
             "edited": kind != "clean",
             "edit_kind": kind,
             "in_pause": in_pause,
@@ -73,3 +75,24 @@ def test_the_figures_are_the_shipped_calibrations() -> None:
     llr = populations.apply_files(shipped, [row])
     expected = shipped.file_log10_lr(row["checks"], row["findings"])
     assert np.allclose(llr, [expected])
+
+
+def test_refitted_each_population_is_judged_by_a_model_of_its_own() -> None:
+    """Where the discontinuities check finds every edit the population counts, a model fitted
+    on that population's calibration files weighs the check more than the shipped one."""
+    rows = []
+    for base, split in [(b, "validation") for b in range(1, 13, 2)] + [
+        (b, "calibration") for b in range(2, 14, 2)
+    ]:
+        rows.append(_quiet_row(base, "clean", False, found=False, split=split))
+        rows.append(_quiet_row(base, "insertion", True, found=True, split=split))
+        rows.append(_quiet_row(base, "deletion", True, found=False, split=split))
+    shipped = shipped_calibration()
+    as_shipped = {e["key"]: e for e in populations.figures(rows, shipped)}
+    refitted = {e["key"]: e for e in populations.figures(rows, shipped, refit=True)}
+    assert refitted.keys() == as_shipped.keys()
+    assert refitted["no-pause-deletion"]["cllr"] < as_shipped["no-pause-deletion"]["cllr"]
+    assert refitted["no-pause-deletion"]["auc"] == as_shipped["no-pause-deletion"]["auc"] == 1.0
+    # never fitted on validation files: without calibration files there is nothing to show
+    validation_only = [row for row in rows if row["entry"]["split"] == "validation"]
+    assert populations.figures(validation_only, shipped, refit=True) == []
