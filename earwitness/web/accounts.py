@@ -2,7 +2,8 @@
 
 Every account change (added, role changed, removed) is a signed custody event of the case
 naming the account, its role and who made the change: the log says who could edit evidence
-when. The accounts table itself is not evidence; it is where the server checks passwords.
+when; one the database then failed to commit is followed by a "not applied" event. The
+accounts table itself is not evidence; it is where the server checks passwords.
 """
 
 from __future__ import annotations
