@@ -9,13 +9,15 @@ keep them out of everything that is exported, and the log cannot be changed afte
 refused with ArtefactTampered) and parses each as hostile JSON; ``reviewed_state`` replays
 them on the newest ASR transcript of the exhibit. Redactions are of a time range of the
 recording, not of one transcript, so those made on an older transcript of the exhibit apply
-to a newer one too.
+to a newer one too; the other edits stay with the transcript they were made on, and
+``earlier_edits`` counts them for the workbench to say so.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from earwitness.jobs.transcribe import TRANSCRIPT
@@ -35,7 +37,26 @@ from earwitness.vault.custody import canonical_json
 EDIT_STAGE = "review_edit"
 EDIT_SCHEMA = "earwitness.review-edit/1"
 
-__all__ = ["EDIT_STAGE", "read_edit", "record_edit", "review_edits", "reviewed_state"]
+__all__ = [
+    "EDIT_STAGE",
+    "EarlierEdits",
+    "earlier_edits",
+    "read_edit",
+    "record_edit",
+    "review_edits",
+    "reviewed_state",
+]
+
+
+@dataclass(frozen=True)
+class EarlierEdits:
+    """Edits made on older ASR transcripts of an exhibit, and on how many of them."""
+
+    edits: int = 0
+    transcripts: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"edits": self.edits, "transcripts": self.transcripts}
 
 
 def record_edit(
@@ -90,6 +111,20 @@ def review_edits(
         edit, account = read_edit(case, record)
         found.append((edit, account, record.seq))
     return found
+
+
+def earlier_edits(case: Case, exhibit_sha256: str, base_object_sha256: str) -> EarlierEdits:
+    """The edits made on older ASR transcripts of the exhibit than ``base_object_sha256``,
+    redactions apart (those apply to every transcript): kept in the case, not shown on this
+    one, which a reviewer must be told rather than find out."""
+    counted = [
+        record.params.get("base_transcript_sha256")
+        for record in list_artefacts(case, exhibit_sha256)
+        if record.stage == EDIT_STAGE
+        and record.params.get("kind") != Redact.kind
+        and record.params.get("base_transcript_sha256") != base_object_sha256
+    ]
+    return EarlierEdits(len(counted), len(set(counted)))
 
 
 def read_edit(case: Case, record: ArtefactRecord) -> tuple[Edit, str]:

@@ -13,11 +13,14 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from earwitness.jobs.review import EarlierEdits
 from earwitness.review.provenance import describe
 from earwitness.review.redaction import redact_transcript
 from earwitness.review.state import ReviewState
 from earwitness.speech.types import Segment, Transcript
 from earwitness.web.findings import ExamFinding
+
+NONE_EARLIER = EarlierEdits()  # an exhibit with one transcript
 
 # The ASR side of a state, redacted and indexed, made once per state (states are immutable).
 _ASR_VIEWS: dict[int, tuple[ReviewState, _AsrView]] = {}
@@ -126,7 +129,10 @@ def review_json(
     base_transcript_sha256: str,
     state: ReviewState,
     findings: Sequence[ExamFinding] = (),
+    earlier: EarlierEdits = NONE_EARLIER,
 ) -> dict[str, Any]:
+    """The review of one exhibit; ``earlier``: edits made on older transcripts of it, which
+    this one does not show."""
     transcript: Transcript = state.transcript
     return {
         "exhibit": exhibit,
@@ -143,6 +149,7 @@ def review_json(
         "duration": transcript.duration,
         "segments": segments_json(state, transcript.segments),
         "findings": [finding.to_dict() for finding in findings],
+        "earlier_edits": earlier.to_dict(),
         **extras_json(state),
     }
 

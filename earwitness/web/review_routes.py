@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from earwitness.errors import EarwitnessError, ExhibitNotFound
 from earwitness.jobs.recording import exhibit_run
+from earwitness.jobs.review import earlier_edits
 from earwitness.review.diff import diff
 from earwitness.review.provenance import describe
 from earwitness.vault.artefacts import verified_projection
@@ -134,7 +135,8 @@ def get_review(sha256: str, request: Request, _account: Viewer, bench: Bench) ->
         kept = _BODIES.get(key)
     if kept is None or kept[0][0] is not found.state or kept[0][1] != made_from[1]:
         findings = read_findings(bench.case, examination) if examination else ()
-        body = review_json(sha256, name, found.base.object_sha256, found.state, findings)
+        earlier = earlier_edits(bench.case, sha256, found.base.object_sha256)
+        body = review_json(sha256, name, found.base.object_sha256, found.state, findings, earlier)
         kept = (made_from, _Body(_dumps(body)))
         with _BODIES_LOCK:
             _BODIES[key] = kept

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from earwitness.jobs.review import record_edit, review_edits, reviewed_state
+from earwitness.jobs.review import (
+    EarlierEdits,
+    earlier_edits,
+    record_edit,
+    review_edits,
+    reviewed_state,
+)
 from earwitness.jobs.transcribe import TRANSCRIPT
 from earwitness.review.edits import CorrectText, Redact, RenameSpeaker, SplitSegment
 from earwitness.review.provenance import describe
@@ -97,6 +103,13 @@ def test_edits_replay_into_the_reviewed_state(case: Case, exhibit: str) -> None:
     assert found is not None and found[0].object_sha256 == newer.object_sha256
     assert found[1].redactions == ((6.0, 6.5),) and found[1].corrections == 1
     assert "fine" not in json.dumps(found[1].transcript.to_dict())
+    # The other three stay with the transcript they were made on, and are counted as such.
+    assert earlier_edits(case, exhibit, newer.object_sha256) == EarlierEdits(3, 1)
+    assert earlier_edits(case, exhibit, base.object_sha256) == EarlierEdits(0, 0)
+    record_edit(case, exhibit, newer, CorrectText(0, "again"), "anna")
+    assert earlier_edits(case, exhibit, newer.object_sha256) == EarlierEdits(3, 1)
+    newest = _store_transcript(case, exhibit, model="e" * 64)
+    assert earlier_edits(case, exhibit, newest.object_sha256) == EarlierEdits(4, 2)
 
 
 def test_a_tampered_edit_is_refused(case: Case, exhibit: str) -> None:

@@ -238,7 +238,8 @@ def review_ready(page: Any, timeout: float = 15000) -> None:
 # ---- the server process -------------------------------------------------------------------
 
 
-def _store_transcript(case: Any, sha256: str, data: dict[str, Any]) -> None:
+def store_transcript(case: Any, sha256: str, data: dict[str, Any]) -> None:
+    """``data`` (``transcript_dict``) stored as the exhibit's newest ASR transcript."""
     from earwitness.jobs.transcribe import TRANSCRIPT
     from earwitness.speech.types import Transcript
     from earwitness.vault.artefacts import store_artefact
@@ -317,7 +318,7 @@ def _serve(spec_path: Path, port: int) -> None:
         shutil.copyfile(item["audio"], staged)
         (outcome,) = ingest_paths(case, [staged])
         assert outcome.sha256, outcome.message
-        _store_transcript(case, outcome.sha256, item["transcript"])
+        store_transcript(case, outcome.sha256, item["transcript"])
         _store_peaks(case, outcome.sha256, item.get("peaks_seconds"))
         if item.get("findings"):
             _store_examination(case, outcome.sha256, item["findings"])

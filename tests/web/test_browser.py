@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from earwitness.vault.case import Case
 from earwitness.vault.custody import iter_events
 from tests.conftest import write_wav
 from tests.web.browser_support import (
@@ -20,6 +21,7 @@ from tests.web.browser_support import (
     launch_chromium,
     review_ready,
     start_server,
+    store_transcript,
     transcript_dict,
 )
 
@@ -39,6 +41,10 @@ TURNS = [
     (4.0, 8.0, "S2", "Пять шесть семь восемь"),
     (8.0, 12.0, "S2", "Девять десять"),
 ]
+AGAIN = [  # "again.wav" as first transcribed, and as transcribed again by another model
+    (0.0, 3.0, "S1", "Тише, тише."),
+    (0.0, 3.0, "S1", "Тише, тише, ребята."),
+]
 HOSTILE_NAME = "<script>window.__xss=2<img src=x onerror=window.__xss=3>.wav"
 HOSTILE_NOTE = "<img src=x onerror=window.__xss=1>"
 FINDINGS = [  # the examination of "call": one edit point, and a kind no check declares
@@ -54,6 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     audio = write_wav(folder / "source" / "call.wav", seconds=12.0, rate=16000)
     other = write_wav(folder / "source" / "other.wav", seconds=3.0, rate=16000, seed=3)
     turns = write_wav(folder / "source" / "turns.wav", seconds=12.0, rate=16000, seed=5)
+    again = write_wav(folder / "source" / "again.wav", seconds=3.0, rate=16000, seed=7)
     spec = {
         "exhibits": [
             {
@@ -74,6 +81,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 "audio": str(turns),
                 "name": "turns.wav",
                 "transcript": transcript_dict(TURNS),
+            },
+            {
+                "key": "again",
+                "audio": str(again),
+                "name": "again.wav",
+                "transcript": transcript_dict(AGAIN[:1]),
             },
         ],
         "accounts": [["vera", "viewer"], ["rita", "reviewer"]]
@@ -239,6 +252,26 @@ def test_an_editor_corrects_renames_and_redacts_each_a_signed_event(
     assert "corrections" in page.text_content("#rv-provenance")
     page.click("#btn-diff")
     sync_api.expect(page.locator("#diff li ins", has_text="Бедняга")).to_have_count(1)
+
+
+def test_corrections_on_an_earlier_transcript_are_named_not_silently_gone(
+    person: Any, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = review(person(), server, "ed2", key="again")
+    sync_api.expect(page.locator("#rv-earlier")).to_be_hidden()
+    edit_segment(page, 0, "Тише, тише, товарищи.")
+    sync_api.expect(page.locator("#seg-0 .seg-text")).to_have_text("Тише, тише, товарищи.")
+    # The recording is transcribed again while the server runs (as a job would), with the
+    # case's signing key where the server keeps it.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(server.case_root.parent / "config"))
+    case = Case.open(server.case_root)
+    store_transcript(case, server.exhibits["again"], transcript_dict(AGAIN[1:]))
+    page.reload()
+    review_ready(page)
+    assert segment_text(page, 0) == "Тише, тише, ребята."
+    note = page.locator("#rv-earlier")
+    sync_api.expect(note).to_be_visible()
+    sync_api.expect(note).to_contain_text("1 edit was made on an earlier transcript")
 
 
 def test_two_editors_change_different_segments_and_both_stay(person: Any, server: Server) -> None:

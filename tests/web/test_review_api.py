@@ -124,6 +124,22 @@ def test_the_review_shows_segments_versions_and_provenance(app_client: Client, e
     assert [(e["sha256"], e["has_transcript"]) for e in listed] == [(exhibit, True)]
 
 
+def test_edits_on_an_earlier_transcript_are_counted_not_shown(
+    app_client: Client, exhibit: str, workbench: Workbench
+):
+    editor = app_client("editor", name="anna")
+    assert _review(editor, exhibit)["earlier_edits"] == {"edits": 0, "transcripts": 0}
+    assert _post(editor, exhibit, _correct(0, "said by hand"), {"0": 0}).status_code == 200
+    assert _post(editor, exhibit, {"kind": "redact", "start": 0.5, "end": 0.7}).status_code == 200
+    # The recording is transcribed again (another model): a new review starts.
+    store_transcript(workbench.case, exhibit, make_transcript(exhibit, SENTENCES[::-1]))
+    body = _review(app_client("viewer"), exhibit)
+    assert body["provenance"] == "ASR + 1 correction by 1 reviewer"  # the redaction
+    assert "said by hand" not in json.dumps(body, ensure_ascii=False)
+    assert body["earlier_edits"] == {"edits": 1, "transcripts": 1}  # the redaction carries
+    assert body["redactions"] == [[0.5, 0.7]]
+
+
 def test_a_correction_is_saved_in_custody_and_the_asr_stays_visible(
     app_client: Client, exhibit: str, workbench: Workbench
 ):

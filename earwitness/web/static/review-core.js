@@ -95,10 +95,24 @@
     st.duration = Math.max(ends, review.duration || 0, ew.peakSeconds(), ew.finite(ew.audio.duration));
     $("total").textContent = ew.timecode(st.duration);
     $("rv-provenance").textContent = review.provenance || "";
+    ew.renderEarlier(review.earlier_edits || {});
     ew.renderSpeakers();
     ew.renderNotes();
     ew.renderFindings();
     ew.renderOverlays();
+  };
+  // Edits made on an older transcript of this recording stay with it: say so, or a reviewer
+  // would think the work lost (or never done).
+  ew.renderEarlier = function (earlier) {
+    var note = $("rv-earlier");
+    var edits = earlier.edits || 0;
+    note.hidden = edits === 0;
+    if (edits === 0) { note.textContent = ""; return; }
+    var transcripts = earlier.transcripts || 1;
+    note.textContent = (edits === 1 ? "1 edit was" : edits + " edits were") + " made on " +
+      (transcripts === 1 ? "an earlier transcript" : transcripts + " earlier transcripts") +
+      " of this recording. They stay in the case and its custody log, but this transcript " +
+      "does not show them; only redactions apply to every transcript.";
   };
   ew.index = function () {
     st.byId = {};
