@@ -272,6 +272,7 @@ def test_corrections_on_an_earlier_transcript_are_named_not_silently_gone(
     note = page.locator("#rv-earlier")
     sync_api.expect(note).to_be_visible()
     sync_api.expect(note).to_contain_text("1 edit was made on an earlier transcript")
+    sync_api.expect(note).to_contain_text("It stays in the case")
 
 
 def test_two_editors_change_different_segments_and_both_stay(person: Any, server: Server) -> None:

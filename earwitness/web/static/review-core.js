@@ -109,10 +109,12 @@
     note.hidden = edits === 0;
     if (edits === 0) { note.textContent = ""; return; }
     var transcripts = earlier.transcripts || 1;
-    note.textContent = (edits === 1 ? "1 edit was" : edits + " edits were") + " made on " +
+    var one = edits === 1;
+    note.textContent = (one ? "1 edit was" : edits + " edits were") + " made on " +
       (transcripts === 1 ? "an earlier transcript" : transcripts + " earlier transcripts") +
-      " of this recording. They stay in the case and its custody log, but this transcript " +
-      "does not show them; only redactions apply to every transcript.";
+      " of this recording. " + (one ? "It stays" : "They stay") + " in the case and its " +
+      "custody log, but this transcript does not show " + (one ? "it" : "them") +
+      "; only redactions apply to every transcript.";
   };
   ew.index = function () {
     st.byId = {};
