@@ -18,6 +18,11 @@ base, CTranslate2), CPU, int8, the same number of threads:
   .transcribe(audio, beam_size=5, language=L)`` with its generator consumed (faster-whisper's
   defaults: sequential 30 s windows, no VAD, temperature fallback, conditioning on previous text).
 
+Each runs on the C heap it runs with (``--heap as-run``, the default; see ``make_engines``):
+ours as ``earwitness transcribe`` sets it, plain as glibc leaves it at most. Until 2026-12-06
+both ran on the 1 MiB mmap threshold ``Recognizer`` fixes (``--heap same``), which slows
+plain's beam search more than ours.
+
 Both are given the same 16 kHz float32 samples (decoding is not timed); the timer covers only
 the call and consuming its segments. The engines take turns file by file, who goes first
 alternating, and the median of the rounds is reported. Speed is given as × real time = audio
@@ -251,9 +256,22 @@ def long_recording(
 Engine = Callable[[np.ndarray, str], str]
 
 
-def make_engines(threads: int) -> tuple[dict[str, Engine], dict[str, object]]:
+# glibc raises its mmap threshold to the size of each mapped block freed, up to this: the most
+# a program that leaves the heap alone (plain faster-whisper) gets from it.
+GLIBC_MMAP_CEILING = 32 << 20
+
+
+def make_engines(threads: int, heap: str = "as-run") -> tuple[dict[str, Engine], dict[str, object]]:
+    """``heap``: "same" leaves both engines on the heap ``Recognizer`` fixes for the process
+    (``media/heap.py``: a 1 MiB mmap threshold), "as-run" gives each the threshold it runs
+    with: ours what ``earwitness transcribe`` sets for a recording of the item's length
+    (``jobs.recording.mmap_threshold_for``), plain glibc's ceiling (its own threshold climbs
+    to at most that; once a program fixes the threshold the climbing stops, so one process
+    cannot give plain glibc's exact behaviour, and the ceiling is the most it could get)."""
     from faster_whisper import WhisperModel
 
+    from earwitness.jobs.recording import mmap_threshold_for
+    from earwitness.media.heap import set_mmap_threshold
     from earwitness.speech import asr, vad
     from earwitness.speech.asr import DecodeOptions, Recognizer
     from earwitness.speech.models import resolve_model
@@ -267,11 +285,15 @@ def make_engines(threads: int) -> tuple[dict[str, Engine], dict[str, object]]:
     defaults = DecodeOptions()
 
     def ours(samples: np.ndarray, language: str) -> str:
+        if heap == "as-run":
+            set_mmap_threshold(mmap_threshold_for({"duration_s": len(samples) / RATE}))
         options = TranscribeOptions(decode=DecodeOptions(language=language), diarize=False)
         result = transcribe(samples, recognizer, options, exhibit_sha256="0" * 64)
         return " ".join(segment.text for segment in result.segments)
 
     def baseline(samples: np.ndarray, language: str) -> str:
+        if heap == "as-run":
+            set_mmap_threshold(GLIBC_MMAP_CEILING)
         segments, _ = plain.transcribe(samples, beam_size=5, language=language)
         return " ".join(segment.text for segment in segments)
 
@@ -282,6 +304,7 @@ def make_engines(threads: int) -> tuple[dict[str, Engine], dict[str, object]]:
         "ours_decode": defaults.parameters(),
         "ours_window_fill_s": getattr(vad, "FILL_S", vad.WINDOW_S),
         "ours_repair_min_gap_s": getattr(asr, "REPAIR_MIN_GAP", None),
+        "heap": heap,
     }
     return {"ours": ours, "plain": baseline}, facts
 
@@ -470,6 +493,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-espeak", action="store_true", help="skip be/uk espeak-ng clips")
     parser.add_argument("--only", nargs="*", help="run only these sets (names as printed)")
     parser.add_argument("--out", type=Path, default=WORK / "results.json")
+    parser.add_argument(
+        "--heap",
+        choices=("as-run", "same"),
+        default="as-run",
+        help="each engine on the heap it runs with, or both on our bounded one (make_engines)",
+    )
     args = parser.parse_args(argv)
     if not REAL.is_dir():
         raise SystemExit(f"{REAL} is missing: the benchmark reads its recordings from there")
@@ -493,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         sets = [data for data in sets if data.name in args.only]
 
-    engines, facts = make_engines(args.threads)
+    engines, facts = make_engines(args.threads, args.heap)
     print(f"model {facts['model']} ({facts['model_directory']}), threads {args.threads}")
     for engine in engines.values():  # warm-up: first calls allocate buffers, load the VAD
         engine(sets[0].items[0].samples[: RATE * 5], sets[0].language)
