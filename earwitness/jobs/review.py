@@ -117,12 +117,23 @@ def earlier_edits(case: Case, exhibit_sha256: str, base_object_sha256: str) -> E
     """The edits made on older ASR transcripts of the exhibit than ``base_object_sha256``,
     redactions apart (those apply to every transcript): kept in the case, not shown on this
     one, which a reviewer must be told rather than find out."""
+    records = list_artefacts(case, exhibit_sha256)
+    transcripts = [record for record in records if record.stage == TRANSCRIPT.name]
+    base_seq = min(
+        (record.seq for record in transcripts if record.object_sha256 == base_object_sha256),
+        default=None,
+    )
+    older = {
+        record.object_sha256
+        for record in transcripts
+        if base_seq is not None and record.seq < base_seq
+    } - {base_object_sha256}
     counted = [
         record.params.get("base_transcript_sha256")
-        for record in list_artefacts(case, exhibit_sha256)
+        for record in records
         if record.stage == EDIT_STAGE
         and record.params.get("kind") != Redact.kind
-        and record.params.get("base_transcript_sha256") != base_object_sha256
+        and record.params.get("base_transcript_sha256") in older
     ]
     return EarlierEdits(len(counted), len(set(counted)))
 

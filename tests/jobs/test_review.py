@@ -108,6 +108,8 @@ def test_edits_replay_into_the_reviewed_state(case: Case, exhibit: str) -> None:
     assert earlier_edits(case, exhibit, base.object_sha256) == EarlierEdits(0, 0)
     record_edit(case, exhibit, newer, CorrectText(0, "again"), "anna")
     assert earlier_edits(case, exhibit, newer.object_sha256) == EarlierEdits(3, 1)
+    assert earlier_edits(case, exhibit, base.object_sha256) == EarlierEdits(0, 0)  # newer ones
+    assert earlier_edits(case, exhibit, "f" * 64) == EarlierEdits(0, 0)  # no such transcript
     newest = _store_transcript(case, exhibit, model="e" * 64)
     assert earlier_edits(case, exhibit, newest.object_sha256) == EarlierEdits(4, 2)
 
