@@ -111,7 +111,6 @@ def _instrument(side_by_side: bool) -> None:
     from earwitness.speech import asr, transcribe
 
     if not side_by_side:  # as for a long recording: one stage at a time, the bounded heap
-        report.SIDE_BY_SIDE_MAX_S = 0
         recording.SHORT_RUN_MAX_S = 0
     stage = lambda _run, request, *_a, **_k: f"stage:{request.stage.name}"  # noqa: E731
     _charged(report, "run_stage", stage)

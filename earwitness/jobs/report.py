@@ -39,7 +39,12 @@ from earwitness.jobs.dossier import (
 from earwitness.jobs.engine import Request, Run, StageResult, run_side_by_side, run_stage
 from earwitness.jobs.examine import EXAMINATION, ExamParams
 from earwitness.jobs.options import ReportOptions
-from earwitness.jobs.recording import SHORT_RUN_MAX_S, exhibit_run, mmap_threshold_for
+from earwitness.jobs.recording import (
+    SHORT_RUN_MAX_S,
+    exhibit_run,
+    is_short,
+    mmap_threshold_for,
+)
 from earwitness.jobs.reviewed import muted_copy, redactions_of, review_of
 from earwitness.jobs.transcribe import (
     RENDERINGS,
@@ -57,8 +62,9 @@ from earwitness.vault.case import Case
 from earwitness.vault.intake import Outcome, Status, ingest_paths
 
 DOSSIER_RENDERINGS = ("srt", "vtt", "docx")
-# Recordings up to this long are examined and transcribed side by side (two cores, faster);
-# longer ones, or of unknown length, one stage after the other, to bound memory.
+# Recordings up to this long (``recording.is_short``) are examined and transcribed side by side
+# (two cores, faster); longer ones, or of unknown length, one stage after the other, to bound
+# memory.
 SIDE_BY_SIDE_MAX_S = SHORT_RUN_MAX_S
 
 
@@ -165,7 +171,7 @@ def report_exhibit(
     )
     run.resources[DRAWN] = lambda: Drawn.of(run.resource("decoded"))
     facts = run.resource("facts")
-    long = _is_long(facts.media)
+    long = not is_short(facts.media)
     set_mmap_threshold(mmap_threshold_for(facts.media))
     exam_params = ExamParams(options.exam)
     speech_params = engine.params
@@ -213,11 +219,6 @@ def report_exhibit(
             stage for stage, result in (("examine", exam), ("transcribe", speech)) if result.reused
         ],
     )
-
-
-def _is_long(media: dict[str, Any] | None) -> bool:
-    duration = (media or {}).get("duration_s")
-    return not isinstance(duration, int | float) or duration > SIDE_BY_SIDE_MAX_S
 
 
 def _dossier_files(
