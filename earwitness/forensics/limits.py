@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.splices import speed_unseen
 
 LOSSY_CODECS = frozenset({"mp3", "aac", "opus", "vorbis", "amr_nb", "amr_wb", "wmav2", "gsm"})
 LOW_BIT_RATE = 32_000  # messenger voice notes: 16–32 kbit/s
@@ -103,6 +104,15 @@ def file_limitations(
         sentences.append(
             f"In validation, {ceiling['located']} of {ceiling['count']} edits that left no "
             "ENF trace were located: that is the measured ceiling for such edits."
+        )
+    hidden = [finding for finding in findings if speed_unseen(finding)]
+    if hidden:
+        places = ", ".join(f"{(f.start_s + f.end_s) / 2:.1f} s" for f in hidden[:5])
+        sentences.append(
+            f"Near {places}{' and elsewhere' if len(hidden) > 5 else ''} the background "
+            "changes under speech, where no pause shows whether it changed at once, as at a "
+            "join, or over a second or so, as when the speaker moves or a door opens: such a "
+            "step is reported below 0.5 and weighs only as much as the validation data say."
         )
     codec = _codec_sentence(media, limits)
     if codec:

@@ -15,9 +15,11 @@ frames, where the frames switch from one background to the other.
 
 A cut or a join changes the background within its crossfade (milliseconds); a door opening or
 the speaker walking to another room changes it over hundreds of milliseconds. So the time the
-background takes to change is measured (``_transition_s``), and a gradual change is reported
-as an observation (kind ``other``, scored at most 0.3) with that time, not as an edit point.
-Where speech covers the whole change no pause shows how long it took; it stays an edit point.
+background takes to change is measured (``background_change``), and a gradual change is
+reported as an observation (kind ``other``, scored at most 0.3) with that time, not as an edit
+point. Where speech covers the whole change, no pause shows how fast it went: a change of
+place under speech and a cut inside speech look the same. Such a step is an edit point scored
+below 0.5, its description saying what the pauses cannot show.
 
 A butt splice inside sound leaves a sample-level step (``forensics.sample_jumps``, which
 also tells dropouts from steps). A dropout is a finding of its own kind, not an edit point,
@@ -29,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from earwitness.forensics import background_change
 from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.dsp import band_levels_db
 from earwitness.forensics.findings import CheckResult, Finding
@@ -50,15 +53,18 @@ MINIMUM = 6.0  # step statistic below which a candidate is not reported at all
 TYPICAL = 2.0  # the file's median step statistic above which all are scaled down
 STEP_NEAR_S = 0.5  # a background step this close to a dropout makes it an edit point
 # A change of background that takes longer than this (10 % to 90 % of the step, as measured
-# by ``_transition_s``) is gradual: a door opening or the speaker walking, not a cut. Editors'
-# crossfades are 0-50 ms. In the tamper benchmark (every codec) every cut and join that this
-# check locates measures 0.06 s at most; the genuine room changes (raised-cosine ramps of
-# 0.5-2 s, whose 10-90 % times are 0.3-1.2 s; the fit reads them about a fifth shorter) that
-# pauses show measure 0.14-1.8 s, those that speech covers 0 (a step fits as well: kept as an
-# edit point). 0.15 s is 3x the longest crossfade and 2.5x the longest transition of an edit.
+# by ``background_change``) is gradual: a door opening or the speaker walking, not a cut.
+# Editors' crossfades are 0-50 ms. In the tamper benchmark (every codec) every cut and join
+# that this check locates measures 0.10 s at most; the genuine room changes (raised-cosine
+# ramps of 0.5-2 s, whose 10-90 % times are 0.3-1.2 s) that pauses show measure 0.16-1.9 s.
+# 0.15 s is 3x the longest crossfade and 1.5x the longest transition of an edit.
 GRADUAL_S = 0.15
+# A step is seen to be abrupt where frames of the two backgrounds lie this close: every cut
+# and join of the tamper benchmark that this check locates shows both within 0.02-0.18 s;
+# the room changes under speech show the nearest 0.9-2 s apart.
+SEEN_S = 0.5
+UNSEEN_SCORE = 0.45  # a step whose speed no pause shows: possible, never scored as likely
 GRADUAL_SCORE = 0.3  # a gradual change is an observation, never scored as likely edited
-RAMP_S = 2.5  # the longest transition measured (and how far each side of the step looks)
 
 
 def _read(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -212,12 +218,6 @@ def _step(levels: np.ndarray, left: np.ndarray, right: np.ndarray) -> tuple[floa
     return float(np.mean(difference**2 / np.maximum(var_left + var_right, 1e-6))), difference
 
 
-def _robust(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per band: median and squared scaled MAD (+1 dB², a floor for near-constant bands)."""
-    centre = np.median(frames, axis=0)
-    return centre, (1.4826 * np.median(np.abs(frames - centre), axis=0)) ** 2 + 1.0
-
-
 def _locate(levels: np.ndarray, left: np.ndarray, right: np.ndarray) -> float:
     """Frame position of the change, which lies between the last background frame of the left
     side and the first of the right. Among the frames there that look like one of the two
@@ -225,8 +225,8 @@ def _locate(levels: np.ndarray, left: np.ndarray, right: np.ndarray) -> float:
     louder background right after a join does, though the floor skipped it), the split that
     best separates the two, placed in the gap it falls in."""
     # Robust centres and scatters: a side may hold a frame or two of a reverberation tail.
-    mean_left, scatter_left = _robust(levels[left])
-    mean_right, scatter_right = _robust(levels[right])
+    mean_left, scatter_left = background_change.robust(levels[left])
+    mean_right, scatter_right = background_change.robust(levels[right])
     start = int(left[-1])
     between = levels[start : int(right[0]) + 1]
     to_left = np.mean((between - mean_left) ** 2 / scatter_left, axis=1)
@@ -238,66 +238,6 @@ def _locate(levels: np.ndarray, left: np.ndarray, right: np.ndarray) -> float:
     )
     split = int(np.argmin(cost[1:-1]) + 1)
     return (alike[split - 1] + alike[split] + 1) / 2 + start
-
-
-def _transition_s(
-    levels: np.ndarray, left: np.ndarray, right: np.ndarray, at: float, step_s: float
-) -> float:
-    """How long the background takes to change from the left side's to the right side's
-    (10 % to 90 % of the step, in seconds), the shortest transition the frames allow.
-
-    Each frame near the step is placed on the way from one background to the other (0 the
-    left, 1 the right, weighting the bands by how much they change against their scatter);
-    frames off that way (speech, a passing sound) are left out. A linear ramp is fitted to the
-    rest, for every centre and width; the shortest width that fits about as well as the best
-    (within what the frames' scatter allows) is the transition. Where speech covers the whole
-    change, no frame lies on the way and the shortest, a step, fits: the change is not called
-    gradual unless the background is seen to change gradually."""
-    mean_left, scatter_left = _robust(levels[left])
-    mean_right, scatter_right = _robust(levels[right])
-    change = mean_right - mean_left
-    scatter = (scatter_left + scatter_right) / 2
-    weight = change / scatter
-    reach = int(RAMP_S / step_s)
-    lo = max(int(at - 1.5 / step_s) - reach, 0)
-    hi = min(int(at + 1.5 / step_s) + reach + 1, len(levels))
-    frames = levels[lo:hi]
-    place = ((frames - mean_left) @ weight) / float(change @ weight)
-    off = np.mean((frames - mean_left - place[:, None] * change) ** 2 / scatter, axis=1)
-    on_way = (off <= 2.0) & (place > -0.5) & (place < 1.5)
-    if on_way.sum() < 2 * FEWEST:
-        return 0.0
-    times = np.arange(lo, hi)[on_way] + 0.5
-    place = np.clip(place[on_way], 0.0, 1.0)
-    # The step is placed where the backgrounds' frames switch, which a gradual change seen
-    # through pauses may put anywhere within it: the ramp's centre may lie a second away.
-    centres = np.arange(at - 1.5 / step_s, at + 1.5 / step_s + 0.5)
-    widths = np.arange(0, reach + 1, 1.0)
-    offset = times[None, :] - centres[:, None]
-    # cost[w]: the squared misfit of the best-placed linear ramp w frames wide (0: a step)
-    cost = np.array(
-        [
-            np.min(np.sum((place - np.clip(offset / max(w, 0.5) + 0.5, 0.0, 1.0)) ** 2, axis=1))
-            for w in widths
-        ]
-    )
-    best = float(cost.min())
-    noise = best / max(len(place) - 2, 1)
-    width = 0.8 * float(widths[np.argmax(cost <= best + 4 * noise)])
-    # The fit can be drawn out by a whole pause whose background sits between the two (a
-    # lossy coder codes each pause's noise a little differently). A gradual change is also
-    # gradual where it happens: the frames nearest in time that lie below 30 % and above
-    # 70 % of the way (each frame the median of itself and its on-way neighbours) must be
-    # far apart, 40 % of the way taking half the 10-90 % time.
-    smooth = ndimage.median_filter(place, size=3, mode="nearest")
-    low, high = times[smooth <= 0.3], times[smooth >= 0.7]
-    if len(low) and len(high):
-        after = np.searchsorted(high, low)
-        ahead = after < len(high)
-        if ahead.any():
-            nearest = float(np.min(high[after[ahead]] - low[ahead]))
-            width = min(width, 2 * nearest)
-    return width * step_s
 
 
 def _logistic(value: float, centre: float, width: float) -> float:
@@ -314,6 +254,77 @@ def _merge(findings: list[Finding], within_s: float = 0.5) -> list[Finding]:
     return sorted(kept[:20], key=lambda f: f.start_s)
 
 
+def speed_unseen(finding: Finding) -> bool:
+    """Whether ``finding`` is a step of the background that speech hides from every pause, so
+    that nothing shows whether it happened at once or over time."""
+    seen = finding.evidence.get("seen_within_s")
+    return (
+        finding.check == NAME
+        and finding.kind == "edit_point"
+        and "transition_s" in finding.evidence
+        and (seen is None or float(seen) > SEEN_S)
+    )
+
+
+def _background_step(
+    at: float,
+    level: float,
+    shape: float,
+    statistic: float,
+    score: float,
+    change: background_change.Transition,
+) -> Finding:
+    """The finding for a step in the background at ``at`` seconds: an observation where it
+    is seen to take its time, an edit point where it is seen to be abrupt, and an edit point
+    scored below 0.5 where speech hides how fast it went."""
+    measured: dict[str, float] = {
+        "level_step_db": round(level, 2),
+        "shape_step_db": round(shape, 2),
+        "step_statistic": round(statistic, 1),
+        "transition_s": round(change.seconds, 2),
+    }
+    if change.seen_within_s is not None:
+        measured["seen_within_s"] = round(change.seen_within_s, 2)
+    steps = f"changes by {level:+.1f} dB (spectral shape by {shape:.1f} dB)"
+    if change.seconds >= GRADUAL_S:
+        return Finding(
+            "other",
+            NAME,
+            max(at - change.seconds / 2 - 0.1, 0),
+            at + change.seconds / 2 + 0.1,
+            round(min(score, GRADUAL_SCORE), 4),
+            f"Background noise in the pauses {steps} around {at:.1f} s, gradually: over "
+            f"about {change.seconds:.2f} s (10 % to 90 % of the change). A change of place "
+            "or of the background does this, as when a door opens or the speaker moves; a "
+            "cut or a join changes the background within milliseconds.",
+            measured,
+        )
+    if change.seen_within_s is None or change.seen_within_s > SEEN_S:
+        return Finding(
+            "edit_point",
+            NAME,
+            max(at - 0.25, 0),
+            at + 0.25,
+            round(min(score, UNSEEN_SCORE), 4),
+            f"Background noise in the pauses {steps} near {at:.1f} s, under speech: no "
+            "pause shows whether it changed at once, as at a join of recordings or a cut "
+            "across a change of background, or over a second or so, as when a door opens or "
+            "the speaker moves.",
+            measured,
+        )
+    return Finding(
+        "edit_point",
+        NAME,
+        max(at - 0.25, 0),
+        at + 0.25,
+        round(score, 4),
+        f"Background noise in the pauses {steps} at {at:.1f} s, at once: frames "
+        f"{change.seen_within_s:.2f} s apart hold the one background and the other. "
+        "Consistent with a join of recordings or a cut across a change of background.",
+        measured,
+    )
+
+
 def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
     if len(samples) < 6 * sample_rate or sample_rate < 2000:
         return CheckResult(NAME, "not_applicable", "Recording shorter than 6 s.")
@@ -321,7 +332,7 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
         return CheckResult(NAME, "not_applicable", "The signal is constant (no background).")
     levels, step_s = _band_levels(samples, sample_rate)
     steps = _floor_steps(levels, step_s)
-    findings = []
+    findings: list[Finding] = []
     observations: list[Finding] = []
     kept: list[float] = []
     for _, level, shape, statistic, left, right in sorted(steps, key=lambda step: -step[3]):
@@ -340,45 +351,9 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
             score = min(score, 0.3)
         if score < 0.1:
             continue
-        measured: dict[str, float] = {
-            "level_step_db": round(level, 2),
-            "shape_step_db": round(shape, 2),
-            "step_statistic": round(statistic, 1),
-        }
-        transition = _transition_s(levels, left, right, position, step_s)
-        measured["transition_s"] = round(transition, 2)
-        if transition >= GRADUAL_S:
-            # A cut changes the background within its crossfade; this one changes it over
-            # hundreds of milliseconds, as a change of place or of the background does.
-            observations.append(
-                Finding(
-                    "other",
-                    NAME,
-                    max(at - transition / 2 - 0.1, 0),
-                    at + transition / 2 + 0.1,
-                    round(min(score, GRADUAL_SCORE), 4),
-                    f"Background noise in the pauses changes by {level:+.1f} dB (spectral "
-                    f"shape by {shape:.1f} dB) around {at:.1f} s, gradually: over about "
-                    f"{transition:.2f} s (10 % to 90 % of the change). A change of place or of "
-                    "the background does this, as when a door opens or the speaker moves; a "
-                    "cut or a join changes the background within milliseconds.",
-                    measured,
-                )
-            )
-            continue
-        findings.append(
-            Finding(
-                "edit_point",
-                NAME,
-                max(at - 0.25, 0),
-                at + 0.25,
-                round(score, 4),
-                f"Background noise in the pauses changes by {level:+.1f} dB (spectral shape by "
-                f"{shape:.1f} dB) at {at:.1f} s; consistent with a join of recordings or a "
-                "cut across a change of background.",
-                measured,
-            )
-        )
+        change = background_change.transition(levels, left, right, position, step_s)
+        finding = _background_step(at, level, shape, statistic, score, change)
+        (observations if finding.kind == "other" else findings).append(finding)
     steps_at = [(f.start_s + f.end_s) / 2 for f in findings if f.score >= 0.5]
     dropouts = []
     for at, ratio, run, searched_at in sample_jumps(samples, sample_rate):

@@ -164,6 +164,32 @@ def test_limits_without_hum_low_bit_rate_short_and_truncated():
     assert "about 9.9 s" in text
 
 
+def test_limits_say_where_speech_hides_how_fast_the_background_changed():
+    hidden = Finding(
+        "edit_point",
+        "discontinuities",
+        29.6,
+        30.1,
+        0.45,
+        "",
+        {"transition_s": 0.0, "seen_within_s": 1.4},
+    )
+    seen = Finding(
+        "edit_point",
+        "discontinuities",
+        40.0,
+        40.5,
+        0.99,
+        "",
+        {"transition_s": 0.02, "seen_within_s": 0.04},
+    )
+    media = {"codec": "pcm_s16le"}
+    text = " ".join(file_limitations(120, [_enf(False)], [hidden, seen], media, {}))
+    assert "Near 29.9 s the background changes under speech" in text
+    assert "40.2 s" not in text
+    assert "under speech" not in " ".join(file_limitations(120, [_enf(False)], [seen], media, {}))
+
+
 def _slip(score: float = 1.0, turn_deg: float = 178.0, level_db: float = 0.05) -> dict:
     return {
         "kind": "edit_point",

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from earwitness.forensics.splices import check_discontinuities
+from earwitness.forensics.findings import Finding
+from earwitness.forensics.splices import SEEN_S, UNSEEN_SCORE, check_discontinuities
 
 RATE = 16000
 
@@ -38,18 +39,38 @@ def test_clean_recordings_have_no_edit_point(seed: int) -> None:
     assert strong(recording(60, seed)) == []
 
 
-def test_splice_of_recordings_with_different_background_level() -> None:
-    joined = np.concatenate([recording(60, 1)[: 30 * RATE], recording(60, 2, 0.006)[30 * RATE :]])
-    [at] = strong(joined)
-    assert abs(at - 30.0) < 0.5
+def under_speech(samples: np.ndarray) -> list[Finding]:
+    """Edit points whose step no pause shows the speed of."""
+    return [
+        f
+        for f in check_discontinuities(samples, RATE).findings
+        if f.kind == "edit_point" and "under speech" in f.description
+    ]
 
 
-def test_splice_of_recordings_with_different_background_colour() -> None:
-    joined = np.concatenate(
-        [recording(60, 1)[: 30 * RATE], recording(60, 3, coloured=True)[30 * RATE :]]
-    )
-    [at] = strong(joined)
-    assert abs(at - 30.0) < 1.5
+def test_splice_in_a_pause_between_different_background_levels() -> None:
+    """The first recording up to a pause, the other (noisier) from the same pause on."""
+    first, second = recording(60, 1), recording(60, 2, 0.006)
+    start, end = pause_after(speech_only(60, 1) + speech_only(60, 2), 30)
+    join = (start + end) // 2
+    [at] = strong(np.concatenate([first[:join], second[join:]]))
+    assert abs(at - join / RATE) < 0.5
+
+
+@pytest.mark.parametrize("coloured", [False, True])
+def test_splice_under_speech_is_a_possible_edit_point_scored_below_indication(
+    coloured: bool,
+) -> None:
+    """Joined at 30 s, inside a word: the background changes (6 dB, or to another colour),
+    but the nearest pauses lie a second apart, as a change of room while talking would."""
+    second = recording(60, 3, coloured=True) if coloured else recording(60, 2, 0.006)
+    joined_ = np.concatenate([recording(60, 1)[: 30 * RATE], second[30 * RATE :]])
+    assert strong(joined_) == []
+    [point] = under_speech(joined_)
+    assert abs((point.start_s + point.end_s) / 2 - 30.0) < 1.5
+    assert point.score == UNSEEN_SCORE < 0.5
+    assert point.evidence["seen_within_s"] > SEEN_S
+    assert "no pause shows whether it changed at once" in point.description
 
 
 def test_butt_splice_sample_jump() -> None:
@@ -93,12 +114,16 @@ def test_a_run_of_digital_zeros_is_a_dropout_though_the_waveform_moved_on() -> N
 
 
 def test_a_dropout_where_the_background_changes_stays_an_edit_point() -> None:
-    """A join to a louder background, with one sample out of line at the join itself."""
+    """A join in a pause to a louder background, with one sample out of line at the join."""
     x = recording(60, 1)
-    x[30 * RATE :] = recording(30, 7) * 2.0
-    x[30 * RATE] += 0.3
+    start, end = pause_after(speech_only(60, 1) + speech_only(60, 7), 30)
+    join = (start + end) // 2
+    x[join:] = recording(60, 7)[join:] * 2.0
+    x[join] += 0.3
     points = [f for f in check_discontinuities(x, RATE).findings if f.kind == "edit_point"]
-    assert any(abs((f.start_s + f.end_s) / 2 - 30.0) < 0.5 and f.score >= 0.5 for f in points)
+    assert any(
+        abs((f.start_s + f.end_s) / 2 - join / RATE) < 0.5 and f.score >= 0.5 for f in points
+    )
 
 
 @pytest.mark.parametrize("x", [np.zeros(10 * RATE), np.ones(10 * RATE), np.zeros(100)])
@@ -295,5 +320,11 @@ def test_background_coded_differently_pause_by_pause_is_not_a_join(
 @pytest.mark.parametrize("seed", [0, 3, 4])
 def test_a_lasting_change_in_such_a_background_is_still_found(seed: int) -> None:
     at = 30.0 if seed % 2 else 31.3
-    [found] = strong(coded_pause_by_pause(seed, 0.7, change_at=at))
+    x = coded_pause_by_pause(seed, 0.7, change_at=at)
+    if seed == 4:  # the change falls inside 1.5 s of speech: no pause shows how fast it went
+        assert strong(x) == []
+        [point] = under_speech(x)
+        found = (point.start_s + point.end_s) / 2
+    else:
+        [found] = strong(x)
     assert abs(found - at) < 1.0
