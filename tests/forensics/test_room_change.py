@@ -54,3 +54,37 @@ def test_a_crossfade_as_editors_make_them_stays_an_edit_point() -> None:
     x, centre = changing(1, ramp_s=0.05)
     points = [f for f in check_discontinuities(x, RATE).findings if f.kind == "edit_point"]
     assert [abs((p.start_s + p.end_s) / 2 - centre) < 0.5 for p in points] == [True]
+
+
+def changing_under_speech(seed: int, ramp_s: float) -> tuple[np.ndarray, float]:
+    """The same change of background as ``changing``, centred inside the first stretch of
+    speech (about 1.5 s long) after 30 s, so no pause shows it happening."""
+    n = 60 * RATE
+    speech = speech_only(60, seed)
+    quiet = np.abs(speech) < 1e-9
+    pause_start = 30 * RATE + int(np.argmax(quiet[30 * RATE :]))
+    talk_start = pause_start + int(np.argmin(quiet[pause_start:]))
+    talk_end = talk_start + int(np.argmax(quiet[talk_start:]))
+    centre = (talk_start + talk_end) // 2
+    first = 0.002 * drifting(n, seed, colour=0.95, wobble_db=0.0)
+    second = 0.005 * drifting(n, seed + 50, colour=0.6, wobble_db=0.0)
+    length = max(int(ramp_s * RATE), 1)
+    phase = np.clip((np.arange(n) - centre + length // 2) / length, 0.0, 1.0)
+    gain = 0.5 - 0.5 * np.cos(np.pi * phase)
+    return speech + np.sqrt(1 - gain) * first + np.sqrt(gain) * second, centre / RATE
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_under_speech_a_cut_and_a_change_of_place_read_the_same(seed: int) -> None:
+    """Speech hides the background from a cut and from a half-second change of place alike:
+    both are one edit point scored below 0.5 that says the pauses cannot tell them apart."""
+    found = []
+    for ramp_s in (0.0, 0.5):
+        x, centre = changing_under_speech(seed, ramp_s)
+        [point] = check_discontinuities(x, RATE).findings
+        assert point.kind == "edit_point" and point.score < 0.5
+        assert abs((point.start_s + point.end_s) / 2 - centre) < 1.0
+        assert point.evidence["seen_within_s"] > 1.0
+        assert "under speech" in point.description
+        found.append((point.start_s, point.score, point.evidence["seen_within_s"]))
+    assert found[0] == found[1]
