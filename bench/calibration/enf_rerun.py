@@ -5,9 +5,9 @@
 
 ``bench/tamper/run.py`` examines every file with every check (16 minutes for the 72-base
 set); a change to the ENF check alone needs only its own findings again (about a minute).
-This decodes each file whose ground truth has mains hum, runs ``check_enf`` on it, puts its
-findings in place of the stored ENF findings and prints, before and after, over both splits
-and the validation split alone:
+This runs the ENF check again on each file whose ground truth has mains hum, as
+``check_rerun.py`` runs any check, puts its findings in place of the stored ones and prints,
+before and after, over both splits and the validation split alone:
 
 * the edit points that leave an ENF trace located (``goals.located_traceable``), also where
   the hum stands at least 6 and 10 dB in its band;
@@ -33,6 +33,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tamper"))
 
+from check_rerun import check_again, with_check  # noqa: E402
 from fit import load, split_of  # noqa: E402
 from goals import located_traceable, traceable_file  # noqa: E402
 from scoring import auc  # noqa: E402
@@ -41,22 +42,6 @@ from earwitness.forensics.evaluation.calibration import REPORTED  # noqa: E402
 
 Row = dict[str, Any]
 HUM_LEVELS_DB = (6.0, 10.0)
-
-
-def enf_findings(job: tuple[str, Row]) -> list[dict[str, Any]]:
-    """The ENF check's findings on one file of the run, as the run stores findings."""
-    from earwitness.forensics.enf.check import check_enf
-    from earwitness.media.decode import decode_audio
-
-    data, row = job
-    decoded = decode_audio(Path(data) / row["entry"]["path"])
-    return [f.to_dict() for f in check_enf(decoded.samples, decoded.sample_rate).findings]
-
-
-def with_enf(row: Row, findings: list[dict[str, Any]]) -> Row:
-    """``row`` with ``findings`` in place of its ENF findings."""
-    kept = [f for f in row["findings"] if f["check"] != "enf"]
-    return {**row, "findings": kept + findings}
 
 
 def evidence(row: Row) -> list[float]:
@@ -135,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     hummed = [row for row in load(args.results) if row["entry"].get("enf") not in (None, "none")]
     with multiprocessing.Pool(args.jobs) as pool:
-        fresh = pool.map(enf_findings, [(str(args.data), row) for row in hummed], chunksize=4)
-    after = [with_enf(row, findings) for row, findings in zip(hummed, fresh, strict=True)]
+        fresh = pool.map(check_again, [(str(args.data), "enf", row) for row in hummed], chunksize=4)
+    after = [
+        with_check(row, "enf", check, findings)
+        for row, (check, findings) in zip(hummed, fresh, strict=True)
+    ]
     print("\n".join(compare(hummed, after)))
     return 0
 

@@ -9,6 +9,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "calibrat
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "tamper"))
 
 import enf_rerun
+from check_rerun import with_check
+
+ENF_CHECK = {"name": "enf", "status": "ok", "summary": "", "metrics": {}}
 
 
 def _point(check: str, start: float, end: float, evidence: float) -> dict:
@@ -44,7 +47,7 @@ def test_a_span_narrowed_onto_the_cut_counts_as_located_and_nothing_else_moves()
     wide = _point("enf", 41.4, 45.075, 74.57)  # centre 1.5 s from the cut
     edited = _row(True, [other, wide])
     clean = _row(False, [_point("enf", 20.0, 20.5, 9.0)])
-    narrowed = enf_rerun.with_enf(edited, [_point("enf", 44.575, 45.075, 74.57)])
+    narrowed = with_check(edited, "enf", ENF_CHECK, [_point("enf", 44.575, 45.075, 74.57)])
     assert narrowed["findings"][0] == other  # the other checks' findings are kept
     assert [f["start_s"] for f in narrowed["findings"] if f["check"] == "enf"] == [44.575]
 
@@ -59,7 +62,7 @@ def test_a_span_narrowed_onto_the_cut_counts_as_located_and_nothing_else_moves()
 
 def test_other_evidence_and_false_points_are_counted() -> None:
     clean = _row(False, [])
-    flagged = enf_rerun.with_enf(clean, [_point("enf", 20.0, 20.5, 30.0)])
+    flagged = with_check(clean, "enf", ENF_CHECK, [_point("enf", 20.0, 20.5, 30.0)])
     lines = enf_rerun.compare([clean], [flagged])
     assert lines[-2] == (
         "ENF evidence changed in 1 of 1 files; ENF points ≥ 0.5 on clean files: 0 before, 1 after."
