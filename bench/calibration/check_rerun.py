@@ -12,11 +12,11 @@ findings and its ``checks[]`` entry replaced, and each row's ``points`` and ``ed
 made anew. ``fit.py --output …`` (which leaves the shipped calibration alone),
 ``populations.py`` and ``goals`` read the new file as they read a full run.
 
-What stays from the original run: every other check's findings (their stored log10 LRs are
-those of the calibration that run used; the fit and the populations compute their own), the
-timings, and the whole-file LR that ``run.py``'s own tables print. Prints, for the check, its
-edit points scored ≥ 0.5 at true edits, false on clean files and false on edited files, before
-and after.
+What stays from the original run: the files that failed to examine (as they were), every
+other check's findings (their stored log10 LRs are those of the calibration that run used; the
+fit and the populations compute their own), the timings, and the whole-file LR that
+``run.py``'s own tables print. Prints, for the check, its edit points scored ≥ 0.5 at true
+edits, false on clean files and false on edited files, before and after.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tamper"))
 
-from fit import load  # noqa: E402
 from scoring import THRESHOLD  # noqa: E402
 from tamper_truth import near_true_edit  # noqa: E402
 
@@ -103,7 +102,7 @@ def point_counts(rows: list[Row], name: str) -> tuple[int, int, int]:
         entry = row["entry"]
         if entry.get("truncated"):
             continue
-        for finding in row["findings"]:
+        for finding in row.get("findings", []):
             if finding["check"] != name or finding["kind"] != "edit_point":
                 continue
             if finding["score"] < THRESHOLD:
@@ -132,14 +131,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--check {args.check!r}: not a check; one of {', '.join(names)}")
     if args.output.resolve() == args.results.resolve():
         parser.error("--output must not be the results file it is made from")
-    rows = [row for row in load(args.results) if "error" not in row]
-    jobs = [(str(args.data), args.check, row) for row in rows]
+    text = args.results.read_text(encoding="utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    examined = [row for row in rows if "error" not in row]  # a file that failed stays so
+    jobs = [(str(args.data), args.check, row) for row in examined]
     with multiprocessing.Pool(args.jobs) as pool:
-        fresh = pool.map(check_again, jobs, chunksize=4)
-    after = [
-        with_check(row, args.check, check, findings)
-        for row, (check, findings) in zip(rows, fresh, strict=True)
-    ]
+        fresh = iter(pool.map(check_again, jobs, chunksize=4))
+    after = [row if "error" in row else with_check(row, args.check, *next(fresh)) for row in rows]
     with args.output.open("w") as out:
         for row in after:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

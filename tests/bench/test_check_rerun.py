@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "calibration"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "tamper"))
@@ -61,6 +63,23 @@ def test_points_are_counted_at_edits_and_away_from_them() -> None:
     assert check_rerun.point_counts(rows, "enf") == (0, 1, 0)
 
 
+def _joined_wav(folder: Path) -> Path:
+    """20 s of noise whose level triples at 10 s, in the pause between tones ("speech")."""
+    rate = 16000
+    rng = np.random.default_rng(4)
+    x = 0.003 * rng.standard_normal(20 * rate)
+    x[10 * rate :] *= 3.0
+    for start in (2, 6, 13, 16):
+        x[start * rate : (start + 2) * rate] += 0.2 * np.sin(np.arange(2 * rate) * 0.2)
+    path = folder / "joined.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
 def test_a_check_run_again_finds_what_the_examination_found(tmp_path: Path) -> None:
     """On a file with a join of two backgrounds in a pause, the rerun gives the very findings
     (and ``checks[]`` entry) that a whole examination gives for that check."""
@@ -68,19 +87,7 @@ def test_a_check_run_again_finds_what_the_examination_found(tmp_path: Path) -> N
     from earwitness.media.decode import decode_audio
     from earwitness.media.probe import probe
 
-    rate = 16000
-    rng = np.random.default_rng(4)
-    x = 0.003 * rng.standard_normal(20 * rate)
-    x[10 * rate :] *= 3.0
-    for start in (2, 6, 13, 16):  # tones for "speech", the join in the pause between
-        x[start * rate : (start + 2) * rate] += 0.2 * np.sin(np.arange(2 * rate) * 0.2)
-    path = tmp_path / "joined.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-
+    path = _joined_wav(tmp_path)
     check, findings = check_rerun.check_again(
         (str(tmp_path), "discontinuities", {"entry": {"path": "joined.wav"}})
     )
@@ -91,3 +98,26 @@ def test_a_check_run_again_finds_what_the_examination_found(tmp_path: Path) -> N
     assert [f for f in findings if f["kind"] == "edit_point" and f["score"] >= 0.5]
     assert findings == expected
     assert check == next(c for c in report["checks"] if c["name"] == "discontinuities")
+
+
+def test_the_command_keeps_files_that_failed_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    _joined_wav(tmp_path)
+    row = {
+        **_row(True, [_finding("enf", 12.0, 0.3)]),
+        "entry": {"path": "joined.wav", "edited": True, "edit_times": [10.0]},
+    }
+    failed = {"entry": {"path": "broken.wav", "edited": False}, "error": "DecodeError: no audio"}
+    results, output = tmp_path / "results.jsonl", tmp_path / "again.jsonl"
+    results.write_text("\n".join(json.dumps(r) for r in (row, failed)) + "\n")
+    arguments = ["--check", "discontinuities", "--data", str(tmp_path), "--jobs", "1"]
+    assert check_rerun.main([*arguments, "--results", str(results), "--output", str(output)]) == 0
+    again, kept = [json.loads(line) for line in output.read_text().splitlines()]
+    assert kept == failed
+    assert [f["check"] for f in again["findings"] if f["check"] == "enf"] == ["enf"]
+    assert any(
+        f["check"] == "discontinuities" and f["score"] >= 0.5 and f["start_s"] < 10 < f["end_s"]
+        for f in again["findings"]
+    )
+    for wrong in (["--output", str(results)], ["--check", "no_such_check", "--output", "x"]):
+        with pytest.raises(SystemExit):
+            check_rerun.main([*arguments, "--results", str(results), *wrong])
