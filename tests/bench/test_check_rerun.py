@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "calibrat
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "tamper"))
 
 import check_rerun
+
+from tests.conftest import encode_samples
 
 
 def _finding(check: str, at: float, score: float, kind: str = "edit_point") -> dict:
@@ -71,13 +72,7 @@ def _joined_wav(folder: Path) -> Path:
     x[10 * rate :] *= 3.0
     for start in (2, 6, 13, 16):
         x[start * rate : (start + 2) * rate] += 0.2 * np.sin(np.arange(2 * rate) * 0.2)
-    path = folder / "joined.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
+    return encode_samples(folder / "joined.wav", x, rate, "pcm_s16le", "wav")
 
 
 def test_a_check_run_again_finds_what_the_examination_found(tmp_path: Path) -> None:
