@@ -254,6 +254,11 @@ def _merge(findings: list[Finding], within_s: float = 0.5) -> list[Finding]:
     return sorted(kept[:20], key=lambda f: f.start_s)
 
 
+def _hidden(seen_within_s: float | None) -> bool:
+    """Whether no frames show the two backgrounds near enough to see a step happen at once."""
+    return seen_within_s is None or seen_within_s > SEEN_S
+
+
 def speed_unseen(finding: Finding) -> bool:
     """Whether ``finding`` is a step of the background that speech hides from every pause, so
     that nothing shows whether it happened at once or over time."""
@@ -262,7 +267,7 @@ def speed_unseen(finding: Finding) -> bool:
         finding.check == NAME
         and finding.kind == "edit_point"
         and "transition_s" in finding.evidence
-        and (seen is None or float(seen) > SEEN_S)
+        and _hidden(None if seen is None else float(seen))
     )
 
 
@@ -299,7 +304,7 @@ def _background_step(
             "cut or a join changes the background within milliseconds.",
             measured,
         )
-    if change.seen_within_s is None or change.seen_within_s > SEEN_S:
+    if _hidden(change.seen_within_s):
         return Finding(
             "edit_point",
             NAME,
