@@ -16,9 +16,11 @@ from earwitness.forensics.enf.track import BASE_RATE
 
 STEP_HALF_WINDOWS_S = (4.0, 8.0)  # hum compared this long either side of a step
 MIN_SIDE_S = 0.5  # shortest side a step is judged on (copied stretches are longer)
-EDGE_S = 1.5  # filter transients at the ends of the file are not steps
+EDGE_S = 1.5  # no step is placed this near either end: the filters' transients are there
+REACH_S = 0.25  # but the sides of a step may reach this near the ends (``ends``)
 MODEL_ERROR = 0.01  # κ: relative wander of the fundamental's mean phasor (about 0.1 rad)
 WANDER_HZ = 0.003  # untracked frequency wander: phase drift grows with the window
+HELD_RAMP = 0.0011  # Hz/s: the grid's RMS ramp where the track's frequency is held
 BLOCK_S = 0.25  # blocks compared by outlier_variance
 SPIKE_RATIO = 2.0  # a block this far (in expected differences) from both neighbours is a spike
 
@@ -65,7 +67,11 @@ def outlier_variance(z: np.ndarray, variance: np.ndarray) -> np.ndarray:
 
 
 def step_evidence(
-    phasors: Phasors, half: int, bounds: np.ndarray, inflation: float = 1.0
+    phasors: Phasors,
+    half: int,
+    bounds: np.ndarray,
+    inflation: float = 1.0,
+    held: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Evidence for a step between samples i−1 and i, at every i, from windows of ``half``
     samples each side cut short at ``bounds`` (sorted sample indices: the file's usable ends
@@ -84,7 +90,9 @@ def step_evidence(
     hum, where a few hundredths of a radian would otherwise look significant (on ENF-WHU's
     hum-only references, a κ not grown with h let the grid's faster ramps pass as steps in
     6 of 12 ten-minute stretches; grown, 3, and those were the second harmonic's own turns
-    that ``consistent_statistic`` now discounts).
+    that ``consistent_statistic`` now discounts). ``held`` (``held_drift``): the phase that
+    holding the track's frequency near the ends of the file may add; the difference of its
+    means over the two sides, h times, is added to κ's part of the spread.
     Harmonics carry independent noise, so their Δ may add (harmonic h turns by h times the
     fundamental's jump, and each one's own SNR weights it), but only as far as an edit
     explains them (``consistent_statistic``): one harmonic turning on its own is not an
@@ -92,7 +100,7 @@ def step_evidence(
     evidence, −log of the Γ(H, 1) tail probability, is conservative; the statistic is first
     divided by the file's ``inflation`` (see ``inflation``).
     """
-    _, valid, left, right, (deltas, crosses) = _step_statistic(phasors, half, bounds)
+    _, valid, left, right, (deltas, crosses) = _step_statistic(phasors, half, bounds, held)
     orders = np.array([harmonic for harmonic, _, _ in phasors])
     consistent = consistent_statistic(deltas, crosses, orders)
     evidence = _log_tail(consistent / inflation, len(phasors))
@@ -134,7 +142,7 @@ def consistent_statistic(deltas: np.ndarray, crosses: np.ndarray, orders: np.nda
 
 
 def _step_statistic(
-    phasors: Phasors, half: int, bounds: np.ndarray
+    phasors: Phasors, half: int, bounds: np.ndarray, held: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """The summed Δ of ``step_evidence`` at every i (0 where not valid), where it is valid,
     the strongest harmonic's side means, and per harmonic (H × places) Δ and conj(m_L)·m_R
@@ -147,6 +155,8 @@ def _step_statistic(
     shortest = round(MIN_SIDE_S * BASE_RATE)
     valid = (index - start >= shortest) & (end - index >= shortest)
     valid &= (slot > 0) & (slot < len(bounds))
+    edge = round(EDGE_S * BASE_RATE)
+    valid &= (index >= edge) & (index <= n - edge)
     start, end = np.where(valid, start, index), np.where(valid, end, index)
     deltas = np.zeros((len(phasors), n + 1))
     crosses = np.zeros((len(phasors), n + 1), dtype=complex)
@@ -162,6 +172,11 @@ def _step_statistic(
         right = (sums[end] - sums[index]) / right_w
         power = (np.abs(left) ** 2 + np.abs(right) ** 2) / 2
         spread = 1 / left_w + 1 / right_w + kappa * power
+        if held is not None:
+            drifts = np.concatenate([[0], np.cumsum(weight * held[: len(z)])])
+            left_drift = (drifts[index] - drifts[start]) / left_w
+            right_drift = (drifts[end] - drifts[index]) / right_w
+            spread = spread + (harmonic * (left_drift - right_drift)) ** 2 * power
         deltas[row] = np.where(valid, np.abs(left - right) ** 2 / spread, 0.0)
         crosses[row] = np.where(valid, np.conj(left) * right / spread, 0.0)
         means = means or [left, right]
@@ -184,7 +199,49 @@ def harmonic_turns(phasors: Phasors, index: int, half: int, bounds: np.ndarray) 
     return turns
 
 
-def inflation(phasors: Phasors) -> float:
+def ends(n: int, steady: bool) -> list[int]:
+    """The first and last of ``n`` baseband samples that the sides of a step may use: to
+    ``REACH_S`` of either end where the line is as steady as mains hum, to ``EDGE_S`` where
+    it is not (``inflation``).
+
+    No step is placed within ``EDGE_S`` of an end, but its sides may reach further. Only
+    the first and last baseband samples carry a filter's error in phase or level; the noise
+    model's own transient (its high-pass settling) raises the variance over the first second
+    or so, so those samples count less by themselves. Sides cut at ``EDGE_S`` lost the hum's
+    best seconds before a deletion 3.2 s into a file in the tamper benchmark (b003, in all
+    nine codecs), and with them the deletion.
+    Within half a frame of either end the track is held at its first or last point, not
+    measured. Mains hum drifts little over those 8 s; a less steady line can. A real
+    recording's line at 120 Hz, its statistic 3.3 times the model's, turned by 100° over its
+    first 4 s against the held frequency, and sides reaching into its first second made that
+    a step (score 0.69); cut at ``EDGE_S`` they see 9 units of evidence, not 14."""
+    margin = round((REACH_S if steady else EDGE_S) * BASE_RATE)
+    return [margin, n - margin]
+
+
+def held_drift(times: np.ndarray, n: int) -> np.ndarray:
+    """Per baseband sample (``n`` of them), the phase in radians of the fundamental that
+    holding the track's frequency may leave there, as one standard deviation: π·r·d² at d
+    seconds beyond the track's first or last point (``times``), r = ``HELD_RAMP``.
+
+    The track's first and last points lie half a frame in from the ends, and the frequency
+    is held beyond them while the grid keeps moving; a ramp of r Hz/s turns the phasor by
+    π·r·d² there. Against a steady phasor that looks like a step where the hum is strong:
+    the end of one ENF-WHU reference turned 21° within its last 4 s, and a 30 dB hum of
+    the tamper benchmark 20° over its first 4 s, where it became a cut that the tracking
+    followed instead of the file's second real edit. The drift is one error common to a
+    whole side, not noise that averages out, so it enters the step statistic as κ does
+    (``step_evidence``). On 65 of ENF-WHU's real mains references, holding the tracked
+    frequency for 2, 4, 6 and 8 s left the phase off by 0.02, 0.07, 0.13 and 0.22 rad RMS:
+    π·r·d² with r about 1.1 mHz/s (the 99th percentile is about three times the RMS)."""
+    at = np.arange(n) / BASE_RATE
+    if not len(times):
+        return np.zeros(n)
+    beyond = np.maximum(np.maximum(times[0] - at, at - times[-1]), 0.0)
+    return np.minimum(np.pi * HELD_RAMP * beyond**2, np.pi)
+
+
+def inflation(phasors: Phasors, held: np.ndarray | None = None) -> float:
     """How far the step statistic runs above the noise model everywhere in the file (≥ 1).
 
     The model holds for mains hum: a steady line whose phasor moves only with the noise
@@ -203,7 +260,7 @@ def inflation(phasors: Phasors) -> float:
     if n < 2 * edge + 4 * round(MIN_SIDE_S * BASE_RATE):
         return 1.0
     total, valid, _, _, _ = _step_statistic(
-        phasors, round(STEP_HALF_WINDOWS_S[0] * BASE_RATE), np.array([edge, n - edge])
+        phasors, round(STEP_HALF_WINDOWS_S[0] * BASE_RATE), np.array([edge, n - edge]), held
     )
     if not valid.any():
         return 1.0

@@ -100,6 +100,21 @@ def weak_hum(
     return x.astype(np.float32), float(snr)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_deletion_3_s_in_is_found_from_the_first_seconds(seed: int) -> None:
+    # Loud noise hides the hum from 1.5 s to the cut at 3.2 s (157° of 50 Hz removed): the
+    # hum before the cut shows only in the file's first 1.5 s, where no step is placed but
+    # a step's side may reach (with sides stopping at 1.5 s, none of these was found).
+    x, _ = hum(40, seed=seed)
+    cut = int(3.2 * RATE)
+    edited = np.concatenate([x[:cut], x[cut + int(0.0087 * RATE) :]]).astype(np.float64)
+    loud = slice(int(1.5 * RATE), cut)
+    edited[loud] += np.random.default_rng(seed).standard_normal(cut - loud.start) * 3
+    result = check_enf(edited.astype(np.float32), RATE)
+    points = [f for f in result.findings if f.score >= 0.5]
+    assert len(points) == 1 and points[0].start_s <= 3.2 <= points[0].end_s
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_weak_hum_phase_step_is_found_where_it_is(seed: int) -> None:
     x, band_snr = weak_hum(90, -34, seed, pause_s=(44.0, 46.8))
