@@ -190,13 +190,11 @@ def test_limits_say_where_speech_hides_how_fast_the_background_changed():
     assert "under speech" not in " ".join(file_limitations(120, [_enf(False)], [seen], media, {}))
 
 
-def _slip(score: float = 1.0, turn_deg: float = 178.0, level_db: float = 0.05) -> dict:
-    return {
-        "kind": "edit_point",
-        "check": "enf",
-        "score": score,
-        "evidence": {"phase_jump_rad": np.radians(turn_deg), "level_change_db": level_db},
-    }
+def _slip(score: float = 1.0, turn_deg: float = 178.0, level_db: float = 0.05, turns=None) -> dict:
+    evidence = {"phase_jump_rad": np.radians(turn_deg), "level_change_db": level_db}
+    if turns is not None:
+        evidence["harmonic_turns_deg"] = turns
+    return {"kind": "edit_point", "check": "enf", "score": score, "evidence": evidence}
 
 
 def test_a_half_cycle_step_is_told_from_other_enf_steps():
@@ -207,6 +205,12 @@ def test_a_half_cycle_step_is_told_from_other_enf_steps():
     assert not half_cycle_like(_slip(turn_deg=95.0))  # an ordinary cut's turn
     assert not half_cycle_like(_slip(level_db=19.0))  # the hum's level jumps too: not a slip
     assert not half_cycle_like({**_slip(), "check": "discontinuities"})
+    # 031_ref's genuine slip at 177 s, and b009's deletion in the tamper benchmark, whose
+    # fifth harmonic turned 64°: a shift by 160°, not by half a cycle.
+    assert half_cycle_like(_slip(turn_deg=-173.0, turns={"1": -173, "2": 11, "3": -162}))
+    assert not half_cycle_like(_slip(turn_deg=-160.0, turns={"1": -160, "3": -113, "5": -64}))
+    assert half_cycle_like(_slip(turns={"1": 178, "2": 40}))  # even harmonics say nothing
+    assert half_cycle_like(_slip(turns={"3": "x", "x": 1, "5": None}))  # hostile evidence
 
 
 def test_a_half_cycle_step_weighs_by_the_rates_not_as_enf_evidence():

@@ -15,8 +15,10 @@ log10 likelihood ratios for "edited (here)" against "unedited":
 
 A step of the mains hum that turns its fundamental by half a cycle with the level unchanged is
 what a recorder does when it drops or doubles 10 ms of its time base: the ENF-WHU references,
-real mains with nobody's edits in them, show about one per hour. A cut can give the same turn,
-but only when it happens to remove a whole number of cycles and a half. Such a step therefore
+real mains with nobody's edits in them, show about one per hour. Its odd harmonics turn by half
+a cycle too, which a cut of some other length does not leave (``half_cycle_like``). A cut can
+give the same turns, but only when it happens to remove a whole number of cycles and a half.
+Such a step therefore
 does not enter the file model as ENF evidence; it weighs by the two rates instead: how often
 calibration's edited files show one, and how often a genuine recording of this length would
 (``HalfCycle``).
@@ -52,6 +54,7 @@ SCORE_FLOOR = 0.01  # a check that reported nothing counts as this score
 SCORE_CEILING = 0.9999
 HALF_CYCLE_DEG = 150.0  # a fundamental turned at least this much: half a cycle dropped or doubled
 HALF_CYCLE_LEVEL_DB = 1.0  # … with the hum's level unchanged within this
+HALF_CYCLE_ODD_DEG = 90.0  # an odd harmonic turned less than this: not half a cycle
 REPORTED = 0.5  # an edit point scored this much or more is reported
 
 
@@ -103,14 +106,29 @@ def enf_present(checks: Sequence[Mapping[str, Any]]) -> bool:
 
 def half_cycle_like(finding: Mapping[str, Any]) -> bool:
     """Whether ``finding`` (a report's finding) is an ENF step shaped like a recorder's slip:
-    the fundamental turned by about half a cycle, the hum's level unchanged."""
+    the fundamental turned by about half a cycle, the hum's level unchanged, and no odd
+    harmonic left within ``HALF_CYCLE_ODD_DEG`` of where it was.
+
+    A slip shifts the time base by half a mains cycle, which turns every odd harmonic by
+    180° as well: the 19 slips of ENF-WHU's references turned the third harmonic by 162–180°.
+    A cut that removes some other part of a cycle turns harmonic h by h times the
+    fundamental's turn: 160° turns the fifth harmonic by 80°. Of the 35 steps in the tamper
+    benchmark that turned the fundamental 150° or more at a true edit, 21 left an odd
+    harmonic within 90° of where it was."""
     if finding.get("kind") != "edit_point" or finding.get("check") != "enf":
         return False
     evidence = finding.get("evidence") or {}
     jump, level = evidence.get("phase_jump_rad"), evidence.get("level_change_db")
     if not isinstance(jump, int | float) or not isinstance(level, int | float):
         return False
-    return abs(math.degrees(jump)) >= HALF_CYCLE_DEG and abs(level) < HALF_CYCLE_LEVEL_DB
+    if abs(math.degrees(jump)) < HALF_CYCLE_DEG or abs(level) >= HALF_CYCLE_LEVEL_DB:
+        return False
+    turns = evidence.get("harmonic_turns_deg")
+    for harmonic, turn in turns.items() if isinstance(turns, Mapping) else ():
+        odd = str(harmonic).isdigit() and int(harmonic) > 1 and int(harmonic) % 2 == 1
+        if odd and isinstance(turn, int | float) and abs(turn) < HALF_CYCLE_ODD_DEG:
+            return False
+    return True
 
 
 def file_features(findings: Sequence[Mapping[str, Any]]) -> list[float]:
