@@ -43,8 +43,9 @@ from tamper_truth import near_copy_source, near_true_edit, split_of  # noqa: E40
 
 from earwitness.forensics.evaluation import calibration as shipped  # noqa: E402
 from earwitness.forensics.evaluation.calibration import (  # noqa: E402
-    EDIT_CHECKS,
+    ENF_JOIN,
     FORMAT,
+    POINT_SYSTEMS,
     REPORTED,
     BoundedModel,
     Calibration,
@@ -52,6 +53,7 @@ from earwitness.forensics.evaluation.calibration import (  # noqa: E402
     file_features,
     file_system,
     half_cycle_like,
+    point_system,
     score_logit,
 )
 from earwitness.forensics.evaluation.calibrators import (  # noqa: E402
@@ -71,6 +73,10 @@ PLOTS = ROOT / "bench" / "work" / "calibration"
 REGULARISATION = 1e-3
 INTERVAL_DRAWS = 1000
 UNTRACEABLE = "deletion_whole_cycles"  # the class the benchmark makes to leave no trace
+POINT_TITLES = {
+    "enf": "Edit points of the enf check, turns of the hum's phase",
+    ENF_JOIN: "Edit points of the enf check, joins (the hum's level changes)",
+}
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -88,16 +94,16 @@ def base_of(row: dict[str, Any]) -> str:
 
 
 def point_data(
-    rows: Iterable[dict[str, Any]], check: str
+    rows: Iterable[dict[str, Any]], system: str
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Scores of ``check``'s edit points, labels (1 near a true edit, 0 elsewhere) and each
-    point's base recording; points near where an insertion was copied from are neither, and
-    are left out."""
+    """Scores of the edit points that weigh by ``system`` (``point_system``), labels (1 near
+    a true edit, 0 elsewhere) and each point's base recording; points near where an insertion
+    was copied from are neither, and are left out."""
     scores, labels, bases = [], [], []
     for row in rows:
         entry = row["entry"]
         for finding in row["findings"]:
-            if finding["kind"] != "edit_point" or finding["check"] != check:
+            if finding["kind"] != "edit_point" or point_system(finding) != system:
                 continue
             if near_copy_source(entry, finding):
                 continue
@@ -230,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
     points: dict[str, BoundedModel] = {}
     systems: list[dict[str, Any]] = []
-    for check in EDIT_CHECKS:
+    for check in POINT_SYSTEMS:
         scores, labels, _ = point_data(calibrate, check)
         model = fit_bounded(np.asarray([score_logit(s) for s in scores]).reshape(-1, 1), labels)
         if model is None:
@@ -240,7 +246,11 @@ def main(argv: list[str] | None = None) -> int:
         v_scores, v_labels, v_bases = point_data(validate, check)
         llrs = np.asarray([model.log10_lr([score_logit(s)]) for s in v_scores])
         entry = system_entry(
-            f"point-{check}", f"Edit points of the {check} check", llrs, v_labels, v_bases
+            f"point-{check}",
+            POINT_TITLES.get(check, f"Edit points of the {check} check"),
+            llrs,
+            v_labels,
+            v_bases,
         )
         if entry:
             systems.append(entry)

@@ -13,10 +13,14 @@ import pytest
 from earwitness.forensics.evaluation import calibration as calibration_module
 from earwitness.forensics.evaluation.calibration import (
     EDIT_CHECKS,
+    ENF_JOIN,
+    JOIN_LEVEL_DB,
+    POINT_SYSTEMS,
     CalibrationError,
     file_features,
     file_system,
     load_verified,
+    point_system,
     shipped_calibration,
 )
 from earwitness.forensics.examine import conclusion, examine
@@ -42,7 +46,7 @@ def test_shipped_calibration_is_the_pinned_one_and_names_its_data():
     calibration = shipped_calibration()
     assert calibration.sha256 == calibration_module.PINNED_SHA256
     assert set(calibration.files) == {"file-enf", "file-no-enf"}
-    assert set(calibration.points) <= set(EDIT_CHECKS) and calibration.points
+    assert set(calibration.points) <= set(POINT_SYSTEMS) and calibration.points
     assert calibration.validation["systems"], "validation figures ship with the method"
     assert calibration.data["validation_files"] > 0
 
@@ -84,6 +88,30 @@ def test_point_lr_rises_with_the_score_for_every_check():
         low = calibration.point_log10_lr(check, 0.2)
         high = calibration.point_log10_lr(check, 0.99)
         assert low is not None and high is not None and high >= low
+
+
+def test_an_enf_join_weighs_by_its_own_calibration():
+    def enf(level_db: object) -> dict:
+        evidence = {"phase_jump_rad": 1.0, "level_change_db": level_db}
+        return {"kind": "edit_point", "check": "enf", "score": 1.0, "evidence": evidence}
+
+    assert point_system(enf(-20.6)) == point_system(enf(3.0)) == ENF_JOIN
+    assert point_system(enf(2.9)) == point_system(enf("loud")) == point_system(enf(None)) == "enf"
+    assert point_system({"check": "discontinuities", "evidence": {"level_change_db": 9}}) == (
+        "discontinuities"
+    )
+    calibration = shipped_calibration()
+    assert ENF_JOIN in calibration.points
+    # A join's place is less sure than a turn's: a strong one weighs less.
+    assert calibration.finding_log10_lr(enf(-20.6), 60.0) < calibration.finding_log10_lr(
+        enf(0.2), 60.0
+    )
+
+
+def test_the_join_level_is_the_enf_checks_own():
+    from earwitness.forensics.enf.search import JOIN_DB
+
+    assert JOIN_LEVEL_DB == JOIN_DB
 
 
 def test_file_features_count_only_edit_points_as_scores_and_others_as_observations():
