@@ -61,7 +61,6 @@ from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.enf.locate import Phasors
 from earwitness.forensics.enf.search import (
     FLOOR_EVIDENCE,
-    INFLATION_TOLERANCE,
     JOIN_DB,
     MAX_STEPS,
     NEAR_S,
@@ -71,6 +70,7 @@ from earwitness.forensics.enf.search import (
     score_from_evidence,
 )
 from earwitness.forensics.enf.steps import (
+    INFLATION_TOLERANCE,
     ends,
     harmonic_turns,
     held_drift,

@@ -15,6 +15,7 @@ import numpy as np
 from earwitness.forensics.enf.locate import Phasors, join_near, locate_join, span
 from earwitness.forensics.enf.steps import (
     EDGE_S,
+    INFLATION_TOLERANCE,
     MIN_SIDE_S,
     STEP_HALF_WINDOWS_S,
     ends,
@@ -29,10 +30,6 @@ EVIDENCE_WIDTH = 1.5
 MAX_STEPS = 20
 NEAR_S = 2.0  # a join is placed again this near the search's place (also enf.check's cuts)
 JOIN_DB = 3.0  # a step where the hum level changes this much joins another recording
-# The tamper benchmark's hummed files, clean or edited, run up to 1.33 times the model in the
-# final test (their real steps, the track's bends around them); only inflation beyond this
-# is taken for a line less steady than mains hum (``enf.steps.inflation``).
-INFLATION_TOLERANCE = 1.5
 
 
 class Step(NamedTuple):

@@ -23,6 +23,11 @@ WANDER_HZ = 0.003  # untracked frequency wander: phase drift grows with the wind
 HELD_RAMP = 0.0011  # Hz/s: the grid's RMS ramp where the track's frequency is held
 BLOCK_S = 0.25  # blocks compared by outlier_variance
 SPIKE_RATIO = 2.0  # a block this far (in expected differences) from both neighbours is a spike
+# The tamper benchmark's hummed files, clean or edited, run up to 1.33 times the model in the
+# final test (their real steps, the track's bends around them); only inflation beyond this
+# is taken for a line less steady than mains hum (``inflation``).
+INFLATION_TOLERANCE = 1.5
+SET_ASIDE_EVIDENCE = 8.0  # a step this strong may be set aside by ``inflation`` (the floor)
 
 
 def _log_tail(total: np.ndarray, dof: int) -> np.ndarray:
@@ -254,15 +259,33 @@ def inflation(phasors: Phasors, held: np.ndarray | None = None) -> float:
     median under the model, the Γ(H, 1) median. A few real steps barely move a median: the
     tamper benchmark's hummed files, clean or edited, reach 1.33 at most, and ``enf.check``
     divides only by the excess over its tolerance.
+
+    In a short file one step does move it: its 4 s windows see the step from nearly half of
+    the places. The deletion 5.7 s into b005's 20.5 s truncated copies ran the median to
+    1.85 times the model's and divided its evidence away (scored 0.26 where the full file
+    gave 0.94). So the places whose windows hold the strongest step (evidence of at least
+    ``SET_ASIDE_EVIDENCE``) are set aside, and the rest's median is taken where the rest is
+    as steady as mains hum (within ``INFLATION_TOLERANCE``) and spans at least two windows.
+    Only one step: a real 120 Hz line that moves with the speech (pyannote's sample as a
+    32 kbit/s MP3) looked steady once its two strongest places were set aside, and its
+    third became an edit point scored 0.68. A 10 s FLEURS clip whose 60 Hz line turns once
+    keeps its whole median: beside the turn too few places are left to judge the rest.
     """
     n = len(phasors[0][1])
     edge = round(EDGE_S * BASE_RATE)
     if n < 2 * edge + 4 * round(MIN_SIDE_S * BASE_RATE):
         return 1.0
-    total, valid, _, _, _ = _step_statistic(
-        phasors, round(STEP_HALF_WINDOWS_S[0] * BASE_RATE), np.array([edge, n - edge]), held
-    )
+    half = round(STEP_HALF_WINDOWS_S[0] * BASE_RATE)
+    total, valid, _, _, _ = _step_statistic(phasors, half, np.array([edge, n - edge]), held)
     if not valid.any():
         return 1.0
     expected = float(special.gammaincinv(len(phasors), 0.5))
-    return max(1.0, float(np.median(total[valid])) / expected)
+    whole = float(np.median(total[valid])) / expected
+    peak = int(np.argmax(np.where(valid, total, -1.0)))
+    away = valid & (np.abs(np.arange(n + 1) - peak) > half)
+    strong = _log_tail(total[peak : peak + 1], len(phasors))[0] >= SET_ASIDE_EVIDENCE
+    if strong and away.sum() >= 2 * half:
+        rest = float(np.median(total[away])) / expected
+        if rest <= INFLATION_TOLERANCE:
+            return max(1.0, min(whole, rest))
+    return max(1.0, whole)
