@@ -146,6 +146,12 @@ def consistent_statistic(deltas: np.ndarray, crosses: np.ndarray, orders: np.nda
     return np.maximum(join, shift)
 
 
+def model_error(harmonic: int, half: int) -> float:
+    """κ of harmonic ``harmonic`` for sides of ``half`` samples: the phasor's own relative
+    wander, a fixed part and the drift of untracked frequency wander over the window."""
+    return (MODEL_ERROR + (2 * np.pi * WANDER_HZ * half / BASE_RATE) ** 2) * harmonic**2
+
+
 def _step_statistic(
     phasors: Phasors, half: int, bounds: np.ndarray, held: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
@@ -167,7 +173,7 @@ def _step_statistic(
     crosses = np.zeros((len(phasors), n + 1), dtype=complex)
     means: list[np.ndarray] = []
     for row, (harmonic, z, variance) in enumerate(phasors):
-        kappa = (MODEL_ERROR + (2 * np.pi * WANDER_HZ * half / BASE_RATE) ** 2) * harmonic**2
+        kappa = model_error(harmonic, half)
         weight = 1.0 / variance
         sums = np.concatenate([[0], np.cumsum(weight * z)])
         weights = np.concatenate([[0], np.cumsum(weight)])

@@ -53,6 +53,22 @@ def test_both_ends_of_a_short_inserted_stretch_whose_turns_add_up_stay(seed: int
     assert all(s.evidence > HALF_EVIDENCE for s in steps)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_a_strong_turn_before_noisy_seconds_is_placed_by_the_fixed_stretch(seed: int) -> None:
+    # Strong hum turning by 171° just before 1.5 s of speech (noise 30 times the rest): the
+    # sliding windows' statistic, capped by κ, runs level across the noisy seconds (spans of
+    # 1.2–1.5 s); the fixed stretch weighs those seconds by their own noise and places the
+    # turn (the tamper benchmark's b035 through AAC 32: 21.95–23.6 s for a cut at 21.91 s).
+    rng = np.random.default_rng(seed)
+    variance = np.ones(N)
+    variance[T : T + round(1.5 * BASE_RATE)] = 30.0
+    z = (rng.normal(size=N) + 1j * rng.normal(size=N)) * np.sqrt(variance / 2)
+    angle = np.where(np.arange(N) >= T, np.radians(171.0), 0.0)
+    [step] = find_steps([(1, z + 5.0 * np.exp(1j * angle), variance)])
+    assert step.low <= T <= step.high
+    assert (step.high - step.low) / BASE_RATE <= 0.5
+
+
 def test_a_strong_turn_after_a_drift_gets_the_short_windows_span() -> None:
     # The phasor drifts by 90° over the 4 s before a 178° turn: the 8 s window's statistic
     # runs level over 1.5 s before the turn (its span was 22.65–24.2 s), the 4 s window's
