@@ -60,7 +60,6 @@ import numpy as np
 from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.enf.locate import Phasors
 from earwitness.forensics.enf.search import (
-    FLOOR_EVIDENCE,
     JOIN_DB,
     MAX_STEPS,
     NEAR_S,
@@ -70,6 +69,7 @@ from earwitness.forensics.enf.search import (
     score_from_evidence,
 )
 from earwitness.forensics.enf.steps import (
+    FLOOR_EVIDENCE,
     INFLATION_TOLERANCE,
     ends,
     harmonic_turns,

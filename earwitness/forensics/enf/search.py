@@ -15,6 +15,7 @@ import numpy as np
 from earwitness.forensics.enf.locate import Phasors, join_near, locate_join, span
 from earwitness.forensics.enf.steps import (
     EDGE_S,
+    FLOOR_EVIDENCE,
     INFLATION_TOLERANCE,
     MIN_SIDE_S,
     STEP_HALF_WINDOWS_S,
@@ -25,7 +26,6 @@ from earwitness.forensics.enf.steps import (
 )
 from earwitness.forensics.enf.track import BASE_RATE
 
-FLOOR_EVIDENCE = 8.0  # below this (p ≈ 3e−4 at one place) a step is not reported at all
 HALF_EVIDENCE = 13.0  # evidence scored 0.5 (p ≈ 2e−6 at one place)
 EVIDENCE_WIDTH = 1.5
 MAX_STEPS = 20

@@ -27,7 +27,7 @@ SPIKE_RATIO = 2.0  # a block this far (in expected differences) from both neighb
 # final test (their real steps, the track's bends around them); only inflation beyond this
 # is taken for a line less steady than mains hum (``inflation``).
 INFLATION_TOLERANCE = 1.5
-SET_ASIDE_EVIDENCE = 8.0  # a step this strong may be set aside by ``inflation`` (the floor)
+FLOOR_EVIDENCE = 8.0  # below this (p ≈ 3e−4 at one place) a step is not reported at all
 
 
 def _log_tail(total: np.ndarray, dof: int) -> np.ndarray:
@@ -270,8 +270,9 @@ def inflation(phasors: Phasors, held: np.ndarray | None = None) -> float:
     the places. The deletion 5.7 s into b005's 20.5 s truncated copies ran the median to
     1.85 times the model's and divided its evidence away (scored 0.26 where the full file
     gave 0.94). So the places whose windows hold the strongest step (evidence of at least
-    ``SET_ASIDE_EVIDENCE``) are set aside, and the rest's median is taken where the rest is
-    as steady as mains hum (within ``INFLATION_TOLERANCE``) and spans at least two windows.
+    ``FLOOR_EVIDENCE``, a reported step's) are set aside, and the rest's median is taken
+    where the rest is as steady as mains hum (within ``INFLATION_TOLERANCE``) and spans at
+    least two windows.
     Only one step: a real 120 Hz line that moves with the speech (pyannote's sample as a
     32 kbit/s MP3) looked steady once its two strongest places were set aside, and its
     third became an edit point scored 0.68. A 10 s FLEURS clip whose 60 Hz line turns once
@@ -289,7 +290,7 @@ def inflation(phasors: Phasors, held: np.ndarray | None = None) -> float:
     whole = float(np.median(total[valid])) / expected
     peak = int(np.argmax(np.where(valid, total, -1.0)))
     away = valid & (np.abs(np.arange(n + 1) - peak) > half)
-    strong = _log_tail(total[peak : peak + 1], len(phasors))[0] >= SET_ASIDE_EVIDENCE
+    strong = _log_tail(total[peak : peak + 1], len(phasors))[0] >= FLOOR_EVIDENCE
     if strong and away.sum() >= 2 * half:
         rest = float(np.median(total[away])) / expected
         if rest <= INFLATION_TOLERANCE:
