@@ -107,6 +107,9 @@ ABSENT_DB = 20.0  # a level change this large: the hum starts or stops there
 # spans alone (LOCATE_DROP), the true edit lay inside about 4 of 5 in the tamper benchmark;
 # widened as ``enf.search`` now does, in 250 of its 251 located ENF points.
 MIN_HALF_SPAN_S = 0.25
+# A join's possible places (``locate.Join.possible``) are named when they reach this much
+# beyond the reported span: less would only repeat it.
+POSSIBLE_BEYOND_S = 0.1
 PLOT_SNR = 4.0  # plotted phase points need this SNR (phase within about 0.35 rad)
 PATTERN_DEG = 20.0  # harmonics' turns this close to a half-cycle pattern name it (_turn_pattern)
 
@@ -334,6 +337,12 @@ def _edit_points(
         at = (step.index - 0.5) / BASE_RATE
         low, high = (step.low - 1) / BASE_RATE, step.high / BASE_RATE
         start, end = min(low, at - MIN_HALF_SPAN_S), max(high, at + MIN_HALF_SPAN_S)
+        possible = _possible(step, start, end)
+        placed = f"somewhere in {start:.1f}–{end:.1f} s" + (
+            f"; the hum is too weak there to rule out {possible[0]:.1f}–{possible[1]:.1f} s"
+            if possible
+            else ""
+        )
         left, right = step.left, step.right
         turn = float(np.angle(right * np.conj(left))) if abs(left) and abs(right) else 0.0
         level_db = level_change_db(step)
@@ -351,7 +360,7 @@ def _edit_points(
         if abs(level_db) >= ABSENT_DB:  # one side has next to no hum: its phase means nothing
             text = (
                 f"The mains hum {'starts' if level_db > 0 else 'stops'} at {at:.1f} s "
-                f"(somewhere in {start:.1f}–{end:.1f} s; its level changes by "
+                f"({placed}; its level changes by "
                 f"{level_db:+.1f} dB); {chance} A continuous recording made in one place keeps "
                 "its mains hum: consistent with material recorded with and without hum "
                 "joined here, or with mains-powered equipment switched on or off."
@@ -359,11 +368,22 @@ def _edit_points(
         else:
             text = (
                 f"ENF phase jumps by {np.degrees(jump):.0f}°{where} and the hum level changes "
-                f"by {level_db:+.1f} dB at {at:.1f} s (somewhere in {start:.1f}–{end:.1f} s), "
+                f"by {level_db:+.1f} dB at {at:.1f} s ({placed}), "
                 f"the hum being steady over {step.half_s:g} s either side; {chance} A "
                 "continuous recording keeps the mains phase and level continuous: consistent "
                 "with material removed, inserted or joined here." + _turn_pattern(turns, nominal)
             )
+        evidence: dict[str, Any] = {
+            "phase_jump_rad": round(jump, 4),
+            "level_change_db": round(level_db, 2),
+            "evidence": round(step.evidence, 2),
+            "window_s": step.half_s,
+            "harmonic_turns_deg": {
+                str(h): round(float(np.degrees(t))) for h, t in sorted(turns.items())
+            },
+        }
+        if possible:
+            evidence["possible_from_s"], evidence["possible_to_s"] = possible
         findings.append(
             Finding(
                 "edit_point",
@@ -372,18 +392,22 @@ def _edit_points(
                 end,
                 round(score_from_evidence(step.evidence), 4),
                 text,
-                {
-                    "phase_jump_rad": round(jump, 4),
-                    "level_change_db": round(level_db, 2),
-                    "evidence": round(step.evidence, 2),
-                    "window_s": step.half_s,
-                    "harmonic_turns_deg": {
-                        str(h): round(float(np.degrees(t))) for h, t in sorted(turns.items())
-                    },
-                },
+                evidence,
             )
         )
     return sorted(findings, key=lambda f: f.start_s)
+
+
+def _possible(step: Step, start: float, end: float) -> tuple[float, float] | None:
+    """(from, to) in seconds where a join may lie by its likelihood (``locate.join_near``),
+    when that reaches beyond ``start``–``end``, the place reported; else None."""
+    if step.possible is None:
+        return None
+    low = max((step.possible[0] - 1) / BASE_RATE, 0.0)
+    high = step.possible[1] / BASE_RATE
+    if low >= start - POSSIBLE_BEYOND_S and high <= end + POSSIBLE_BEYOND_S:
+        return None
+    return round(min(low, start), 2), round(max(high, end), 2)
 
 
 def _turn_pattern(turns: dict[int, float], nominal: float) -> str:

@@ -42,6 +42,7 @@ class Step(NamedTuple):
     right: complex  # and after
     low: int = 0  # where the step may lie (``span``, ``locate_join``)
     high: int = 0
+    possible: tuple[int, int] | None = None  # a join's ``locate.Join.possible``
 
 
 def find_steps(
@@ -94,8 +95,14 @@ def find_steps(
         fixed = locate_join(phasors, found.index, found.half_s, bounds, MIN_SIDE_S, NEAR_S)
         if fixed is None:
             return found
-        index, low, high, left, right = fixed
-        return found._replace(index=index, low=low, high=high, left=left, right=right)
+        return found._replace(
+            index=fixed.index,
+            low=fixed.low,
+            high=fixed.high,
+            left=fixed.left,
+            right=fixed.right,
+            possible=fixed.possible,
+        )
 
     def narrowed(step: Step, others: list[int]) -> Step:
         """``step`` with the narrowest span among the windows that see it on their own,
@@ -135,9 +142,9 @@ def find_steps(
         fixed = join_near(phasors, step.index, step.half_s, bounds, MIN_SIDE_S, NEAR_S)
         if fixed is None:
             return step._replace(low=low, high=high)
-        if wander_bound(step) and fixed[1] <= high and low <= fixed[2]:
-            return step._replace(low=min(fixed[1], step.index), high=max(fixed[2], step.index))
-        return step._replace(low=min(low, fixed[1]), high=max(high, fixed[2]))
+        if wander_bound(step) and fixed.low <= high and low <= fixed.high:
+            return step._replace(low=min(fixed.low, step.index), high=max(fixed.high, step.index))
+        return step._replace(low=min(low, fixed.low), high=max(high, fixed.high))
 
     def wander_bound(step: Step) -> bool:
         """Whether the strongest harmonic's own wander (κ times its power) outweighs its
