@@ -37,8 +37,9 @@ Method, in the order the signal goes through it:
 7. A step that changes the hum's level (a join: the hum starts, stops or changes strength)
    is placed again by the likelihood of a change in one fixed stretch (``enf.locate``); the
    sliding windows see every place on the hum-free side about as well.
-8. Each step is reported with the stretch where it may lie (``span``), its phase jump, the
-   change of hum level and its evidence.
+8. Each step is reported with the stretch where it may lie (``span``), its phase jump where
+   the hum on both sides gives one, the change of hum level and its evidence
+   (``enf.points``).
 
 The evidence is −log of the chance that noise alone makes a step this large at one place, so
 weak hum is judged against the phase noise its own strength implies, not against one global
@@ -59,20 +60,17 @@ import numpy as np
 
 from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.enf.locate import Phasors
+from earwitness.forensics.enf.points import NAME, edit_points
 from earwitness.forensics.enf.search import (
     JOIN_DB,
-    MAX_STEPS,
     NEAR_S,
     Step,
     find_steps,
     level_change_db,
-    score_from_evidence,
 )
 from earwitness.forensics.enf.steps import (
     FLOOR_EVIDENCE,
     INFLATION_TOLERANCE,
-    ends,
-    harmonic_turns,
     held_drift,
     inflation,
     outlier_variance,
@@ -90,11 +88,10 @@ from earwitness.forensics.enf.track import (
     tracked_present,
     tracked_snr,
 )
-from earwitness.forensics.findings import CheckResult, Finding, Series
+from earwitness.forensics.findings import CheckResult, Series
 from earwitness.forensics.options import ExamOptions
 from earwitness.forensics.recording import Recording
 
-NAME = "enf"
 FORCED_SNR_DB = 6.0  # when the user names the nominal frequency, weaker hum is still tracked
 SEARCH_SMOOTH_S = 16.0  # track smoothing for the first search (see the module docstring)
 # Every reported step becomes a cut for the next track: under weak hum the smoothed search's
@@ -102,16 +99,7 @@ SEARCH_SMOOTH_S = 16.0  # track smoothing for the first search (see the module d
 # tracks either side of a cut are free to differ, so a cut makes any place look like a step.
 CUT_EVIDENCE = FLOOR_EVIDENCE
 MAX_CUTS = 6  # tracks at most this many times more
-ABSENT_DB = 20.0  # a level change this large: the hum starts or stops there
-# A reported span is at least this much either side of the step: with the sliding windows'
-# spans alone (LOCATE_DROP), the true edit lay inside about 4 of 5 in the tamper benchmark;
-# widened as ``enf.search`` now does, in 250 of its 251 located ENF points.
-MIN_HALF_SPAN_S = 0.25
-# A join's possible places (``locate.Join.possible``) are named when they reach this much
-# beyond the reported span: less would only repeat it.
-POSSIBLE_BEYOND_S = 0.1
 PLOT_SNR = 4.0  # plotted phase points need this SNR (phase within about 0.35 rad)
-PATTERN_DEG = 20.0  # harmonics' turns this close to a half-cycle pattern name it (_turn_pattern)
 
 
 def check_enf(
@@ -176,7 +164,7 @@ def check_enf(
         tracks["enf_track"] = (times, freq)
         tracks["enf_phase"] = _plotted_phase(phasors)
     unsteady = inflation(phasors, held_drift(times, len(phasors[0][1])))
-    findings = _edit_points(steps, phasors, best_nominal, unsteady <= INFLATION_TOLERANCE)
+    findings = edit_points(steps, phasors, best_nominal, unsteady <= INFLATION_TOLERANCE)
     strong = [f for f in findings if f.score >= 0.5]
     metrics.update(
         step_inflation=round(unsteady, 2),
@@ -323,124 +311,6 @@ def _plotted_phase(phasors: Phasors) -> tuple[np.ndarray, np.ndarray]:
         phase[reliable] = np.unwrap(np.angle(mean[reliable])) / harmonic
         phase -= np.median(phase[reliable])
     return np.arange(len(phase)) * step / BASE_RATE, phase
-
-
-def _edit_points(
-    steps: list[Step], phasors: Phasors, nominal: float, steady: bool
-) -> list[Finding]:
-    harmonic = phasors[0][0]
-    n = len(phasors[0][1])
-    first, last = ends(n, steady)
-    findings = []
-    for step in steps[:MAX_STEPS]:
-        # The step lies between sample index−1 and index: half a sample before the latter.
-        at = (step.index - 0.5) / BASE_RATE
-        low, high = (step.low - 1) / BASE_RATE, step.high / BASE_RATE
-        start, end = min(low, at - MIN_HALF_SPAN_S), max(high, at + MIN_HALF_SPAN_S)
-        possible = _possible(step, start, end)
-        placed = f"somewhere in {start:.1f}–{end:.1f} s" + (
-            f"; the hum is too weak there to rule out {possible[0]:.1f}–{possible[1]:.1f} s"
-            if possible
-            else ""
-        )
-        left, right = step.left, step.right
-        turn = float(np.angle(right * np.conj(left))) if abs(left) and abs(right) else 0.0
-        level_db = level_change_db(step)
-        # Harmonic h turns by h times the fundamental's jump: only h = 1 gives it uniquely.
-        jump = turn / harmonic
-        where = "" if harmonic == 1 else f" (from harmonic {harmonic}, modulo {360 // harmonic}°)"
-        others = sorted(s.index for s in steps if s is not step)
-        turns = harmonic_turns(
-            phasors, step.index, round(step.half_s * BASE_RATE), np.array([first, *others, last])
-        )
-        chance = (
-            f"noise alone gives a step this large at one place with probability about "
-            f"{np.exp(-step.evidence):.0e}."
-        )
-        if abs(level_db) >= ABSENT_DB:  # one side has next to no hum: its phase means nothing
-            text = (
-                f"The mains hum {'starts' if level_db > 0 else 'stops'} at {at:.1f} s "
-                f"({placed}; its level changes by "
-                f"{level_db:+.1f} dB); {chance} A continuous recording made in one place keeps "
-                "its mains hum: consistent with material recorded with and without hum "
-                "joined here, or with mains-powered equipment switched on or off."
-            )
-        else:
-            text = (
-                f"ENF phase jumps by {np.degrees(jump):.0f}°{where} and the hum level changes "
-                f"by {level_db:+.1f} dB at {at:.1f} s ({placed}), "
-                f"the hum being steady over {step.half_s:g} s either side; {chance} A "
-                "continuous recording keeps the mains phase and level continuous: consistent "
-                "with material removed, inserted or joined here." + _turn_pattern(turns, nominal)
-            )
-        evidence: dict[str, Any] = {
-            "phase_jump_rad": round(jump, 4),
-            "level_change_db": round(level_db, 2),
-            "evidence": round(step.evidence, 2),
-            "window_s": step.half_s,
-            "harmonic_turns_deg": {
-                str(h): round(float(np.degrees(t))) for h, t in sorted(turns.items())
-            },
-        }
-        if possible:
-            evidence["possible_from_s"], evidence["possible_to_s"] = possible
-        findings.append(
-            Finding(
-                "edit_point",
-                NAME,
-                max(start, 0.0),
-                end,
-                round(score_from_evidence(step.evidence), 4),
-                text,
-                evidence,
-            )
-        )
-    return sorted(findings, key=lambda f: f.start_s)
-
-
-def _possible(step: Step, start: float, end: float) -> tuple[float, float] | None:
-    """(from, to) in seconds where a join may lie by its likelihood (``locate.join_near``),
-    when that reaches beyond ``start``–``end``, the place reported; else None."""
-    if step.possible is None:
-        return None
-    low = max((step.possible[0] - 1) / BASE_RATE, 0.0)
-    high = step.possible[1] / BASE_RATE
-    if low >= start - POSSIBLE_BEYOND_S and high <= end + POSSIBLE_BEYOND_S:
-        return None
-    return round(min(low, start), 2), round(max(high, end), 2)
-
-
-def _turn_pattern(turns: dict[int, float], nominal: float) -> str:
-    """A sentence naming the half-cycle pattern in the harmonics' turns, if they show it.
-
-    A shift of the time base by half a mains cycle turns odd harmonics by 180° and even ones
-    by 360°, not at all; an inverted polarity turns every harmonic by 180°. Either says more
-    than "a jump": on ENF-WHU's own references, 19 steps had the first pattern exactly, the
-    samples a recorder drops or repeats. Named only when every harmonic used fits it within
-    ``PATTERN_DEG``."""
-
-    def near(angle: float, target: float) -> bool:
-        return abs((np.degrees(angle) - target + 180) % 360 - 180) <= PATTERN_DEG
-
-    odd = [t for h, t in turns.items() if h % 2]
-    even = [t for h, t in turns.items() if not h % 2]
-    if not odd or not all(near(t, 180) for t in odd):
-        return ""
-    listed = ", ".join(f"{np.degrees(t):+.0f}° at harmonic {h}" for h, t in sorted(turns.items()))
-    half_cycle = f"half a mains cycle ({1000 / nominal / 2:.1f} ms)"
-    if even and all(near(t, 0) for t in even):
-        return (
-            f" The harmonics turn by {listed}: the pattern of a shift by {half_cycle}, which a "
-            "recorder dropping or repeating a few samples leaves, as would a cut of that length."
-        )
-    if even and all(near(t, 180) for t in even):
-        return f" Every harmonic turns by about 180° ({listed}): the pattern of inverted polarity."
-    if not even:
-        return (
-            f" The harmonics turn by {listed}: the pattern of a shift by {half_cycle} or of "
-            "inverted polarity (no even harmonic is strong enough to tell them apart)."
-        )
-    return ""
 
 
 def run(recording: Recording, options: ExamOptions) -> CheckResult:

@@ -8,6 +8,8 @@ with spikes discounted (``outlier_variance``), the step statistic and its eviden
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import special
 
@@ -194,10 +196,19 @@ def _step_statistic(
     return deltas.sum(axis=0), valid, means[0], means[1], (deltas, crosses)
 
 
-def harmonic_turns(phasors: Phasors, index: int, half: int, bounds: np.ndarray) -> dict[int, float]:
-    """How far each harmonic's phasor turns (radians, within ±π) at a step just before sample
-    ``index``: the noise-weighted means over ``half`` samples either side, cut short at
-    ``bounds`` (sorted sample indices), compared."""
+class Turn(NamedTuple):
+    """How one harmonic's phasor turns at a step, and how well its phase is measured."""
+
+    angle: float  # radians, within ±π
+    # |Σ w·z|² / Σ w on the side where the harmonic is weaker: its phasor's SNR, about 1 for
+    # noise alone, so its phase is known within about 1 / √(2 · snr) radians.
+    weaker_snr: float
+
+
+def harmonic_turns(phasors: Phasors, index: int, half: int, bounds: np.ndarray) -> dict[int, Turn]:
+    """How far each harmonic's phasor turns at a step just before sample ``index``: the
+    noise-weighted means over ``half`` samples either side, cut short at ``bounds`` (sorted
+    sample indices), compared."""
     slot = int(np.searchsorted(bounds, index, side="right"))
     start = max(index - half, int(bounds[slot - 1]) if slot > 0 else 0)
     end = min(index + half, int(bounds[slot]) if slot < len(bounds) else len(phasors[0][1]))
@@ -206,7 +217,11 @@ def harmonic_turns(phasors: Phasors, index: int, half: int, bounds: np.ndarray) 
         weight = 1.0 / variance
         left = np.sum(weight[start:index] * z[start:index])
         right = np.sum(weight[index:end] * z[index:end])
-        turns[harmonic] = float(np.angle(right * np.conj(left)))
+        sides = (
+            abs(total) ** 2 / max(float(np.sum(w)), 1e-300)
+            for total, w in ((left, weight[start:index]), (right, weight[index:end]))
+        )
+        turns[harmonic] = Turn(float(np.angle(right * np.conj(left))), float(min(sides)))
     return turns
 
 

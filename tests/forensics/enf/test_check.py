@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from earwitness.forensics.enf.check import BASE_RATE, _edit_points, check_enf, outlier_variance
-from earwitness.forensics.enf.search import Step
+from earwitness.forensics.enf.check import BASE_RATE, check_enf, outlier_variance
 from tests.conftest import SHARED, shared
 
 RATE = 8000
@@ -262,23 +261,3 @@ def test_hum_that_starts_mid_recording_is_placed_at_the_join(
     assert point.start_s <= join <= point.end_s
     assert point.end_s - point.start_s <= widest_s
     assert point.evidence["level_change_db"] > 6
-
-
-@pytest.mark.parametrize("reach", [0, 40])
-def test_a_join_names_the_places_its_likelihood_leaves_possible(reach: int) -> None:
-    """A join placed at 30 s whose likelihood stays near its best up to ``reach`` samples
-    later (``locate.Join.possible``): the finding keeps its span and says how far the hum
-    leaves it open, in its words and its evidence; where that adds nothing, it says nothing."""
-    n, join = 60 * BASE_RATE, 30 * BASE_RATE
-    z = np.full(n, 0.01 + 0j)
-    z[join:] = 1.0
-    phasors = [(1, z, np.full(n, 0.01))]
-    step = Step(join, 30.0, 8.0, 0.01 + 0j, 1 + 0j, join - 5, join + 5, (join - 5, join + reach))
-    [point] = _edit_points([step], phasors, 50.0, True)
-    assert point.start_s <= 30.0 <= point.end_s <= 30.3
-    if reach:
-        assert point.evidence["possible_to_s"] == pytest.approx(32.0)
-        assert point.evidence["possible_from_s"] == point.start_s
-        assert "too weak there to rule out 29.7–32.0 s" in point.description
-    else:
-        assert "possible_to_s" not in point.evidence and "rule out" not in point.description
