@@ -160,6 +160,26 @@ def test_conclusion_states_the_scale_term_for_the_favoured_proposition(log10_lr,
     assert "verdict" in text and "authentic" not in text.lower()
 
 
+def _point(log10_lr: float) -> Finding:
+    return Finding("edit_point", "discontinuities", 1.0, 1.5, 0.45, "", {}, log10_lr)
+
+
+@pytest.mark.parametrize(
+    ("file_lr", "points", "explained"),
+    [
+        (0.55, [-0.56], True),  # a room change under speech: no place supports editing
+        (0.55, [], True),
+        (0.55, [-0.56, 0.9], False),  # one place does
+        (-0.12, [-0.56], False),  # the file does not lean towards editing
+    ],
+)
+def test_conclusion_says_why_a_file_leans_to_editing_where_no_place_does(
+    file_lr, points, explained
+):
+    text = conclusion(file_lr, [_point(value) for value in points])
+    assert ("No single place supports editing on its own" in text) is explained
+
+
 def _enf(present: bool, snr: float = 8.0) -> CheckResult:
     return CheckResult(
         "enf", "ok" if present else "not_applicable", "", {"present": present, "snr_db": snr}
