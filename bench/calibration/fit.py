@@ -7,7 +7,7 @@ Reads the runner's ``results.jsonl`` (every finding and check of every file, wit
 truth and its ``split``), fits on the ``calibration`` split only, and measures on the
 ``validation`` split (other base recordings): Cllr, Cllr_min, AUC, Tippett and ECE plots per
 check and for the whole file, the goals of issue 14. Writes
-``earwitness/forensics/evaluation/calibration-v1.json`` (validation included, so reports can
+``earwitness/forensics/evaluation/calibration-v2.json`` (validation included, so reports can
 show it), pins its SHA-256 in ``calibration.py``, draws the plots into
 ``bench/work/calibration/`` and prints the tables for ``bench/RESULTS.md``.
 """
@@ -53,6 +53,8 @@ from earwitness.forensics.evaluation.calibration import (  # noqa: E402
     file_features,
     file_system,
     half_cycle_like,
+    point_feature_count,
+    point_features,
     point_system,
     score_logit,
 )
@@ -67,7 +69,7 @@ from earwitness.forensics.evaluation.metrics import (  # noqa: E402
     roc_auc,
 )
 
-VERSION = "1"
+VERSION = "2"
 OUTPUT = ROOT / "earwitness" / "forensics" / "evaluation" / shipped.FILENAME
 PLOTS = ROOT / "bench" / "work" / "calibration"
 REGULARISATION = 1e-3
@@ -96,10 +98,11 @@ def base_of(row: dict[str, Any]) -> str:
 def point_data(
     rows: Iterable[dict[str, Any]], system: str
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Scores of the edit points that weigh by ``system`` (``point_system``), labels (1 near
-    a true edit, 0 elsewhere) and each point's base recording; points near where an insertion
-    was copied from are neither, and are left out."""
-    scores, labels, bases = [], [], []
+    """Features (``point_features``, one row per point) of the edit points that weigh by
+    ``system`` (``point_system``), labels (1 near a true edit, 0 elsewhere) and each point's
+    base recording; points near where an insertion was copied from are neither, and are left
+    out."""
+    features, labels, bases = [], [], []
     for row in rows:
         entry = row["entry"]
         for finding in row["findings"]:
@@ -107,10 +110,11 @@ def point_data(
                 continue
             if near_copy_source(entry, finding):
                 continue
-            scores.append(float(finding["score"]))
+            features.append(point_features(finding))
             labels.append(1 if near_true_edit(entry, finding) else 0)
             bases.append(base_of(row))
-    return np.asarray(scores), np.asarray(labels, dtype=int), bases
+    rows_of = np.asarray(features, dtype=np.float64).reshape(-1, point_feature_count(system))
+    return rows_of, np.asarray(labels, dtype=int), bases
 
 
 def file_data(
@@ -237,14 +241,14 @@ def main(argv: list[str] | None = None) -> int:
     points: dict[str, BoundedModel] = {}
     systems: list[dict[str, Any]] = []
     for check in POINT_SYSTEMS:
-        scores, labels, _ = point_data(calibrate, check)
-        model = fit_bounded(np.asarray([score_logit(s) for s in scores]).reshape(-1, 1), labels)
+        features, labels, _ = point_data(calibrate, check)
+        model = fit_bounded(features, labels)
         if model is None:
-            print(f"no calibration for {check}: {len(scores)} points, one class", file=sys.stderr)
+            print(f"no calibration for {check}: {len(labels)} points", file=sys.stderr)
             continue
         points[check] = model
-        v_scores, v_labels, v_bases = point_data(validate, check)
-        llrs = np.asarray([model.log10_lr([score_logit(s)]) for s in v_scores])
+        v_features, v_labels, v_bases = point_data(validate, check)
+        llrs = np.asarray([model.log10_lr(row) for row in v_features])
         entry = system_entry(
             f"point-{check}",
             POINT_TITLES.get(check, f"Edit points of the {check} check"),
@@ -364,7 +368,8 @@ SPLIT_WORDS = (
 METHOD = (
     "Each check scores what it measures (0 = no indication, 1 = certain). A logistic "
     "calibration per check turns the logit of an edit point's score into a log10 likelihood "
-    "ratio for 'edited here' against 'not edited here', fitted on the points that check "
+    "ratio for 'edited here' against 'not edited here' (for a step where the mains hum's level "
+    "changes, a join, also how narrowly its place is known), fitted on the points that check "
     "reported near true edits and elsewhere in the calibration split of the tamper benchmark. "
     "For the whole file, a logistic fusion of each check's highest edit-point score and of the "
     "number of other observations gives the log10 likelihood ratio for 'edited' against "

@@ -20,7 +20,10 @@ from earwitness.forensics.evaluation.calibration import (
     file_features,
     file_system,
     load_verified,
+    point_feature_count,
+    point_features,
     point_system,
+    score_logit,
     shipped_calibration,
 )
 from earwitness.forensics.examine import conclusion, examine
@@ -38,7 +41,7 @@ def shipped_bytes() -> bytes:
     from importlib import resources
 
     return (
-        resources.files(calibration_module.__package__).joinpath("calibration-v1.json").read_bytes()
+        resources.files(calibration_module.__package__).joinpath("calibration-v2.json").read_bytes()
     )
 
 
@@ -55,7 +58,7 @@ def test_shipped_calibration_is_the_pinned_one_and_names_its_data():
 def test_one_changed_byte_in_the_calibration_is_refused(where: int):
     raw = bytearray(shipped_bytes())
     raw[where] ^= 0x01
-    with pytest.raises(CalibrationError, match=r"calibration-v1\.json.*not the pinned"):
+    with pytest.raises(CalibrationError, match=r"calibration-v2\.json.*not the pinned"):
         load_verified(bytes(raw))
 
 
@@ -71,8 +74,10 @@ def test_calibrated_values_stay_within_their_elub_bounds():
     calibration = shipped_calibration()
     for check, model in calibration.points.items():
         for score in (0.0, 0.1, 0.5, 0.9, 0.99, 1.0):
-            value = calibration.point_log10_lr(check, score)
-            assert value is not None and model.lower <= value <= model.upper
+            for narrowness in (-2.0, 0.0, 3.0):  # an ENF join's: 7.4 s, 1 s, 0.05 s wide
+                features = [score_logit(score), narrowness][: point_feature_count(check)]
+                value = calibration.point_log10_lr(check, features)
+                assert value is not None and model.lower <= value <= model.upper
     for system, model in calibration.files.items():
         hum = [{"name": "enf", "status": "ok", "metrics": {"present": system == "file-enf"}}]
         assert file_system(hum) == system
@@ -85,9 +90,46 @@ def test_calibrated_values_stay_within_their_elub_bounds():
 def test_point_lr_rises_with_the_score_for_every_check():
     calibration = shipped_calibration()
     for check in calibration.points:
-        low = calibration.point_log10_lr(check, 0.2)
-        high = calibration.point_log10_lr(check, 0.99)
+        extra = [0.0] * (point_feature_count(check) - 1)
+        low = calibration.point_log10_lr(check, [score_logit(0.2), *extra])
+        high = calibration.point_log10_lr(check, [score_logit(0.99), *extra])
         assert low is not None and high is not None and high >= low
+
+
+def _join(start_s: float, end_s: float, **possible: object) -> dict:
+    evidence = {"phase_jump_rad": 1.0, "level_change_db": -12.0, **possible}
+    return {
+        "kind": "edit_point",
+        "check": "enf",
+        "score": 0.99,
+        "start_s": start_s,
+        "end_s": end_s,
+        "evidence": evidence,
+    }
+
+
+def test_an_enf_join_placed_narrowly_weighs_more_than_one_left_open():
+    """A join's score says how sure the hum's change is; how narrowly it is placed says
+    whether "edited here" holds: the same score weighs more in a 0.5 s span than where the
+    hum leaves 2.5 s open (``possible_from_s``), or where a damaged report gives no width."""
+    calibration = shipped_calibration()
+    narrow = calibration.finding_log10_lr(_join(40.0, 40.5), 60.0)
+    left_open = _join(40.0, 40.5, possible_from_s=39.0, possible_to_s=41.5)
+    assert point_features(left_open)[1] == pytest.approx(-np.log(2.5))
+    wide = calibration.finding_log10_lr(left_open, 60.0)
+    damaged = calibration.finding_log10_lr(_join(40.0, 40.5, possible_to_s="soon"), 60.0)
+    assert narrow is not None and wide is not None and damaged is not None
+    assert narrow > wide >= damaged
+
+
+def test_a_calibration_whose_join_model_takes_the_score_alone_is_refused():
+    import hashlib
+
+    document = json.loads(shipped_bytes())
+    document["points"][ENF_JOIN]["model"]["coefficients"] = [0.2]
+    raw = json.dumps(document).encode()
+    with pytest.raises(CalibrationError, match=r"enf_join.*weighs 1 feature\(s\), not 2"):
+        load_verified(raw, hashlib.sha256(raw).hexdigest())
 
 
 def test_an_enf_join_weighs_by_its_own_calibration():

@@ -7,7 +7,8 @@ benchmark's calibration split and validated on its held-out split, turns them in
 log10 likelihood ratios for "edited (here)" against "unedited":
 
 - per edit point, a logistic calibration of that check's score (its logit), fitted on the
-  points the check reported near true edits (targets) and elsewhere (non-targets);
+  points the check reported near true edits (targets) and elsewhere (non-targets); for an
+  ENF join also of how narrowly its place is known (``point_features``);
 - per file, a logistic fusion of the highest edit-point score of every check and the number of
   other observations, one model for files with mains hum and one without;
 - every value clipped to the empirical lower and upper bounds (ELUB) of its calibration data,
@@ -32,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -43,10 +44,10 @@ import numpy as np
 from earwitness.errors import EarwitnessError
 from earwitness.forensics.evaluation.calibrators import LogisticCalibration, bound
 
-FORMAT = "earwitness.calibration/1"
-FILENAME = "calibration-v1.json"
+FORMAT = "earwitness.calibration/2"
+FILENAME = "calibration-v2.json"
 # bench/calibration/fit.py rewrites this line when it writes a new calibration.
-PINNED_SHA256 = "9ffd40b6bd764c2205366fd0c9a3810ed4307b3c23274882502ff5fd28dee8bb"
+PINNED_SHA256 = "9c7a14a8fb21362058a6569ef6aa844e35316a890e93851f9046f972a6d9c852"
 
 # The checks that place edit points, by the names their results carry.
 EDIT_CHECKS: tuple[str, ...] = ("enf", "discontinuities", "duplicated_material")
@@ -60,6 +61,9 @@ HALF_CYCLE_DEG = 150.0  # a fundamental turned at least this much: half a cycle 
 HALF_CYCLE_LEVEL_DB = 1.0  # … with the hum's level unchanged within this
 HALF_CYCLE_ODD_DEG = 90.0  # an odd harmonic turned less than this: not half a cycle
 REPORTED = 0.5  # an edit point scored this much or more is reported
+FILE_FEATURES = len(EDIT_CHECKS) + 1  # ``file_features``
+NARROWEST_S = 0.05  # an ENF join placed more narrowly than this counts as this (one sample)
+WIDEST_JOIN_S = 4.0  # … and more widely than this (``enf.locate`` searches ±2 s) as this
 
 
 class CalibrationError(EarwitnessError):
@@ -152,6 +156,32 @@ def point_system(finding: Mapping[str, Any]) -> str:
     return check
 
 
+def point_features(finding: Mapping[str, Any]) -> list[float]:
+    """The features an edit point's calibration weighs (by its ``point_system``): the logit
+    of its score; for an ENF join also −ln of the width in seconds of where it may lie (its
+    possible places where the finding names them, ``enf.points``, else its span).
+
+    A join's score says how sure the hum's change is, not where it lies: over the tamper
+    benchmark its score did not tell a well-placed join from one a second off (AUC 0.57 on
+    the validation split). Its width did: joins placed within 0.6 s lay at the edit 53 times
+    in 54, those left open over a second 33 times in 58. A width that is no number (a
+    hostile or damaged report) counts as the widest the check reports, 4 s."""
+    features = [score_logit(float(finding["score"]))]
+    if point_system(finding) == ENF_JOIN:
+        evidence = finding.get("evidence") or {}
+        low = evidence.get("possible_from_s", finding.get("start_s"))
+        high = evidence.get("possible_to_s", finding.get("end_s"))
+        numbers = all(isinstance(v, int | float) and math.isfinite(v) for v in (low, high))
+        width = float(high) - float(low) if numbers else WIDEST_JOIN_S  # type: ignore[arg-type]
+        features.append(-math.log(min(max(width, NARROWEST_S), WIDEST_JOIN_S)))
+    return features
+
+
+def point_feature_count(system: str) -> int:
+    """How many features ``point_features`` gives a point of ``system``."""
+    return 2 if system == ENF_JOIN else 1
+
+
 def file_features(findings: Sequence[Mapping[str, Any]]) -> list[float]:
     """The file model's features, from the report's ``findings[]``: the logit of each edit
     check's highest edit-point score (``SCORE_FLOOR`` when it reported none), then
@@ -218,22 +248,23 @@ class Calibration:
             "data": self.data.get("summary", ""),
         }
 
-    def point_log10_lr(self, system: str, score: float) -> float | None:
-        """log10 LR of an edit point scored ``score`` that weighs by ``system`` (a check's name
-        or ``ENF_JOIN``: ``point_system``); None if uncalibrated."""
+    def point_log10_lr(self, system: str, features: Sequence[float]) -> float | None:
+        """log10 LR of an edit point with ``features`` (``point_features``) that weighs by
+        ``system`` (a check's name or ``ENF_JOIN``: ``point_system``); None if uncalibrated."""
         model = self.points.get(system)
-        return None if model is None else model.log10_lr([score_logit(score)])
+        return None if model is None else model.log10_lr(features)
 
     def finding_log10_lr(self, finding: Mapping[str, Any], duration_s: float) -> float | None:
         """log10 LR of one edit point (a report's finding) of a recording ``duration_s`` long:
         a half-cycle step weighs by ``HalfCycle``, any other by its ``point_system`` (by its
-        check's calibration where that system has none of its own)."""
+        check's calibration, on its score alone, where that system has none of its own)."""
         if half_cycle_like(finding) and self.half_cycle is not None:
             return self._clip(self.half_cycle.log10_lr(duration_s))
         system = point_system(finding)
+        features = point_features(finding)
         if system not in self.points:
-            system = str(finding.get("check"))
-        return self.point_log10_lr(system, float(finding["score"]))
+            system, features = str(finding.get("check")), features[:1]
+        return self.point_log10_lr(system, features)
 
     def file_log10_lr(
         self,
@@ -272,8 +303,8 @@ def parse(raw: bytes, sha256: str) -> Calibration:
             sha256=sha256,
             data=dict(data["data"]),
             method=str(data["method"]),
-            points={k: BoundedModel.from_dict(v) for k, v in data["points"].items()},
-            files={k: BoundedModel.from_dict(v) for k, v in data["files"].items()},
+            points=_models(data["points"], point_feature_count),
+            files=_models(data["files"], lambda _: FILE_FEATURES),
             limits=dict(data.get("limits") or {}),
             validation=dict(data.get("validation") or {}),
             half_cycle=(
@@ -287,6 +318,17 @@ def parse(raw: bytes, sha256: str) -> Calibration:
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CalibrationError(f"calibration {FILENAME}: unreadable ({exc})") from exc
+
+
+def _models(data: Mapping[str, Any], features: Callable[[str], int]) -> dict[str, BoundedModel]:
+    """The models of ``data`` (system → model), each taking as many features as its system
+    gives (``features``): one that takes another number is refused, not applied."""
+    models = {str(k): BoundedModel.from_dict(v) for k, v in data.items()}
+    for system, model in models.items():
+        taken, expected = len(model.model.coefficients), features(system)
+        if taken != expected:
+            raise ValueError(f"model {system!r} weighs {taken} feature(s), not {expected}")
+    return models
 
 
 def load_verified(raw: bytes, pinned: str = PINNED_SHA256) -> Calibration:
