@@ -113,8 +113,8 @@ def point_data(
             features.append(point_features(finding))
             labels.append(1 if near_true_edit(entry, finding) else 0)
             bases.append(base_of(row))
-    rows_of = np.asarray(features, dtype=np.float64).reshape(-1, point_feature_count(system))
-    return rows_of, np.asarray(labels, dtype=int), bases
+    matrix = np.asarray(features, dtype=np.float64).reshape(-1, point_feature_count(system))
+    return matrix, np.asarray(labels, dtype=int), bases
 
 
 def file_data(

@@ -180,9 +180,9 @@ def conclusion(log10_lr: float | None, findings: Sequence[Finding] = ()) -> str:
     point's ratio weighs an edit at its place, the file model each check's strongest score
     wherever it lies, weak ones included. In the tamper benchmark, room changes under speech
     in genuine recordings gave points whose own ratio was 1/3.6 and a file ratio of 3.5; the
-    ENF joins of spliced recordings, whose places are often a second off, points near 1 and
-    file ratios up to 135. A reader who finds no place supporting editing must not be left
-    to guess."""
+    ENF joins of spliced recordings that the hum leaves open over a second, points at or
+    below 1 and file ratios up to 135. A reader who finds no place supporting editing must
+    not be left to guess."""
     if log10_lr is None:
         return "No calibrated conclusion could be reached."
     text = (
