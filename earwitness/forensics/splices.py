@@ -23,10 +23,14 @@ below 0.5, its description saying what the pauses cannot show.
 
 A butt splice inside sound leaves a sample-level step (``forensics.sample_jumps``, which
 also tells dropouts from steps). A dropout is a finding of its own kind, not an edit point,
-unless the background steps there too.
+unless the background steps there too. A step within a quarter second of either end of the
+file, where coders pad and recorders start or stop, is an observation: nothing of substance
+is joined there.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 from scipy import ndimage
@@ -64,6 +68,12 @@ GRADUAL_S = 0.15
 # the room changes under speech show the nearest 0.9-2 s apart.
 SEEN_S = 0.5
 UNSEEN_SCORE = 0.45  # a step whose speed no pause shows: possible, never scored as likely
+# A sample-level step this near either end of the file joins nothing of substance: there a
+# coder pads its last frame or primes its first (AAC 1024 samples, MP3 1152: up to 0.13 s at
+# 8 kHz) and a recorder starts or stops. In the tamper benchmark the AAC 32 → Opus 24 chain
+# left a step where two genuine files' sound meets the padding, 44 ms before the end of the
+# file, scored 0.98; every edit lies seconds inside.
+EDGE_S = 0.25
 GRADUAL_SCORE = 0.3  # a gradual change is an observation, never scored as likely edited
 
 
@@ -254,6 +264,41 @@ def _merge(findings: list[Finding], within_s: float = 0.5) -> list[Finding]:
     return sorted(kept[:20], key=lambda f: f.start_s)
 
 
+def _file_edge(samples: np.ndarray, sample_rate: int, at: float) -> str | None:
+    """ "end" or "start" where ``at`` lies within ``EDGE_S`` of that end of the file."""
+    if len(samples) / sample_rate - at <= EDGE_S:
+        return "end"
+    return "start" if at <= EDGE_S else None
+
+
+def _edge_observation(
+    at: float,
+    ratio: float,
+    score: float,
+    edge: str,
+    length_s: float,
+    evidence: Mapping[str, object],
+) -> Finding:
+    """A sample-level step at the very start or end of the file, as the observation it is."""
+    where = (
+        f"{length_s - at:.3f} s before the end of the file"
+        if edge == "end"
+        else f"{at:.3f} s after the start of the file"
+    )
+    return Finding(
+        "other",
+        NAME,
+        max(at - 0.01, 0),
+        at + 0.01,
+        min(score, GRADUAL_SCORE),
+        f"Sample-level step at {at:.4f} s ({ratio:.0f}× the local second difference), {where}: "
+        f"where a coder {'pads its last' if edge == 'end' else 'primes its first'} frame or a "
+        "recorder starts or stops, the sound meets the padding. Too near the edge to join "
+        "anything of substance, so it is noted and not weighed as an edit point.",
+        {**evidence, "file_edge": edge},
+    )
+
+
 def _hidden(seen_within_s: float | None) -> bool:
     """Whether no frames show the two backgrounds near enough to see a step happen at once."""
     return seen_within_s is None or seen_within_s > SEEN_S
@@ -360,7 +405,8 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
         finding = _background_step(at, level, shape, statistic, score, change)
         (observations if finding.kind == "other" else findings).append(finding)
     steps_at = [(f.start_s + f.end_s) / 2 for f in findings if f.score >= 0.5]
-    dropouts = []
+    dropouts: list[Finding] = []
+    edges: list[Finding] = []
     for at, ratio, run, searched_at in sample_jumps(samples, sample_rate):
         evidence = {
             "sample_index": round(at * sample_rate),
@@ -369,6 +415,11 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
             "shape": "dropout" if run else "step",
         }
         score = round(_logistic(ratio, 20, 3), 4)
+        edge = _file_edge(samples, sample_rate, at)
+        if edge:
+            length_s = len(samples) / sample_rate
+            edges.append(_edge_observation(at, ratio, score, edge, length_s, evidence))
+            continue
         # Samples out of line that the waveform returns from are a dropout: recorders,
         # transmission and decoders make them (the FLEURS and pyannote originals among the real
         # test recordings have one each, and every transcode keeps it). A butt splice instead
@@ -412,15 +463,18 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
         f"Background noise floor and waveform continuity examined over {len(levels)} frames; "
         + (f"{strong} abrupt change(s) found" if strong else "no abrupt change found")
         + (f"; {len(dropouts)} dropout(s)" if dropouts else "")
-        + (f"; {len(observations)} gradual change(s) of background." if observations else "."),
+        + (f"; {len(observations)} gradual change(s) of background" if observations else "")
+        + "".join(f"; a step at the {f.evidence['file_edge']} of the file" for f in edges)
+        + ".",
         {
             "frames": len(levels),
             "candidates": len(findings),
             "dropouts": len(dropouts),
             "gradual_changes": len(observations),
+            "steps_at_file_edges": len(edges),
             "noise_floor_db": round(float(floor), 1),
         },
-        findings + dropouts + observations,
+        findings + dropouts + observations + edges,
     )
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from earwitness.forensics import splices
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.splices import SEEN_S, UNSEEN_SCORE, check_discontinuities
 
@@ -80,6 +81,31 @@ def test_butt_splice_sample_jump() -> None:
     assert abs(at - 20.0) < 0.02
     [finding] = check_discontinuities(x, RATE).findings
     assert finding.evidence["shape"] == "step" and "butt splice" in finding.description
+
+
+@pytest.mark.parametrize(("edge", "at_s"), [("end", 30.0 - 0.044), ("start", 0.05)])
+def test_a_step_at_the_edge_of_the_file_is_no_edit_point(monkeypatch, edge, at_s) -> None:
+    """As the AAC 32 → Opus 24 chain leaves where a genuine file's sound meets the coder's
+    padding, 44 ms before the end of the file (ratio 32, searched at 16 kHz), or where a
+    coder's priming meets the sound. The waveform search rarely reaches so near an end, so
+    it is given the step here; what the check makes of it is what is tested."""
+    monkeypatch.setattr(splices, "sample_jumps", lambda samples, rate: [(at_s, 31.6, 0, 16000)])
+    result = check_discontinuities(recording(30, 1), RATE)
+    assert not [f for f in result.findings if f.kind == "edit_point" and f.score >= 0.5]
+    [observed] = [f for f in result.findings if f.evidence.get("file_edge")]
+    assert observed.kind == "other" and observed.evidence["file_edge"] == edge
+    assert observed.score <= 0.3 and "not weighed as an edit point" in observed.description
+    assert ("0.044 s before the end" if edge == "end" else "0.050 s after the start") in (
+        observed.description
+    )
+    assert f"a step at the {edge} of the file" in result.summary
+    assert result.metrics["steps_at_file_edges"] == 1
+
+
+def test_a_step_half_a_second_inside_stays_an_edit_point(monkeypatch) -> None:
+    monkeypatch.setattr(splices, "sample_jumps", lambda samples, rate: [(29.5, 31.6, 0, 16000)])
+    found = [f for f in check_discontinuities(recording(30, 1), RATE).findings if f.score >= 0.5]
+    assert [(f.kind, f.evidence["shape"]) for f in found] == [("edit_point", "step")]
 
 
 def test_a_lone_sample_out_of_line_is_a_dropout_not_an_edit_point() -> None:
