@@ -265,7 +265,7 @@ def _merge(findings: list[Finding], within_s: float = 0.5) -> list[Finding]:
 
 
 def _file_edge(samples: np.ndarray, sample_rate: int, at: float) -> str | None:
-    """ "end" or "start" where ``at`` lies within ``EDGE_S`` of that end of the file."""
+    """Which end of the file ("end" or "start") ``at`` lies within ``EDGE_S`` of; else None."""
     if len(samples) / sample_rate - at <= EDGE_S:
         return "end"
     return "start" if at <= EDGE_S else None
@@ -415,8 +415,8 @@ def check_discontinuities(samples: np.ndarray, sample_rate: int) -> CheckResult:
             "shape": "dropout" if run else "step",
         }
         score = round(_logistic(ratio, 20, 3), 4)
-        edge = _file_edge(samples, sample_rate, at)
-        if edge:
+        edge = None if run else _file_edge(samples, sample_rate, at)
+        if edge:  # a dropout stays one wherever it lies
             length_s = len(samples) / sample_rate
             edges.append(_edge_observation(at, ratio, score, edge, length_s, evidence))
             continue
