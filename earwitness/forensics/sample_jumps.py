@@ -8,11 +8,12 @@ step over several of its samples, where the second difference no longer singles 
 Samples out of line that the waveform returns from are a dropout: a lone sample or a run of a
 few (a recorder's buffer underrun, a damaged block, a decoder's glitch), which recorders,
 transmission and decoders make; a butt splice instead leaves the waveform where it jumped to.
-``forensics.splices`` reports each kind. Three shapes of dropout escaped as steps in the
+``forensics.splices`` reports each kind. Four shapes of dropout escaped as steps in the
 tamper benchmark's genuine files and are now seen: a zeroed sample where a loud waveform is
 steep (judged against the course the two sides share, not against a flat line), a run of
-zeros whose largest second difference falls on the sample before it, and a run of zeros a
-lossy coder has blurred into small samples (``_quiet_run``).
+zeros whose largest second difference falls on the sample before it, a run of zeros a
+lossy coder has blurred into small samples (``_quiet_run``), and one it has reshaped into
+a stretch off both sides' courses, neither zero nor small (``_bridged_run``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ DROPOUT_S = 0.0005
 # on meanwhile, so its course is not tested: identical samples are the signature.
 FLAT_DROPOUT_S = 0.0015
 FLAT_FEWEST = 4
+# Samples either side of a reshaped run whose shared course it departs from (_bridged_run).
+BRIDGE_SIDE_S = 0.00075
 
 
 def _read(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -123,6 +126,7 @@ def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, floa
     near = max(int(0.002 * sample_rate), 2)
     longest = max(int(DROPOUT_S * sample_rate), 1)
     flat_longest = max(int(FLAT_DROPOUT_S * sample_rate), 2)
+    side = max(int(BRIDGE_SIDE_S * sample_rate), 4)
     jumps = []
     for peak in (int(p) for p in peaks):
         at = peak + 1
@@ -184,6 +188,13 @@ def _sample_jumps(samples: np.ndarray, sample_rate: int) -> list[tuple[int, floa
         if rms[1] / rms[0] <= 4 and height >= 3 * np.max(around):
             if back:
                 at, run = at - back, back
+            if not run and side + flat_longest <= at <= len(samples) - side - flat_longest:
+                # A step may be a run a coder has reshaped further: neither zeros nor small,
+                # but off the course on both sides (Opus at 24 kbit/s in the benchmark).
+                reach = side + flat_longest
+                bridged = _bridged_run(_read(samples, at - reach, at + reach), reach, side)
+                if bridged:
+                    at, run = at - reach + bridged[0], bridged[1]
             jumps.append((at, float(height), run))
     return jumps
 
@@ -240,6 +251,62 @@ def _quiet_run(x: np.ndarray) -> tuple[int, int] | None:
             if pace >= 3 * net and pace >= level / 20 and loud >= 4 * run_rms:
                 return lo, hi - lo
     return None
+
+
+def _bridged_run(x: np.ndarray, jump: int, side: int) -> tuple[int, int] | None:
+    """A dropout a lossy coder has reshaped, in ``x`` (a window whose sample ``jump`` is the
+    first after a jump): ``(start, length)`` of a run of two samples or more, starting or
+    ending at the jump (or one sample off it), that lies on neither side's course, or None.
+
+    Each side's course is a line fitted to its ``side`` samples and carried a few samples
+    into the run. The run must stand off both the same way, by six times the sides' misfit,
+    and off the nearer by a quarter of the farther at least; and its other end must be an
+    edge as well. A zeroed stretch, however a coder reshapes it, departs from the waveform
+    on both sides the same way and has two edges, where the zeros begin and end; where the
+    waveform falls steeply under it, it stands off one side three times as far as off the
+    other (Opus 24's b035 in the benchmark). A butt splice's samples after the jump lie on
+    the course they continue, and its samples before the jump on the course they end: no
+    edge closes such a run, though a curved course may make it look off a line (the
+    benchmark's b042 insertion, into a steep low tone; b004's, after a short rise, where the
+    edge that would close the run is only where the rise begins)."""
+    best: tuple[float, int, int] | None = None
+    longest = (len(x) - 2 * side) // 2
+    ends = 4
+    steps = np.arange(side, dtype=np.float64)
+    for length in range(2, longest + 1):
+        # The largest second difference of a short spike falls on its middle sample, so
+        # the run may begin or end one sample off the jump.
+        for start in sorted({jump, jump - 1, jump - length, jump - length + 1}):
+            stop = start + length
+            if start - side < 0 or stop + side > len(x):
+                continue
+            before, after = x[start - side : start], x[stop : stop + side]
+            fit_before, res_before, *_ = np.polyfit(steps, before, 1, full=True)
+            fit_after, res_after, *_ = np.polyfit(steps, after, 1, full=True)
+            misfit = float(np.sqrt((np.sum(res_before) + np.sum(res_after)) / (2 * side)))
+            near = min(ends, length)
+            first = x[start : start + near] - np.polyval(fit_before, side + np.arange(near))
+            last = x[stop - near : stop] - np.polyval(fit_after, np.arange(-near, 0))
+            off_before, off_after = float(np.mean(first)), float(np.mean(last))
+            smaller, larger = sorted([abs(off_before), abs(off_after)])
+            # The end away from the jump must be an edge too: across it the waveform moves
+            # four times as far in three samples as it does on average either side of it.
+            edge, outer = (stop, after) if start in (jump, jump - 1) else (start, before)
+            pace = max(_pace(outer), _pace(x[start:stop]))
+            if (
+                off_before * off_after > 0
+                and smaller >= 6 * misfit + 1e-12
+                and smaller >= larger / 4
+                and abs(x[edge + 1] - x[edge - 2]) >= 4 * pace + 1e-12
+                and (best is None or smaller / (misfit + 1e-12) > best[0])
+            ):
+                best = (smaller / (misfit + 1e-12), start, length)
+    return None if best is None else (best[1], best[2])
+
+
+def _pace(x: np.ndarray) -> float:
+    """How far the waveform moves in three samples on average (0 for fewer than four)."""
+    return float(np.mean(np.abs(x[3:] - x[:-3]))) if len(x) > 3 else 0.0
 
 
 def _dropout_run(x: np.ndarray) -> int:
