@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from earwitness.forensics.background_change import _by_level, _by_mixing, transition
+from earwitness.forensics.background_change import (
+    _by_level,
+    _by_mixing,
+    _median_of_neighbours,
+    _seen_within,
+    transition,
+)
 
 STEP_S = 0.02
 BANDS = 16
@@ -115,3 +121,33 @@ def test_the_measure_is_bounded_and_orders_cuts_before_ramps(
         assert change.seconds < 0.15
     else:
         assert change.seconds >= 0.15
+
+
+def test_frames_of_two_pauses_are_no_neighbours_when_a_change_is_judged() -> None:
+    """The first frame of a pause lies off on the way (speech's tail); the frame on the way
+    before it is the last of the pause before, a second earlier. Together they showed a
+    change that had ended a second before as seen within two frames (b040's room change)."""
+    times = np.concatenate([np.arange(0, 20), np.arange(80, 100)]) + 0.5
+    place = np.concatenate([np.zeros(20), [0.13], np.ones(19)])
+    assert _seen_within(times, place) == pytest.approx(62.0)
+
+
+def test_a_switch_inside_one_pause_is_still_seen_at_once() -> None:
+    times = np.arange(0, 40) + 0.5
+    place = np.concatenate([np.zeros(20), np.ones(20)])
+    assert _seen_within(times, place) == pytest.approx(1.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=3, max_size=40), st.integers(0, 2**32 - 1))
+def test_smoothing_takes_only_neighbours_in_time(gaps: list[int], seed: int) -> None:
+    times = np.cumsum(gaps) + 0.5
+    place = np.random.default_rng(seed).uniform(0.0, 1.0, len(times))
+    smooth = _median_of_neighbours(times, place)
+    for i, value in enumerate(smooth):
+        kept = [place[i]] + [
+            place[j]
+            for j in (i - 1, i + 1)
+            if 0 <= j < len(times) and abs(times[j] - times[i]) == 1
+        ]
+        assert value == pytest.approx(float(np.median(kept)))
