@@ -5,8 +5,8 @@ The windows are from the tamper benchmark's 72-base set, decoded and taken to 16
 discontinuities check searches them (in thousandths, 12 samples of side and 24 of longest
 run either way of the jump, which is at sample 36). Through Opus at 24 kbit/s, two genuine
 files' zeroed runs read as butt splices scored 1.00 and lifted the files to "moderately
-strong support" for editing; the three splices are those the first tries of the test took
-for dropouts.
+strong support" for editing; the three splices are those that the method's first tries
+took for dropouts.
 """
 
 from __future__ import annotations
