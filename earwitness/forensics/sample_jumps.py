@@ -293,14 +293,15 @@ def _bridged_run(x: np.ndarray, jump: int, side: int) -> tuple[int, int] | None:
             # four times as far in three samples as it does on average either side of it.
             edge, outer = (stop, after) if start in (jump, jump - 1) else (start, before)
             pace = max(_pace(outer), _pace(x[start:stop]))
+            strength = smaller / (misfit + 1e-12)
             if (
                 off_before * off_after > 0
-                and smaller >= 6 * misfit + 1e-12
+                and strength >= 6
                 and smaller >= larger / 4
                 and abs(x[edge + 1] - x[edge - 2]) >= 4 * pace + 1e-12
-                and (best is None or smaller / (misfit + 1e-12) > best[0])
+                and (best is None or strength > best[0])
             ):
-                best = (smaller / (misfit + 1e-12), start, length)
+                best = (strength, start, length)
     return None if best is None else (best[1], best[2])
 
 

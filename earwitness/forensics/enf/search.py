@@ -95,14 +95,7 @@ def find_steps(
         fixed = locate_join(phasors, found.index, found.half_s, bounds, MIN_SIDE_S, NEAR_S)
         if fixed is None:
             return found
-        return found._replace(
-            index=fixed.index,
-            low=fixed.low,
-            high=fixed.high,
-            left=fixed.left,
-            right=fixed.right,
-            possible=fixed.possible,
-        )
+        return found._replace(**fixed._asdict())
 
     def narrowed(step: Step, others: list[int]) -> Step:
         """``step`` with the narrowest span among the windows that see it on their own,
