@@ -53,6 +53,7 @@ def report(
     interruption only does what is missing; --force computes every stage again.
     """
     from earwitness.cli.progress import SPEECH_STAGES, stage_progress
+    from earwitness.forensics.evaluation.verbal import support_phrase
     from earwitness.jobs.options import ReportOptions
     from earwitness.jobs.report import report_paths
     from earwitness.vault.intake import Status
@@ -76,7 +77,8 @@ def report(
     for item in results:
         reused = f" (from the case: {', '.join(item.reused)})" if item.reused else ""
         click.echo(
-            f"{item.name}: {item.duration_s:.1f} s, edit score {item.edit_score:.2f}, "
+            f"{item.name}: {item.duration_s:.1f} s, {support_phrase(item.log10_lr)}, highest "
+            f"edit-point score {item.edit_score:.2f}, "
             f"language {item.language}, {item.speakers} speaker(s){reused} -> {item.dossier}"
         )
     if len(results) > 1:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from earwitness.forensics.evaluation.verbal import support_phrase
+
 
 @dataclass(frozen=True)
 class IndexRow:
@@ -23,19 +25,6 @@ class IndexRow:
     log10_lr: float | None = None  # calibrated, whole file; None for an uncalibrated report
 
 
-def _evidence(log10_lr: float | None) -> str:
-    """The whole-file likelihood ratio in the ENFSI scale's words, for the proposition it
-    supports: a row of 1.00s told a reader nothing; this says how much and which way."""
-    if log10_lr is None:
-        return "not calibrated"
-    from earwitness.forensics.evaluation.verbal import NO_SUPPORT_BELOW, verbal
-
-    if abs(log10_lr) < NO_SUPPORT_BELOW:
-        return f"no support either way ({log10_lr:+.1f})"
-    side = "edited" if log10_lr > 0 else "unedited"
-    return f"{verbal(abs(log10_lr))} for {side} ({log10_lr:+.1f})"
-
-
 def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
     rows = []
     for item in reports:
@@ -45,7 +34,7 @@ def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
             f'<td><a href="{html.escape(link)}">{html.escape(item.name)}</a></td>'
             f"<td><code>{item.sha256[:16]}…</code></td>"
             f"<td>{item.duration_s:.1f} s</td>"
-            f"<td>{html.escape(_evidence(item.log10_lr))}</td>"
+            f"<td>{html.escape(support_phrase(item.log10_lr))}</td>"
             f"<td>{item.edit_score:.2f}</td>"
             f"<td>{html.escape(item.language or '–')}</td>"
             f"<td>{item.speakers}</td>"

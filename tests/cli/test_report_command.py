@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import signal
 import subprocess
 import time
@@ -43,6 +44,9 @@ def test_report_makes_a_case_and_a_complete_dossier(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [line] = result.stdout.strip().splitlines()
     assert line.startswith("briefing-ru.mp3: ") and "language ru" in line
+    # The calibrated evidence, not a bare score, comes first (a row of 1.00s told nothing).
+    assert re.search(r"s, (no support either way|\w[\w ]* support for (un)?edited) \([+-]\d", line)
+    assert "highest edit-point score" in line
     dossier = Path(line.rsplit(" -> ", 1)[1])
     assert dossier.name == "index.html" and dossier.parent.parent == out
     assert {p.name for p in dossier.parent.iterdir()} == DOSSIER_FILES

@@ -77,6 +77,8 @@ from earwitness.forensics.enf.steps import (
 )
 from earwitness.forensics.enf.track import (
     BASE_RATE,
+    FRAME_S,
+    HOP_S,
     PRESENT_SNR_DB,
     RATE,
     ROLL_OFF_HZ,
@@ -182,7 +184,8 @@ def check_enf(
     )
     summary = (
         f"Mains hum present at {best_nominal:g} Hz (strongest at harmonic {best_harmonic}, "
-        f"{strength}); frequency tracked over {len(times)} s, mean "
+        f"{strength}); frequency tracked at {len(times)} point(s) {HOP_S:g} s apart, from "
+        f"frames of {min(FRAME_S, len(x) / RATE):.0f} s, mean "
         f"{np.mean(freq):.4f} Hz, spread {np.std(freq) * 1000:.1f} mHz. "
         + (
             f"{len(strong)} discontinuity(ies) in ENF phase or level."

@@ -91,3 +91,18 @@ def support_sentence(
         f"The findings provide {_words_for_strength(strength)} for the proposition "
         f"that {favoured} rather than that {other}."
     )
+
+
+def support_phrase(log10_lr: float | None) -> str:
+    """The whole-file likelihood ratio in a few words, for a table row or a summary line:
+    the scale's words, the proposition they support and the log10 LR, e.g. "weak support for
+    unedited (-0.6)". A row of bare scores ("edit score 1.00") told a reader nothing; this
+    says how much and which way. None (a report made before calibration): "not calibrated"."""
+    if log10_lr is None:
+        return "not calibrated"
+    if math.isnan(log10_lr):
+        raise ValueError("log10 LR is NaN")
+    if abs(log10_lr) < NO_SUPPORT_BELOW:
+        return f"no support either way ({log10_lr:+.1f})"
+    side = "edited" if log10_lr > 0 else "unedited"
+    return f"{_words_for_strength(abs(log10_lr))} for {side} ({log10_lr:+.1f})"

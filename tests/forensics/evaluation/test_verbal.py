@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from earwitness.forensics.evaluation.verbal import (
     NO_SUPPORT_BELOW,
     VERBAL_SCALE,
+    support_phrase,
     support_sentence,
     verbal,
 )
@@ -121,3 +122,35 @@ def test_propositions_may_not_claim_authenticity() -> None:
         support_sentence(2.0, unedited="the recording is authentic")
     custom = support_sentence(2.0, "the words were spliced", "the words were spoken as heard")
     assert "that the words were spliced rather than that the words were spoken as heard" in custom
+
+
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [
+        (None, "not calibrated"),
+        (0.2, "no support either way (+0.2)"),
+        (-0.6, "weak support for unedited (-0.6)"),
+        (2.13, "moderately strong support for edited (+2.1)"),
+        (-1.4, "moderate support for unedited (-1.4)"),
+    ],
+)
+def test_phrase_names_the_strength_and_the_side(value: float | None, phrase: str) -> None:
+    assert support_phrase(value) == phrase
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-10, 10, allow_nan=False))
+def test_phrase_agrees_with_the_sentence(value: float) -> None:
+    phrase = support_phrase(value)
+    sentence = support_sentence(value)
+    if abs(value) < NO_SUPPORT_BELOW:
+        assert phrase.startswith("no support either way") and "either proposition" in sentence
+    else:
+        words, side = phrase.split(" (")[0].rsplit(" for ", 1)
+        assert f"provide {words} for the proposition that" in sentence
+        assert side == ("edited" if value > 0 else "unedited")
+
+
+def test_phrase_refuses_nan() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        support_phrase(math.nan)
