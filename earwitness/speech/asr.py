@@ -31,11 +31,18 @@ import numpy as np
 
 from earwitness.media.blocks import release
 from earwitness.media.heap import bound_heap, trim_heap
+from earwitness.speech.decoded_times import (
+    compact_start,
+    on_recording_clock,
+    per_gap,
+    rounded,
+    unheard_stretches,
+)
 from earwitness.speech.encode_once import EncodeOnce
 from earwitness.speech.models import ResolvedModel
 from earwitness.speech.options import DecodeOptions
 from earwitness.speech.recogniser import Detected, Task
-from earwitness.speech.types import Segment, Word
+from earwitness.speech.types import Segment
 from earwitness.speech.vad import SAMPLE_RATE, SpeechMap
 
 # Seconds of a window without any recognised word after which that stretch is decoded again
@@ -155,8 +162,9 @@ class Recognizer:
         the end of a window, or passes over a sentence inside it; decoding one window at a
         time, faster-whisper would seek back and read on from its last timestamp, but a batch
         cannot. So after each batch, the stretches of its windows that are speech yet got no
-        text (``_unheard``) are laid end to end and decoded once more, and what that finds is
-        merged in by time before the batch's segments are yielded.
+        text (``decoded_times.unheard_stretches``, at least ``REPAIR_MIN_GAP`` s) are laid end
+        to end and decoded once more, and what that finds is merged in by time before the
+        batch's segments are yielded.
         """
         batches, detected = self.recognise_tasks(samples16k, speech, options, tasks=(task,))
         return (segment for batch in batches for segment in batch[task]), detected
@@ -217,9 +225,9 @@ class Recognizer:
                 found += self._repair(compact, group, found, options, language, task)
             batch: dict[Task, list[Segment]] = {}
             for task in chosen:
-                found = sorted(decoded[task], key=_compact_start)
+                found = sorted(decoded[task], key=compact_start)
                 batch[task] = [
-                    _on_recording_clock(item, repair, speech, numbers[task] + offset)
+                    on_recording_clock(item, repair, speech, numbers[task] + offset)
                     for offset, (repair, item) in enumerate(found)
                 ]
                 numbers[task] += len(found)
@@ -318,7 +326,7 @@ class Recognizer:
             for token, probability in found:
                 total[token] = total.get(token, 0.0) + probability
         token, summed = max(total.items(), key=lambda item: item[1])
-        return Detected(token.strip("<|>"), _rounded(summed / len(per_window)))
+        return Detected(token.strip("<|>"), rounded(summed / len(per_window)))
 
     def _decode(
         self,
@@ -405,14 +413,16 @@ class Recognizer:
         """Segments for the stretches of ``windows`` that the first decoding left without text,
         decoded again as a timeline of their own, paired with the map (``repair``) from that
         timeline back to ``compact``."""
-        unheard = _unheard(windows, [item for _, item in found])
+        if REPAIR_MIN_GAP is None:
+            return []
+        unheard = unheard_stretches(windows, [item for _, item in found], REPAIR_MIN_GAP)
         if not unheard:
             return []
         repair = SpeechMap.build(unheard)
         raw, _ = self._decode(
             repair.compact(compact), repair.windows, options, language, task, again=True
         )
-        return [(repair, part) for _, item in raw for part in _per_gap(item, repair)]
+        return [(repair, part) for _, item in raw for part in per_gap(item, repair)]
 
 
 def _first_rows(encoded: Any, count: int) -> Any:
@@ -454,119 +464,6 @@ def _plausible(items: Sequence[tuple[SpeechMap | None, Any]]) -> bool:
     """No segment of a second reading repeats itself as hallucinations do (faster-whisper's
     own limit on the compression ratio of a segment's text)."""
     return all(item.compression_ratio <= 2.4 for _, item in items)
-
-
-def _per_gap(item: Any, repair: SpeechMap) -> list[Any]:
-    """``item`` cut where its words cross from one repaired stretch to the next: stretches
-    from different places are laid end to end for decoding, and one segment of text must not
-    span two of them. A word is held inside the stretch its middle lies in: its start can fall
-    in the stretch before, which would put it seconds earlier on the recording's clock (and
-    the segment out of order). Without word times the segment stays whole."""
-    if not item.words:
-        return [item]
-    runs: list[list[Any]] = []
-    last = None
-    for word in item.words:
-        stretch = repair.region_of(word.start, word.end)
-        low, high = repair.compact_bounds(stretch)
-        held = dataclasses.replace(
-            word, start=min(max(word.start, low), high), end=min(max(word.end, low), high)
-        )
-        if runs and stretch == last:
-            runs[-1].append(held)
-        else:
-            runs.append([held])
-        last = stretch
-    return [
-        dataclasses.replace(
-            item,
-            start=run[0].start,
-            end=run[-1].end,
-            text="".join(word.word for word in run) if len(runs) > 1 else item.text,
-            words=run,
-        )
-        for run in runs
-    ]
-
-
-def _unheard(
-    windows: Sequence[tuple[float, float]], items: Sequence[Any]
-) -> list[tuple[float, float]]:
-    """Stretches of at least ``REPAIR_MIN_GAP`` s of the (compact-timeline) ``windows`` where no
-    word, or without word times no segment, of ``items`` lies. Everything in a window is
-    speech, or the short padding the VAD leaves around it (under a second between two
-    regions), so a longer stretch without text is speech the recogniser passed over."""
-    if REPAIR_MIN_GAP is None:
-        return []
-    spans: list[tuple[float, float]] = []
-    for item in items:
-        if item.words:
-            spans.extend((word.start, word.end) for word in item.words)
-        else:
-            spans.append((item.start, item.end))
-    spans.sort()
-    gaps = []
-    for window_start, window_end in windows:
-        heard = [(s, e) for s, e in spans if e > window_start and s < window_end]
-        edge = window_start
-        for start, end in [*heard, (window_end, window_end)]:
-            if start - edge >= REPAIR_MIN_GAP:
-                gaps.append((edge, min(start, window_end)))
-            edge = max(edge, end)
-    return gaps
-
-
-def _rounded(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
-def _compact_start(entry: tuple[SpeechMap | None, Any]) -> float:
-    repair, item = entry
-    return item.start if repair is None else repair.to_original(item.start)
-
-
-class _Clock:
-    """Times of a decoded timeline on the recording's clock: through the repair timeline's
-    map to the compact timeline (when there is one), then through the speech map."""
-
-    def __init__(self, repair: SpeechMap | None, speech: SpeechMap) -> None:
-        self.repair, self.speech = repair, speech
-
-    def __call__(self, t: float, *, is_end: bool = False) -> float:
-        if self.repair is not None:
-            t = self.repair.to_original(t, is_end=is_end)
-        return self.speech.to_original(t, is_end=is_end)
-
-    def span(self, start: float, end: float) -> tuple[float, float]:
-        if self.repair is not None:
-            start, end = self.repair.span_to_original(start, end)
-        return self.speech.span_to_original(start, end)
-
-
-def _on_recording_clock(
-    item: Any, repair: SpeechMap | None, speech: SpeechMap, number: int
-) -> Segment:
-    clock = _Clock(repair, speech)
-    words = tuple(_word(w, clock) for w in item.words or ())
-    if words:  # word times are finer than segment times, and each is held in its region
-        start, end = words[0].start, max(words[-1].end, words[0].start)
-    else:
-        start = clock(item.start)
-        end = max(clock(item.end, is_end=True), start)
-    return Segment(
-        id=number,
-        start=round(start, 3),
-        end=round(end, 3),
-        text=item.text.strip(),
-        words=words,
-        avg_logprob=_rounded(item.avg_logprob),
-        no_speech_prob=_rounded(item.no_speech_prob),
-    )
-
-
-def _word(raw: Any, clock: _Clock) -> Word:
-    start, end = clock.span(raw.start, raw.end)
-    return Word(round(start, 3), round(end, 3), raw.word, round(float(raw.probability), 4))
 
 
 def duration_of(samples16k: np.ndarray) -> float:

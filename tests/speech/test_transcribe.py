@@ -335,46 +335,6 @@ def test_a_segment_is_cut_where_the_speaker_of_its_words_changes() -> None:
     ]
 
 
-def test_speech_the_recogniser_passed_over_is_found_for_a_second_look() -> None:
-    from types import SimpleNamespace
-
-    from earwitness.speech.asr import _unheard
-
-    def item(*words: tuple[float, float]) -> SimpleNamespace:
-        said = [SimpleNamespace(start=s, end=e) for s, e in words]
-        return SimpleNamespace(start=words[0][0], end=words[-1][1], words=said)
-
-    windows = [(0.0, 26.0), (26.0, 40.0)]
-    heard = [item((0.2, 0.6), (0.7, 5.0)), item((5.5, 20.0)), item((26.1, 39.9))]
-    # 20-26 s of the first window got no word: decoded again; gaps under 1.5 s are not.
-    assert _unheard(windows, heard) == [(20.0, 26.0)]
-
-
-def test_a_word_of_a_second_look_stays_in_the_stretch_it_was_said_in() -> None:
-    from faster_whisper.transcribe import Segment as RawSegment
-    from faster_whisper.transcribe import Word as RawWord
-
-    from earwitness.speech.asr import _per_gap
-    from earwitness.speech.vad import SpeechMap
-
-    # Two unheard stretches, 10-12 s and 50-51.5 s of the compact timeline, decoded end to end
-    # (2 s + 1.5 s). Whisper starts the first word of the second stretch 0.2 s early.
-    def raw_segment(start: float, end: float, text: str, words: list[RawWord]) -> RawSegment:
-        return RawSegment(0, 0, start, end, text, [], -0.3, 1.0, 0.1, words, 0.0)
-
-    repair = SpeechMap.build([(10.0, 12.0), (50.0, 51.5)])
-    words = [RawWord(0.1, 1.0, " not", 0.9), RawWord(1.8, 2.9, " named.", 0.9)]
-    raw = raw_segment(0.1, 2.9, " not named.", words)
-    parts = _per_gap(raw, repair)
-    assert [p.text for p in parts] == [" not", " named."]
-    second = parts[1]
-    assert second.start == 2.0 and second.words[0].start == 2.0  # held inside its stretch
-    assert repair.to_original(second.start) == 50.0  # not 11.8 s, in the stretch before
-
-    single = _per_gap(raw_segment(1.8, 2.9, " named.", [RawWord(1.8, 2.9, " named.", 0.9)]), repair)
-    assert len(single) == 1 and single[0].start == 2.0 and single[0].text == " named."
-
-
 @pytest.mark.slow
 def test_weak_windows_are_read_again_with_the_text_before_them(
     monkeypatch: pytest.MonkeyPatch,
