@@ -14,11 +14,11 @@ in the tag manifests like every other tag file, so an edited instruction is caug
 never from the case's catalog, which is only an index and could have been edited.
 
 The export never stages a copy of the evidence: each object is streamed from the store into
-``DEST.zip.part-*`` (or a hidden ``.DEST.part-*`` folder) beside the destination, hashed as it
-is copied, and the finished bag is fsynced and renamed into place. The export event is signed
-first, under the case's write lock, and ends the bag's own copy of the log; it is appended to
-the case's log only once the bag is complete. Any failure removes the partial output and any
-folder the export created, and logs nothing.
+``DEST.zip.part-*`` (or a hidden ``.DEST.part-*`` folder) beside the destination (``bag_sinks``),
+hashed as it is copied, and the finished bag is fsynced and renamed into place. The export
+event is signed first, under the case's write lock, and ends the bag's own copy of the log; it
+is appended to the case's log only once the bag is complete. Any failure removes the partial
+output and any folder the export created, and logs nothing.
 """
 
 from __future__ import annotations
@@ -28,16 +28,12 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
-import time
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from earwitness import __version__
 from earwitness.errors import EarwitnessError, ExhibitNotFound
@@ -56,15 +52,20 @@ from earwitness.vault.bag_format import (
     tag_file,
     tagmanifest_name,
 )
+from earwitness.vault.bag_sinks import (
+    Sink,
+    missing_folders,
+    partial_output,
+    remove_empty,
+    remove_output,
+)
 from earwitness.vault.case import Case
 from earwitness.vault.hashing import CHUNK_BYTES
 from earwitness.vault.private_fields import DISCLOSURE_FILE, disclosure_file
 from earwitness.vault.projection import LoggedIntake, Projection
-from earwitness.vault.store import fsync_dir
 from earwitness.vault.verified_log import verified_projection
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
-LARGE_MEMBER_BYTES = 1 << 30  # zip members this big get ZIP64 headers from the start
 
 
 def safe_file_name(name: str) -> str:
@@ -118,7 +119,7 @@ def export_bag(
     as_zip = destination.suffix.lower() == ".zip"
     if destination.exists() and (as_zip or not destination.is_dir() or any(destination.iterdir())):
         raise EarwitnessError(f"{destination}: already exists; choose a new path")
-    created = _missing_folders(destination.parent)
+    created = missing_folders(destination.parent)
     try:
         with case.writing():
             # What goes into the bag, and under which names, is what the signed log says: an
@@ -127,14 +128,14 @@ def export_bag(
             exported = event.details["exhibits"]
             disclosed = None if for_publication else disclosure_file(case, exported)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            with _partial_output(destination, as_zip) as sink:
+            with partial_output(destination, as_zip) as sink:
                 _write_bag(case, sink, items, catalog, event, disclosed)
                 sink.commit()
             try:
                 case.record_prepared(event)
             except BaseException as exc:
                 if not _logged(case, event):
-                    _remove_output(destination, as_zip)
+                    remove_output(destination, as_zip)
                     raise
                 # The event is in the log (only the catalog or a final fsync failed): the
                 # package stays, and the error must not claim that nothing was logged.
@@ -143,13 +144,13 @@ def export_bag(
                     f"finishing failed ({exc}); run 'earwitness verify'"
                 ) from None
     except OSError as exc:
-        _remove_empty(created)
+        remove_empty(created)
         where = exc.filename or destination
         raise ExportFailed(
             f"export failed: {where}: {exc.strerror or exc}; nothing was exported or logged"
         ) from None
     except BaseException:
-        _remove_empty(created)
+        remove_empty(created)
         raise
     return destination
 
@@ -273,21 +274,9 @@ def _intake_dict(intake: LoggedIntake) -> dict[str, Any]:
 # -- writing ---------------------------------------------------------------------------------
 
 
-class _Sink(Protocol):
-    def write(
-        self, name: str, chunks: Iterable[bytes], *, stored: bool, size: int | None
-    ) -> Digests:
-        """Write one file of the bag (``name`` relative to its root), hashing what is written."""
-        ...
-
-    def commit(self) -> None:
-        """Make the finished bag durable and move it to the destination."""
-        ...
-
-
 def _write_bag(
     case: Case,
-    sink: _Sink,
+    sink: Sink,
     items: list[_Item],
     catalog: dict[str, Any],
     event: custody.Event,
@@ -409,130 +398,8 @@ def _key_files(case: Case) -> list[tuple[str, bytes]]:
     return sorted(keys.items())
 
 
-class _FolderSink:
-    def __init__(self, root: Path, destination: Path) -> None:
-        self.root = root
-        self.destination = destination
-
-    def write(
-        self, name: str, chunks: Iterable[bytes], *, stored: bool, size: int | None
-    ) -> Digests:
-        target = self.root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        digests = Digests()
-        with open(target, "xb") as sink:
-            for chunk in chunks:
-                digests.update(chunk)
-                sink.write(chunk)
-            sink.flush()
-            os.fsync(sink.fileno())
-        return digests
-
-    def commit(self) -> None:
-        for folder, _, _ in os.walk(self.root):
-            fsync_dir(Path(folder))
-        os.replace(self.root, self.destination)  # onto an empty folder too
-        fsync_dir(self.destination.parent)
-
-
-class _ZipSink:
-    def __init__(self, handle: BinaryIO, partial: Path, destination: Path) -> None:
-        self.partial = partial
-        self.destination = destination
-        self._handle = handle
-        self._archive = zipfile.ZipFile(handle, "w", allowZip64=True)
-        self._top = destination.stem
-        self._when = time.localtime()[:6]
-
-    def write(
-        self, name: str, chunks: Iterable[bytes], *, stored: bool, size: int | None
-    ) -> Digests:
-        info = zipfile.ZipInfo(f"{self._top}/{name}", date_time=self._when)
-        info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        large = size is not None and size >= LARGE_MEMBER_BYTES
-        digests = Digests()
-        with self._archive.open(info, "w", force_zip64=large) as member:
-            for chunk in chunks:
-                digests.update(chunk)
-                member.write(chunk)
-        return digests
-
-    def commit(self) -> None:
-        self._archive.close()
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
-        os.replace(self.partial, self.destination)
-        fsync_dir(self.destination.parent)
-
-    def abandon(self) -> None:
-        """Close without caring what fails: the partial file is removed next."""
-        with contextlib.suppress(Exception):
-            self._archive.close()
-        with contextlib.suppress(Exception):
-            self._handle.close()
-
-
-@contextlib.contextmanager
-def _partial_output(destination: Path, as_zip: bool) -> Iterator[_Sink]:
-    """A sink writing beside ``destination``; whatever it wrote is removed unless committed."""
-    parent = destination.parent
-    if as_zip:
-        fd, name = tempfile.mkstemp(dir=parent, prefix=f"{destination.name}.part-")
-        partial = Path(name)
-        zip_sink = _ZipSink(os.fdopen(fd, "wb"), partial, destination)
-        try:
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would outlive the rename
-            yield zip_sink
-        except BaseException:
-            zip_sink.abandon()
-            partial.unlink(missing_ok=True)
-            raise
-        return
-    folder = Path(tempfile.mkdtemp(dir=parent, prefix=f".{destination.name}.part-"))
-    try:
-        os.chmod(folder, 0o777 & ~_umask())  # mkdtemp's 0700 would outlive the rename
-        yield _FolderSink(folder, destination)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-
-
 def _logged(case: Case, event: custody.Event) -> bool:
     with contextlib.suppress(Exception):
         head = case.head()
         return head is not None and head.hash == event.hash
     return False
-
-
-def _remove_output(destination: Path, as_zip: bool) -> None:
-    """The bag is in place but its event did not reach the log: take the bag back."""
-    if as_zip:
-        destination.unlink(missing_ok=True)
-    else:
-        shutil.rmtree(destination, ignore_errors=True)
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
-def _missing_folders(folder: Path) -> list[Path]:
-    """``folder`` and its ancestors that do not exist yet, deepest first."""
-    missing = []
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    return missing
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove the folders an export created, deepest first, unless something else is in them."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
