@@ -36,7 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import PYANNOTE, RATE, load, oracle_regions, read_rttm, read_uem  # noqa: E402
+from diarization import oracle_regions, read_rttm, read_uem  # noqa: E402
+from run import PYANNOTE, RATE, load  # noqa: E402
 
 from earwitness.speech import turns as tn  # noqa: E402
 from earwitness.speech.types import Segment  # noqa: E402
