@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from earwitness.forensics.evaluation.verbal import support_phrase
 from earwitness.forensics.examination import Examination
 from earwitness.forensics.examine import INDICATION, timecode
 from earwitness.forensics.findings import Finding
@@ -218,6 +219,8 @@ def _summary(examination: Examination | None, findings: list[Finding]) -> str:
     conclusion = ""
     if examination is not None and examination.summary.log10_lr is not None:
         log10_lr = examination.summary.log10_lr
+        # The calibrated evidence leads: a bold score alone reads as a verdict (issue 14).
+        figures.insert(0, f"<b>{esc(support_phrase(log10_lr))}</b> over the whole file")
         conclusion = (
             f'<p class="conclusion">{esc(examination.summary.conclusion or "")} '
             f"<b>log10 LR {signed(log10_lr)}</b> (LR {likelihood_ratio(log10_lr)}); see "

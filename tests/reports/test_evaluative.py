@@ -196,6 +196,12 @@ def test_the_seven_sections_come_in_the_examiners_order(which: str, request: Any
     assert SHA in items and "256,044 bytes" in items and "Lavf" in items
 
 
+def test_the_dossier_summary_leads_with_the_calibrated_evidence(dossier_page: str) -> None:
+    figures = parse(dossier_page).find_all("p", "figures")[0].text()
+    assert figures.startswith("moderate support for edited (+1.3) over the whole file")
+    assert "highest edit-point score" in figures  # the score stays, named for what it is
+
+
 @pytest.mark.parametrize("which", ["exam_page", "dossier_page"])
 def test_calibrated_evidence_and_its_scale(which: str, request: Any) -> None:
     page = request.getfixturevalue(which)
