@@ -11,12 +11,14 @@ with the examination summary. Languages are ISO 639-3 (``rus``), as FtM expects.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from followthemoney import model, registry
 
 from earwitness import __version__
+from earwitness.forensics.evaluation.verbal import support_phrase
 from earwitness.formats.transcript_text import to_text
 from earwitness.speech.types import Segment, Transcript
 
@@ -91,6 +93,12 @@ def exhibit_entity(
     if examination is not None:
         summary = examination.get("summary", {})
         proxy.add("summary", summary.get("text"))
+        log10_lr = summary.get("log10_lr")
+        number = isinstance(log10_lr, int | float) and not isinstance(log10_lr, bool)
+        if number and math.isfinite(log10_lr):
+            notes.append(f"Evidence over the whole file: {support_phrase(float(log10_lr))}")
+        if isinstance(summary.get("conclusion"), str):
+            notes.append(f"Evaluative conclusion: {summary['conclusion']}")
         notes.append(f"Highest edit-point score in the examination: {summary.get('edit_score')}")
         proxy.add("processedAt", examination.get("created_at"))
     proxy.add("notes", "\n".join(notes))

@@ -21,7 +21,13 @@ EXHIBIT = {
 }
 EXAMINATION = {
     "created_at": "2026-11-28T10:00:00+00:00",
-    "summary": {"edit_score": 0.12, "text": "No indication of editing was found."},
+    "summary": {
+        "edit_score": 0.12,
+        "text": "No indication of editing was found.",
+        "log10_lr": -0.62,
+        "conclusion": "The findings provide weak support for the proposition that it is an "
+        "unedited original rather than that the recording was edited.",
+    },
 }
 
 
@@ -50,6 +56,18 @@ def test_an_exhibit_with_its_transcript_is_a_valid_audio_entity() -> None:
     assert "Listen carefully." in props["translatedText"][0]
     assert any("d" * 64 in agent for agent in props["processingAgent"])
     assert any("b" * 64 in note for note in props["notes"])
+    notes = props["notes"][0]
+    assert "Evidence over the whole file: weak support for unedited (-0.6)" in notes
+    assert "Evaluative conclusion: The findings provide weak support" in notes
+
+
+@pytest.mark.parametrize("odd_lr", ["NaN", float("nan"), float("inf"), True, None])
+def test_a_stored_examination_with_odd_values_still_gives_an_entity(odd_lr: object) -> None:
+    odd = {"summary": {"edit_score": 0.5, "log10_lr": odd_lr, "conclusion": ["not text"]}}
+    entity = exhibit_entity(EXHIBIT, sha1="a" * 40, examination=odd)
+    accepted_unchanged(entity)
+    notes = entity["properties"]["notes"][0]
+    assert "Evidence over" not in notes and "Evaluative conclusion" not in notes
 
 
 def test_a_video_without_transcript_is_a_video_entity() -> None:
