@@ -6,7 +6,9 @@ artefact raises ``ArtefactTampered``, never shows its content), and its JSON is 
 hostile: an entry that is not an object with a kind and a start time is skipped, times and
 scores are clamped, strings are cut short and at most ``MAX_FINDINGS`` are kept (the highest
 scores). Titles are the words the dossier prints for the same kinds
-(``forensics.registry.kind_label``).
+(``forensics.registry.kind_label``). A finding's calibrated evidence (``log10_lr``) is shown as
+the dossier shows it, its words recomputed from the number (``verbal``), never taken from the
+stored text.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from earwitness.forensics.evaluation.verbal import verbal
 from earwitness.forensics.registry import kind_label
 from earwitness.vault.artefacts import ArtefactRecord, read_verified
 from earwitness.vault.case import Case
@@ -31,6 +34,7 @@ EXAMINATION_STAGE = "examination"  # jobs.examine.EXAMINATION's name
 MAX_FINDINGS = 500
 MAX_SECONDS = 7 * 24 * 3600.0  # longer than any recording; keeps a planted 1e308 off the page
 MAX_NAME = 80  # characters of a kind or a check name
+MAX_LOG10_LR = 10.0  # beyond any calibration's bounds; keeps a planted 1e308 off the page
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,16 @@ class ExamFinding:
     start_s: float
     end_s: float
     score: float
+    log10_lr: float | None = None  # the calibrated evidence for "edited here", if any
 
     @property
     def title(self) -> str:
         return kind_label(self.kind)
+
+    @property
+    def verbal(self) -> str | None:
+        """The scale's words for ``log10_lr`` as support for editing here."""
+        return None if self.log10_lr is None else verbal(self.log10_lr)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +65,8 @@ class ExamFinding:
             "check": self.check,
             "title": self.title,
             "score": self.score,
+            "log10_lr": self.log10_lr,
+            "verbal": self.verbal,
         }
 
 
@@ -89,7 +101,11 @@ def parse_findings(report: object) -> tuple[ExamFinding, ...]:
         end = start if end is None else min(max(end, start), MAX_SECONDS)
         score = _number(item.get("score"))
         score = 0.0 if score is None else min(max(score, 0.0), 1.0)
-        found.append(ExamFinding(kind, _name(item.get("check")) or "", start, end, score))
+        log10_lr = _number(item.get("log10_lr"))
+        if log10_lr is not None:
+            log10_lr = min(max(log10_lr, -MAX_LOG10_LR), MAX_LOG10_LR)
+        check = _name(item.get("check")) or ""
+        found.append(ExamFinding(kind, check, start, end, score, log10_lr))
     if len(found) > MAX_FINDINGS:  # keep the strongest, then show them in time order
         found = sorted(found, key=lambda f: -f.score)[:MAX_FINDINGS]
     return tuple(sorted(found, key=lambda f: (f.start_s, f.end_s)))

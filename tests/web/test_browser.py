@@ -48,7 +48,8 @@ AGAIN = [  # "again.wav" as first transcribed, and as transcribed again by anoth
 HOSTILE_NAME = "<script>window.__xss=2<img src=x onerror=window.__xss=3>.wav"
 HOSTILE_NOTE = "<img src=x onerror=window.__xss=1>"
 FINDINGS = [  # the examination of "call": one edit point, and a kind no check declares
-    {"kind": "edit_point", "check": "enf", "start_s": 5.5, "end_s": 6.5, "score": 0.9},
+    {"kind": "edit_point", "check": "enf", "start_s": 5.5, "end_s": 6.5, "score": 0.9}
+    | {"log10_lr": 1.4, "verbal": "<i>planted words</i>"},
     {"kind": "<b>odd</b>", "check": "x", "start_s": 9.0, "end_s": 9.2, "score": 0.3},
 ]
 EDITORS = ["erin", "ed1", "ed2"]
@@ -201,7 +202,11 @@ def test_login_form_then_the_player_seeks_and_skips(person: Any, server: Server)
     # where it was clicked) and a list whose times seek; every title is text.
     bands = page.locator("#overlays .ov.finding")
     assert bands.count() == 2
-    assert "Edit point (enf) at 00:00:05.5" in bands.first.get_attribute("title")
+    label = bands.first.get_attribute("title")
+    assert "Edit point (enf) at 00:00:05.5" in label
+    # The calibrated evidence as the dossier words it, the words from the number, not the file.
+    assert "log10 LR +1.40 (moderate support for editing here)" in label
+    assert "planted" not in page.content()
     bands.first.click()
     assert page.evaluate(f"{audio}.currentTime") == pytest.approx(5.5, abs=0.02)
     titles = page.locator("#findings .finding-title")

@@ -499,14 +499,17 @@ def test_the_review_shows_the_examinations_findings_read_as_hostile(
     viewer = app_client("viewer")
     assert _review(viewer, exhibit)["findings"] == []  # no examination yet
     edit = {"kind": "edit_point", "check": "enf", "start_s": 0.7, "end_s": 0.9, "score": 0.8}
+    edit |= {"log10_lr": 1.4}
     planted = {"kind": "clipping", "check": "x" * 500, "start_s": -5, "end_s": 1e308}
+    planted |= {"log10_lr": -1e308, "verbal": "authentic"}
     malformed = ["edit_point", {"start_s": 1}, {"kind": "dropout", "start_s": "1"}, None]
     store_examination(workbench.case, exhibit, [planted, *malformed, edit])
     findings = _review(viewer, exhibit)["findings"]  # the cached review is made again
     assert findings == [
         {"start_s": 0.0, "end_s": 7 * 24 * 3600.0, "kind": "clipping", "check": "x" * 80}
-        | {"title": kind_label("clipping"), "score": 0.0},
-        {**edit, "title": kind_label("edit_point")},
+        | {"title": kind_label("clipping"), "score": 0.0}
+        | {"log10_lr": -10.0, "verbal": "no support"},
+        {**edit, "title": kind_label("edit_point"), "verbal": "moderate support"},
     ]
     # The search index reads the same findings: segment 1 (0.5–1.0 s) overlaps the edit point.
     after_transcript(workbench.case, workbench.engine, exhibit)
@@ -534,7 +537,7 @@ _JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=7), inner),
     max_leaves=20,
 )
-_FIELD = st.sampled_from(["kind", "check", "start_s", "end_s", "score"])
+_FIELD = st.sampled_from(["kind", "check", "start_s", "end_s", "score", "log10_lr"])
 
 
 @settings(max_examples=200, deadline=None)
@@ -551,6 +554,7 @@ def test_any_examination_json_gives_bounded_findings(entries: list, extra: int):
     assert [f.start_s for f in found] == sorted(f.start_s for f in found)
     for item in found:
         assert 0 <= item.start_s <= item.end_s <= MAX_SECONDS and 0 <= item.score <= 1
+        assert item.log10_lr is None or abs(item.log10_lr) <= 10
         assert item.kind and len(item.kind) <= 80 and len(item.check) <= 80
         json.dumps(item.to_dict(), allow_nan=False)  # always valid JSON for the page
     if extra > MAX_FINDINGS:  # the strongest are kept

@@ -108,6 +108,7 @@
       item.appendChild(el("span", "finding-title", f.title || f.kind || "finding"));
       if (f.check) item.appendChild(el("span", "note-kind", f.check));
       if (typeof f.score === "number") item.appendChild(el("span", "note-by", "score " + f.score.toFixed(2)));
+      if (typeof f.log10_lr === "number") item.appendChild(el("span", "note-by", ew.evidenceText(f)));
       list.appendChild(item);
       found += 1;
     });

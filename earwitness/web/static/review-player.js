@@ -52,12 +52,19 @@
     overlays.appendChild(node);
     return node;
   }
+  // A finding's calibrated evidence as the dossier words it: "log10 LR +1.4 (moderate support
+  // for editing here)"; the words come from the server, computed from the number.
+  ew.evidenceText = function (f) {
+    var value = (f.log10_lr < 0 ? "\u2212" : "+") + Math.abs(f.log10_lr).toFixed(2);
+    return "log10 LR " + value + (f.verbal ? " (" + f.verbal + " for editing here)" : "");
+  };
   // The words a finding is shown with, on its band's tooltip and in the findings list.
   ew.findingLabel = function (f) {
     var label = f.title || f.kind || "finding";
     if (f.check) label += " (" + f.check + ")";
     label += " at " + timecode(f.start_s);
     if (typeof f.score === "number") label += ", score " + f.score.toFixed(2);
+    if (typeof f.log10_lr === "number") label += ", " + ew.evidenceText(f);
     return label;
   };
   ew.renderOverlays = function () {
