@@ -167,6 +167,7 @@ def _text(value: object) -> str | None:
 
 
 def _examine(case: Case, job: job_queue.Job, report: _Reporter) -> tuple[dict, str | None, str]:
+    from earwitness.forensics.evaluation.verbal import support_phrase
     from earwitness.forensics.options import ExamOptions
     from earwitness.jobs.examine import examine_exhibit
 
@@ -177,9 +178,17 @@ def _examine(case: Case, job: job_queue.Job, report: _Reporter) -> tuple[dict, s
         raise EarwitnessError(
             f"{sha256[:12]}: the examination is incomplete ({outcome.failed}); not stored"
         )
-    summary = outcome.report.get("summary", {}).get("text", "")
-    result = {"reused": outcome.reused, "summary": summary}
-    return result, sha256, "examined" + (" (taken from the case)" if outcome.reused else "")
+    summary = outcome.report.get("summary", {})
+    result = {
+        "reused": outcome.reused,
+        "summary": summary.get("text", ""),
+        "conclusion": summary.get("conclusion"),
+        "log10_lr": summary.get("log10_lr"),
+    }
+    message = "examined" + (" (taken from the case)" if outcome.reused else "")
+    if isinstance(result["log10_lr"], int | float):  # the evidence, not a bare score
+        message += f": {support_phrase(float(result['log10_lr']))}"
+    return result, sha256, message
 
 
 def _transcribe(

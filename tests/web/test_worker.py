@@ -4,6 +4,7 @@ is installed), with real worker subprocesses and a real case."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -255,6 +256,9 @@ def test_job_of_a_killed_worker_is_finished_by_the_next(
         stop_worker(second)
     assert done.state == "done", done.error
     assert done.attempts == 2
+    # The job says what the examination found in the calibrated scale's words.
+    assert done.result and done.result["conclusion"].startswith("The findings provide")
+    assert re.fullmatch(r"examined: .*(support|calibrated).*\([+-]\d\.\d\)", done.message)
     assert done.worker and done.worker.endswith(f":{second.pid}")
     stored = [
         event
