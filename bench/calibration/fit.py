@@ -35,6 +35,7 @@ from goals import (  # noqa: E402
     enf_turn_bands,
     goals_of,
     located_traceable,
+    located_without_hum,
     low_bit_rate_share,
     markdown,
     traceable_file,
@@ -307,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             zip(("located", "count"), located_traceable(validate)[2:], strict=True)
         ),
         "low_bit_rate": low_bit_rate_share(validate),
+        "without_hum": located_without_hum(validate),
     }
     document = {
         "format": FORMAT,

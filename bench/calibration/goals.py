@@ -79,6 +79,33 @@ def enf_turn_bands(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return bands
 
 
+def located_without_hum(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Edit points located (a reported point within TOLERANCE_S) in edited files without
+    ENF, in all and by kind of edit (whole-cycle deletions counted as deletions): what a
+    report on a recording without hum can say the other checks find."""
+    kinds: dict[str, list[int]] = {}
+    for row in rows:
+        entry = row["entry"]
+        if not entry["edited"] or entry.get("enf") not in (None, "none"):
+            continue
+        reported = [
+            f for f in row["findings"] if f["kind"] == "edit_point" and f["score"] >= REPORTED
+        ]
+        kind = str(entry.get("edit_kind", "")).removesuffix("_whole_cycles")
+        for point in edit_points(entry):
+            hit = any(near_true_edit({"edit_times": [point["time"]]}, f) for f in reported)
+            counts = kinds.setdefault(kind, [0, 0])
+            counts[0] += int(hit)
+            counts[1] += 1
+    if not kinds:
+        return {}
+    return {
+        "located": sum(located for located, _ in kinds.values()),
+        "count": sum(count for _, count in kinds.values()),
+        "kinds": {kind: kinds[kind] for kind in sorted(kinds)},
+    }
+
+
 def low_bit_rate_share(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Located share of edit points in files without ENF: coded at ≤ 32 kbit/s against PCM."""
     shares: dict[str, list[int]] = {"low": [], "pcm": []}

@@ -58,6 +58,34 @@ def smallest_turn_deg(limits: Mapping[str, Any], snr_db: float | None) -> float 
     return chosen
 
 
+# The benchmark's kinds of edit, as a reader knows them (an insertion has two ends).
+EDIT_KIND_WORDS = {
+    "splice": "joins of two recordings",
+    "insertion": "ends of inserted material",
+    "deletion": "deletions",
+}
+
+
+def _located_without_hum(measured: Mapping[str, Any]) -> str | None:
+    """What validation located in recordings without hum, by kind of edit: the figure a
+    reader of a report on such a recording needs, not the ceiling of hummed ones."""
+    kinds = measured.get("kinds")
+    if not measured.get("count") or not isinstance(kinds, Mapping):
+        return None
+    parts = [
+        f"{counts[0]} of {counts[1]} {words}"
+        for kind, words in EDIT_KIND_WORDS.items()
+        if isinstance(counts := kinds.get(kind), list) and len(counts) == 2
+    ]
+    return (
+        f"In validation, on recordings without mains hum, {measured['located']} of "
+        f"{measured['count']} edit points were located within 0.5 s"
+        + (f" ({', '.join(parts)})" if parts else "")
+        + ": a deletion without hum is found only where the background or the waveform "
+        "steps at the cut."
+    )
+
+
 def _codec_sentence(media: Mapping[str, Any], limits: Mapping[str, Any]) -> str | None:
     codec = str(media.get("codec") or "")
     if codec not in LOSSY_CODECS:
@@ -99,8 +127,13 @@ def file_limitations(
         "changing across the cut) leaves no step in the noise floor or the spectrum; where the "
         "mains hum does not betray it either, it cannot be detected by these methods."
     )
+    enf = by_name.get("enf")
+    hummed = enf is not None and bool(enf.metrics.get("present"))
     ceiling = limits.get("untraceable") or {}
-    if ceiling.get("count"):
+    located = _located_without_hum(limits.get("without_hum") or {})
+    if not hummed and located:
+        sentences.append(located)
+    elif ceiling.get("count"):
         sentences.append(
             f"In validation, {ceiling['located']} of {ceiling['count']} edits that left no "
             "ENF trace were located: that is the measured ceiling for such edits."

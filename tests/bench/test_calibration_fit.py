@@ -145,3 +145,28 @@ def test_the_untraceable_class_is_shown_apart_without_hum(results: Path, tmp_pat
     systems = {s["key"]: s for s in json.loads(target.read_text())["validation"]["systems"]}
     assert systems["file-no-enf-traceable"]["targets"] == systems["file-no-enf"]["targets"] - 1
     assert systems["file-no-enf-traceable"]["auc"] >= systems["file-no-enf"]["auc"]
+
+
+def test_the_limits_say_what_was_located_without_hum(results: Path, tmp_path: Path) -> None:
+    """A report on a recording without hum states what validation located in such recordings,
+    by kind of edit: whole-cycle deletions count as deletions, and only validation counts."""
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    quiet = [
+        row
+        for row in rows
+        if row["entry"]["edited"]
+        and row["entry"]["enf"] == "none"
+        and row["entry"]["split"] == "validation"
+    ]
+    quiet[0]["findings"] = []  # missed
+    quiet[1]["entry"]["edit_kind"] = fit.UNTRACEABLE  # found all the same
+    results.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    target = tmp_path / "cal.json"
+    fit.main(["--results", str(results), "--output", str(target), "--plots", str(tmp_path / "p")])
+    measured = json.loads(target.read_text())["limits"]["without_hum"]
+    count = len(quiet)
+    assert measured == {
+        "located": count - 1,
+        "count": count,
+        "kinds": {"deletion": [count - 1, count]},
+    }

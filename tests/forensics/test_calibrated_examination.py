@@ -254,6 +254,26 @@ def test_limits_without_hum_low_bit_rate_short_and_truncated():
     assert "about 9.9 s" in text
 
 
+def test_limits_give_the_located_share_that_fits_the_file():
+    limits = {
+        "untraceable": {"located": 18, "count": 63},
+        "without_hum": {
+            "located": 78,
+            "count": 110,
+            "kinds": {"deletion": [4, 32], "insertion": [48, 52], "splice": [26, 26]},
+        },
+    }
+    media = {"codec": "pcm_s16le"}
+    quiet = " ".join(file_limitations(120, [_enf(False)], [], media, limits))
+    assert "on recordings without mains hum, 78 of 110 edit points were located" in quiet
+    assert "4 of 32 deletions" in quiet and "26 of 26 joins of two recordings" in quiet
+    assert "18 of 63" not in quiet  # the ceiling of recordings with hum is not this file's
+    hummed = " ".join(file_limitations(120, [_enf(True, 14.0)], [], media, limits))
+    assert "18 of 63 edits that left no ENF trace" in hummed and "78 of 110" not in hummed
+    older = {"untraceable": limits["untraceable"]}  # a calibration made before the figure
+    assert "18 of 63" in " ".join(file_limitations(120, [_enf(False)], [], media, older))
+
+
 def test_limits_say_where_speech_hides_how_fast_the_background_changed():
     hidden = Finding(
         "edit_point",
