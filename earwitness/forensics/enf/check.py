@@ -184,8 +184,13 @@ def check_enf(
     )
     summary = (
         f"Mains hum present at {best_nominal:g} Hz (strongest at harmonic {best_harmonic}, "
-        f"{strength}); frequency tracked at {len(times)} point(s) {HOP_S:g} s apart, from "
-        f"frames of {min(FRAME_S, len(x) / RATE):.0f} s, mean "
+        f"{strength}); frequency "
+        + (
+            f"tracked at {len(times)} points {HOP_S:g} s apart"
+            if len(times) > 1
+            else "measured once, the recording being one frame long"
+        )
+        + f" (frames of {min(FRAME_S, len(x) / RATE):.0f} s), mean "
         f"{np.mean(freq):.4f} Hz, spread {np.std(freq) * 1000:.1f} mHz. "
         + (
             f"{len(strong)} discontinuity(ies) in ENF phase or level."
