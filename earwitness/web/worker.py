@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import math
 import os
 import shutil
 import signal
@@ -186,8 +187,9 @@ def _examine(case: Case, job: job_queue.Job, report: _Reporter) -> tuple[dict, s
         "log10_lr": summary.get("log10_lr"),
     }
     message = "examined" + (" (taken from the case)" if outcome.reused else "")
-    if isinstance(result["log10_lr"], int | float):  # the evidence, not a bare score
-        message += f": {support_phrase(float(result['log10_lr']))}"
+    log10_lr = result["log10_lr"]
+    if isinstance(log10_lr, int | float) and math.isfinite(log10_lr):  # not a bare score
+        message += f": {support_phrase(float(log10_lr))}"
     return result, sha256, message
 
 
