@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from earwitness.forensics.evaluation.verbal import verbal
+from earwitness.forensics.evaluation.verbal import support_phrase, verbal
 from earwitness.forensics.registry import kind_label
 from earwitness.vault.artefacts import ArtefactRecord, read_verified
 from earwitness.vault.case import Case
@@ -35,6 +35,27 @@ MAX_FINDINGS = 500
 MAX_SECONDS = 7 * 24 * 3600.0  # longer than any recording; keeps a planted 1e308 off the page
 MAX_NAME = 80  # characters of a kind or a check name
 MAX_LOG10_LR = 10.0  # beyond any calibration's bounds; keeps a planted 1e308 off the page
+
+
+MAX_CONCLUSION = 2000  # characters of the evaluative conclusion shown
+
+
+@dataclass(frozen=True)
+class ExamSummary:
+    """What the examination concluded about the whole file, as the review page shows it."""
+
+    log10_lr: float | None  # the calibrated whole-file evidence for "edited"
+    conclusion: str | None  # the report's evaluative conclusion, in words
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "log10_lr": self.log10_lr,
+            "evidence": None if self.log10_lr is None else support_phrase(self.log10_lr),
+            "conclusion": self.conclusion,
+        }
+
+
+NO_SUMMARY = ExamSummary(None, None)
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,21 @@ def parse_findings(report: object) -> tuple[ExamFinding, ...]:
     return tuple(sorted(found, key=lambda f: (f.start_s, f.end_s)))
 
 
+def parse_summary(report: object) -> ExamSummary:
+    """The whole-file evidence and conclusion of an examination report (parsed JSON of any
+    shape): a log10 LR that is no finite number, or a conclusion that is no text, is left out;
+    the LR is clamped and the text cut short."""
+    summary = report.get("summary") if isinstance(report, dict) else None
+    if not isinstance(summary, dict):
+        return NO_SUMMARY
+    log10_lr = _number(summary.get("log10_lr"))
+    if log10_lr is not None:
+        log10_lr = min(max(log10_lr, -MAX_LOG10_LR), MAX_LOG10_LR)
+    conclusion = summary.get("conclusion")
+    text = conclusion.strip()[:MAX_CONCLUSION] if isinstance(conclusion, str) else ""
+    return ExamSummary(log10_lr, text or None)
+
+
 def newest_examination(case: Case, exhibit_sha256: str) -> ArtefactRecord | None:
     """The catalog's record of the exhibit's newest examination artefact, unverified (the
     read through ``read_verified`` checks it against the signed log)."""
@@ -125,13 +161,17 @@ def newest_examination(case: Case, exhibit_sha256: str) -> ArtefactRecord | None
         return ArtefactRecord.from_row(row) if row is not None else None
 
 
-# Findings per (case folder, examination object): read and verified once per process.
-_READ: dict[tuple[str, str], tuple[ExamFinding, ...]] = {}
+# Findings and summary per (case folder, examination object): read and verified once per
+# process.
+_READ: dict[tuple[str, str], tuple[tuple[ExamFinding, ...], ExamSummary]] = {}
 _READ_LOCK = threading.Lock()
 
 
-def read_findings(case: Case, record: ArtefactRecord) -> tuple[ExamFinding, ...]:
-    """The findings of one examination artefact, verified (``ArtefactTampered`` if not)."""
+def read_examination(
+    case: Case, record: ArtefactRecord
+) -> tuple[tuple[ExamFinding, ...], ExamSummary]:
+    """The findings and the whole-file summary of one examination artefact, verified
+    (``ArtefactTampered`` if not)."""
     key = (str(case.paths.root), record.object_sha256)
     with _READ_LOCK:
         known = _READ.get(key)
@@ -143,10 +183,15 @@ def read_findings(case: Case, record: ArtefactRecord) -> tuple[ExamFinding, ...]
     except (ValueError, RecursionError):
         log.warning("examination %s: not JSON; no findings shown", record.object_sha256[:12])
         report = None
-    found = parse_findings(report)
+    found = parse_findings(report), parse_summary(report)
     with _READ_LOCK:
         _READ[key] = found
     return found
+
+
+def read_findings(case: Case, record: ArtefactRecord) -> tuple[ExamFinding, ...]:
+    """The findings of one examination artefact, verified (``ArtefactTampered`` if not)."""
+    return read_examination(case, record)[0]
 
 
 def examination_findings(case: Case, exhibit_sha256: str) -> tuple[ExamFinding, ...]:

@@ -18,7 +18,7 @@ from earwitness.review.provenance import describe
 from earwitness.review.redaction import redact_transcript
 from earwitness.review.state import ReviewState
 from earwitness.speech.types import Segment, Transcript
-from earwitness.web.findings import ExamFinding
+from earwitness.web.findings import NO_SUMMARY, ExamFinding, ExamSummary
 
 NONE_EARLIER = EarlierEdits()  # an exhibit with one transcript
 
@@ -130,9 +130,10 @@ def review_json(
     state: ReviewState,
     findings: Sequence[ExamFinding] = (),
     earlier: EarlierEdits = NONE_EARLIER,
+    summary: ExamSummary = NO_SUMMARY,
 ) -> dict[str, Any]:
     """The review of one exhibit; ``earlier``: edits made on older transcripts of it, which
-    this one does not show."""
+    this one does not show; ``summary``: what its newest examination concluded."""
     transcript: Transcript = state.transcript
     return {
         "exhibit": exhibit,
@@ -149,6 +150,7 @@ def review_json(
         "duration": transcript.duration,
         "segments": segments_json(state, transcript.segments),
         "findings": [finding.to_dict() for finding in findings],
+        "examination": summary.to_dict(),
         "earlier_edits": earlier.to_dict(),
         **extras_json(state),
     }

@@ -4,7 +4,9 @@
   transcript and the provenance line ("ASR + 3 corrections by 2 reviewers").
 - ``GET  /api/exhibits/{sha256}/review``: the reviewed transcript, segment by segment with its
   ASR text and version, and the speakers, redactions, marks, annotations and quotes, and the
-  findings of the newest examination (``[{start_s, end_s, kind, check, title, score}]``).
+  findings of the newest examination (``[{start_s, end_s, kind, check, title, score,
+  log10_lr, verbal}]``) with what it concluded of the whole file (``examination``:
+  ``{log10_lr, evidence, conclusion}``).
 - ``POST /api/exhibits/{sha256}/edits``: ``{"edit": {...}, "base_versions": {"12": 3}}`` →
   200 ``{version, provenance, segments, removed, …}`` | 409 ``{error, current}`` (someone else
   changed the segment; ``current`` holds it as it is now) | 422 | 403.
@@ -40,7 +42,7 @@ from earwitness.vault.verified_log import exhibit_record
 from earwitness.web import review_service as service
 from earwitness.web.accounts import Account
 from earwitness.web.auth import current_account, require, workbench
-from earwitness.web.findings import newest_examination, read_findings
+from earwitness.web.findings import NO_SUMMARY, newest_examination, read_examination
 from earwitness.web.review_audio import audio_response, object_response
 from earwitness.web.review_json import review_json, saved_json, segments_by_id
 from earwitness.web.state import Workbench
@@ -134,9 +136,13 @@ def get_review(sha256: str, request: Request, _account: Viewer, bench: Bench) ->
     with _BODIES_LOCK:
         kept = _BODIES.get(key)
     if kept is None or kept[0][0] is not found.state or kept[0][1] != made_from[1]:
-        findings = read_findings(bench.case, examination) if examination else ()
+        findings, summary = (
+            read_examination(bench.case, examination) if examination else ((), NO_SUMMARY)
+        )
         earlier = earlier_edits(bench.case, sha256, found.base.object_sha256)
-        body = review_json(sha256, name, found.base.object_sha256, found.state, findings, earlier)
+        body = review_json(
+            sha256, name, found.base.object_sha256, found.state, findings, earlier, summary
+        )
         kept = (made_from, _Body(_dumps(body)))
         with _BODIES_LOCK:
             _BODIES[key] = kept

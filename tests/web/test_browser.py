@@ -209,6 +209,9 @@ def test_login_form_then_the_player_seeks_and_skips(person: Any, server: Server)
     assert "planted" not in page.content()
     bands.first.click()
     assert page.evaluate(f"{audio}.currentTime") == pytest.approx(5.5, abs=0.02)
+    evidence = page.locator("#exam-evidence")
+    assert evidence.text_content() == "Whole file: moderate support for edited (+1.3)"
+    assert evidence.get_attribute("title").startswith("The findings provide moderate support")
     titles = page.locator("#findings .finding-title")
     assert titles.all_text_contents() == ["Edit point", "<b>odd</b>"]
     page.locator("#findings button.seek").nth(1).click()

@@ -472,11 +472,13 @@ def test_the_api_is_described_in_openapi(app_client: Client):
     assert "base_versions" in body["content"]["application/json"]["schema"]["properties"]
 
 
-def store_examination(case: Case, sha256: str, findings: list) -> str:
+def store_examination(case: Case, sha256: str, findings: list, summary: object = None) -> str:
     """An examination report as the ``examination`` stage stores it; returns its object hash."""
     from earwitness.jobs.examine import EXAMINATION, report_bytes
 
     report = {"exhibit": {"sha256": sha256}, "checks": [], "findings": findings}
+    if summary is not None:
+        report["summary"] = summary
     return store_artefact(
         case,
         sha256,
@@ -498,13 +500,22 @@ def test_the_review_shows_the_examinations_findings_read_as_hostile(
 
     viewer = app_client("viewer")
     assert _review(viewer, exhibit)["findings"] == []  # no examination yet
+    nothing = {"log10_lr": None, "evidence": None, "conclusion": None}
+    assert _review(viewer, exhibit)["examination"] == nothing
     edit = {"kind": "edit_point", "check": "enf", "start_s": 0.7, "end_s": 0.9, "score": 0.8}
     edit |= {"log10_lr": 1.4}
     planted = {"kind": "clipping", "check": "x" * 500, "start_s": -5, "end_s": 1e308}
     planted |= {"log10_lr": -1e308, "verbal": "authentic"}
     malformed = ["edit_point", {"start_s": 1}, {"kind": "dropout", "start_s": "1"}, None]
-    store_examination(workbench.case, exhibit, [planted, *malformed, edit])
-    findings = _review(viewer, exhibit)["findings"]  # the cached review is made again
+    summary = {"log10_lr": 1e308, "conclusion": "  " + "x" * 5000}
+    store_examination(workbench.case, exhibit, [planted, *malformed, edit], summary)
+    review = _review(viewer, exhibit)  # the cached review is made again
+    assert review["examination"] == {
+        "log10_lr": 10.0,
+        "evidence": "extremely strong support for edited (+10.0)",
+        "conclusion": "x" * 2000,
+    }
+    findings = review["findings"]
     assert findings == [
         {"start_s": 0.0, "end_s": 7 * 24 * 3600.0, "kind": "clipping", "check": "x" * 80}
         | {"title": kind_label("clipping"), "score": 0.0}
@@ -560,6 +571,18 @@ def test_any_examination_json_gives_bounded_findings(entries: list, extra: int):
     if extra > MAX_FINDINGS:  # the strongest are kept
         assert min(f.score for f in found if f.kind == "dropout") >= (extra - MAX_FINDINGS) / 600
     assert parse_findings(entries) == () and parse_findings({"findings": "x"}) == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(summary=st.dictionaries(st.sampled_from(["log10_lr", "conclusion"]), _JSON) | _JSON)
+def test_any_examination_summary_gives_a_bounded_one(summary: object):
+    from earwitness.web.findings import MAX_CONCLUSION, NO_SUMMARY, parse_summary
+
+    found = parse_summary({"summary": summary})
+    assert found.log10_lr is None or abs(found.log10_lr) <= 10
+    assert found.conclusion is None or 0 < len(found.conclusion) <= MAX_CONCLUSION
+    json.dumps(found.to_dict(), allow_nan=False)  # always valid JSON for the page
+    assert parse_summary(["summary", summary]) is NO_SUMMARY  # a report that is no object
 
 
 def test_review_conflicts_and_search_on_postgresql(

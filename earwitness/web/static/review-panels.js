@@ -112,7 +112,13 @@
       list.appendChild(item);
       found += 1;
     });
-    $("findings-panel").hidden = found === 0;
+    // What the examination concluded of the whole file, in the calibrated scale's words; the
+    // conclusion's sentence on hover.
+    var exam = st.data.examination || {}, evidence = $("exam-evidence");
+    evidence.hidden = typeof exam.evidence !== "string";
+    evidence.textContent = evidence.hidden ? "" : "Whole file: " + exam.evidence;
+    if (typeof exam.conclusion === "string") evidence.setAttribute("title", exam.conclusion);
+    $("findings-panel").hidden = found === 0 && evidence.hidden;
   };
   ew.showDiff = function () {
     var panel = $("diff-panel");
