@@ -49,6 +49,25 @@ def test_room_tone_copy_survives_mp3(speech: np.ndarray, tmp_path) -> None:
     assert min(abs(t - start) for t, _ in found) < 0.15
 
 
+def test_room_tone_from_a_louder_place_pasted_into_a_quieter_pause_is_found(
+    speech: np.ndarray,
+) -> None:
+    """The paste stands 9 dB above the floor around it, so no block of it is near the floor
+    at both places; the two differ by nothing, far under the quieter background."""
+    rng = np.random.default_rng(12)
+    louder = recording(speech, seed=2) + 0.004 * rng.standard_normal(len(speech))
+    quieter = recording(np.zeros(5 * RATE), seed=3)  # the speaker has moved on, and paused
+    room = louder[int(5.6 * RATE) : int(6.5 * RATE)]
+    at = 2 * RATE + 5
+    edited = np.concatenate([louder, quieter[:at], room, quieter[at:]])
+    found = points(edited)
+    assert found and max(score for _, score in found) >= 0.9
+    times = [t for t, _ in found]
+    start = (len(louder) + at) / RATE
+    for expected in (start, start + len(room) / RATE, 5.6, 6.5):
+        assert min(abs(t - expected) for t in times) < 0.1, times
+
+
 def test_the_unedited_recording_holds_no_background_copy(speech: np.ndarray) -> None:
     assert points(recording(speech, 0)) == []
 
