@@ -35,8 +35,6 @@ MAX_FINDINGS = 500
 MAX_SECONDS = 7 * 24 * 3600.0  # longer than any recording; keeps a planted 1e308 off the page
 MAX_NAME = 80  # characters of a kind or a check name
 MAX_LOG10_LR = 10.0  # beyond any calibration's bounds; keeps a planted 1e308 off the page
-
-
 MAX_CONCLUSION = 2000  # characters of the evaluative conclusion shown
 
 
