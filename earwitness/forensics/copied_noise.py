@@ -23,6 +23,7 @@ from earwitness.media import blocks
 
 BAND_HZ = (400.0, 3400.0)  # the band ``duplicates`` compares backgrounds in
 BLOCK_S = 0.02  # ``duplicates.BLOCK_S``: the floor's blocks
+FLOOR_RATE = 8000  # ``duplicates.RATE``: the rate the floor's energies are summed at
 UNDER_FLOOR = 0.25  # a difference 6 dB under the background: the noise itself repeats
 MARGIN_S = 0.05  # filtered beyond each end, so the filter's edges fall outside
 SEARCH = 2  # samples either side of the given lag tried at the recording's rate
@@ -61,19 +62,16 @@ def blocks_under_floor(
         _mono(samples, first + shift - SEARCH - margin, last + shift + SEARCH + margin),
         sample_rate,
     )[margin:-margin]
-    best: np.ndarray | None = None
+    residuals = []
     for offset in range(2 * SEARCH + 1):
         other = there[offset : offset + len(here)]
         gain = float(np.dot(here, other) / (np.dot(other, other) + 1e-30))
-        residual = here - gain * other
-        if best is None or np.dot(residual, residual) < np.dot(best, best):
-            best = residual
-    if best is None:
-        return 0
+        residuals.append(here - gain * other)
+    best = min(residuals, key=lambda residual: float(np.dot(residual, residual)))
     size = max(round(BLOCK_S * sample_rate), 1)
     count = len(best) // size
-    # Energy per block as the 8 kHz floor counts it: the band's mean power times its 160 samples.
-    energy = (best[: count * size].reshape(count, size) ** 2).mean(axis=1) * BLOCK_S * 8000
+    # Energy per block as the floor counts it: the band's mean power times a block's samples.
+    energy = (best[: count * size].reshape(count, size) ** 2).mean(axis=1) * BLOCK_S * FLOOR_RATE
     at = np.arange(count) + round(start_s / BLOCK_S)
     later = at + round(lag_s / BLOCK_S)
     inside = (at < len(floor)) & (later < len(floor))

@@ -11,14 +11,13 @@ with the examination summary. Languages are ISO 639-3 (``rus``), as FtM expects.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from followthemoney import model, registry
 
 from earwitness import __version__
-from earwitness.forensics.evaluation.verbal import support_phrase
+from earwitness.forensics.evaluation.verbal import finite_log10_lr, support_phrase
 from earwitness.formats.transcript_text import to_text
 from earwitness.speech.types import Segment, Transcript
 
@@ -93,10 +92,9 @@ def exhibit_entity(
     if examination is not None:
         summary = examination.get("summary", {})
         proxy.add("summary", summary.get("text"))
-        log10_lr = summary.get("log10_lr")
-        number = isinstance(log10_lr, int | float) and not isinstance(log10_lr, bool)
-        if number and math.isfinite(log10_lr):
-            notes.append(f"Evidence over the whole file: {support_phrase(float(log10_lr))}")
+        log10_lr = finite_log10_lr(summary.get("log10_lr"))
+        if log10_lr is not None:
+            notes.append(f"Evidence over the whole file: {support_phrase(log10_lr)}")
         if isinstance(summary.get("conclusion"), str):
             notes.append(f"Evaluative conclusion: {summary['conclusion']}")
         notes.append(f"Highest edit-point score in the examination: {summary.get('edit_score')}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import math
 import os
 import shutil
 import signal
@@ -168,7 +167,7 @@ def _text(value: object) -> str | None:
 
 
 def _examine(case: Case, job: job_queue.Job, report: _Reporter) -> tuple[dict, str | None, str]:
-    from earwitness.forensics.evaluation.verbal import support_phrase
+    from earwitness.forensics.evaluation.verbal import finite_log10_lr, support_phrase
     from earwitness.forensics.options import ExamOptions
     from earwitness.jobs.examine import examine_exhibit
 
@@ -187,9 +186,9 @@ def _examine(case: Case, job: job_queue.Job, report: _Reporter) -> tuple[dict, s
         "log10_lr": summary.get("log10_lr"),
     }
     message = "examined" + (" (taken from the case)" if outcome.reused else "")
-    log10_lr = result["log10_lr"]
-    if isinstance(log10_lr, int | float) and math.isfinite(log10_lr):  # not a bare score
-        message += f": {support_phrase(float(log10_lr))}"
+    log10_lr = finite_log10_lr(result["log10_lr"])
+    if log10_lr is not None:  # the evidence, not a bare score
+        message += f": {support_phrase(log10_lr)}"
     return result, sha256, message
 
 

@@ -93,6 +93,14 @@ def support_sentence(
     )
 
 
+def finite_log10_lr(value: object) -> float | None:
+    """``value`` as a log10 LR if it is a finite number (not a bool), else None: for reading
+    one from a stored report, which is hostile until checked."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def support_phrase(log10_lr: float | None) -> str:
     """The whole-file likelihood ratio in a few words, for a table row or a summary line:
     the scale's words, the proposition they support and the log10 LR, e.g. "weak support for
