@@ -77,7 +77,7 @@ def report(
     for item in results:
         reused = f" (from the case: {', '.join(item.reused)})" if item.reused else ""
         click.echo(
-            f"{item.name}: {item.duration_s:.1f} s, {support_phrase(item.log10_lr)}, highest "
+            f"{item.name}: {item.length()}, {support_phrase(item.log10_lr)}, highest "
             f"edit-point score {item.edit_score:.2f}, "
             f"language {item.language}, {item.speakers} speaker(s){reused} -> {item.dossier}"
         )

@@ -35,6 +35,7 @@ from earwitness.forensics.findings import CheckResult, Finding
 from earwitness.forensics.limits import file_limitations
 from earwitness.forensics.options import ExamOptions
 from earwitness.forensics.recording import ExhibitFacts, Recording
+from earwitness.forensics.truncation import shortfall
 
 INDICATION = 0.5  # a finding scored at least this much is called an indication in the summary
 
@@ -230,7 +231,8 @@ def summary_text(
 ) -> str:
     """A neutral paragraph: what was examined and what was observed. Only edit points speak to
     editing; other observations (encoder tags, transcoding, dropouts, truncation) are listed
-    with their kinds, and the evaluation itself is ``Summary.conclusion``."""
+    with their kinds (truncation in a sentence of its own, with the length missing), and the
+    evaluation itself is ``Summary.conclusion``."""
     media = facts.media or {}
     parts = [
         f"Examined: '{facts.filename}' (SHA-256 {facts.sha256}), "
@@ -256,6 +258,12 @@ def summary_text(
         parts.append(
             f"No place showed features of an edit at or above a score of {INDICATION:.1f}."
         )
+    # Truncation is said apart: it is no sign of editing, but the reader must know that part
+    # of the recording was never there to examine.
+    cut_short = shortfall(findings)
+    if cut_short is not None:
+        parts.append(cut_short.sentence())
+    others = [f for f in others if f.kind != "truncation"]
     if others:
         kinds = sorted({registry.kind_label(f.kind).lower() for f in others})
         parts.append(

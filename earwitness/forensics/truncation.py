@@ -20,6 +20,8 @@ Truncation says nothing about the content before the cut, so it is never an edit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from earwitness.forensics.findings import Finding
@@ -35,6 +37,7 @@ _TOLERANCE_SHARE = 0.01
 MEASURED = 0.95  # the declared and present lengths disagree by more than a frame
 UNIT_CUT = 0.9  # a final frame, page or sample frame is cut mid-way
 UNCLOSED = 0.6  # an Ogg stream lacks its end-of-stream mark, nothing else is cut
+_LONGEST_S = 1e7  # a stored length beyond this (four months; or NaN, inf) is not believed
 
 _INTERPRETATION = (
     "Consistent with an interrupted transfer, download or recording, or with deliberate "
@@ -132,3 +135,68 @@ def truncation_findings(media: dict[str, Any], decoded_s: float | None) -> list[
             evidence,
         )
     ]
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """How a truncated file falls short of what it declares."""
+
+    declared_s: float | None  # None where the file does not record the length it was to have
+    present_s: float | None
+
+    def missing_s(self) -> float | None:
+        if self.declared_s is None or self.present_s is None:
+            return None
+        return self.declared_s - self.present_s
+
+    def sentence(self) -> str:
+        """What a summary says of it: the file is incomplete, and by how much where known."""
+        missing = self.missing_s()
+        if self.declared_s is None:
+            return (
+                "The file is truncated (see the truncation finding), and it does not record "
+                "how long it was meant to be: what is missing, and how much, could not be "
+                "examined."
+            )
+        if missing is None:
+            return (
+                f"The file is truncated: it declares {self.declared_s:.2f} s and holds less; "
+                "what is missing could not be examined."
+            )
+        return (
+            f"The file is truncated: it declares {self.declared_s:.2f} s and holds "
+            f"{self.present_s:.2f} s; the missing {missing:.2f} s could not be examined."
+        )
+
+    def phrase(self) -> str:
+        """A few words for a summary line or an index cell."""
+        if self.declared_s is None:
+            return "truncated, length meant unknown"
+        return f"truncated: {self.declared_s:.1f} s declared"
+
+
+def shortfall(findings: Iterable[Any]) -> Shortfall | None:
+    """The shortfall a ``truncation`` finding states, from findings as objects or as a
+    stored report's dicts; None when there is none.
+
+    A stored report is read as hostile: a declared or present length counts only as a
+    number from 0 to ``_LONGEST_S``, and the declared one only where it exceeds the present
+    one (else the length meant is taken as unknown)."""
+    for finding in findings:
+        kind = finding.get("kind") if isinstance(finding, dict) else getattr(finding, "kind", None)
+        if kind != "truncation":
+            continue
+        evidence = finding.get("evidence") if isinstance(finding, dict) else finding.evidence
+        evidence = evidence if isinstance(evidence, dict) else {}
+        declared, present = _length(evidence.get("declared_s")), _length(evidence.get("payload_s"))
+        if declared is not None and present is not None and declared <= present:
+            declared = None
+        return Shortfall(declared, present)
+    return None
+
+
+def _length(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if 0 <= number <= _LONGEST_S else None

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from earwitness.forensics.truncation import shortfall
 from earwitness.jobs.dossier import (
     DOSSIER_HTML,
     DOSSIER_PDF,
@@ -211,6 +212,7 @@ def report_exhibit(
         duration_s=round(float(exam.value.report.get("duration_s", 0.0)), 3),
         edit_score=float(exam.value.report["summary"]["edit_score"]),
         log10_lr=exam.value.report["summary"].get("log10_lr"),
+        shortfall=shortfall(exam.value.report.get("findings") or []),
         language=transcript.language,
         speakers=len(speakers),
         dossier=folder / "index.html",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earwitness.forensics.evaluation.verbal import support_phrase
+from earwitness.forensics.truncation import Shortfall
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,12 @@ class IndexRow:
     speakers: int
     dossier: Path  # the dossier's index.html
     log10_lr: float | None = None  # calibrated, whole file; None for an uncalibrated report
+    shortfall: Shortfall | None = None  # the file is truncated: what it declares
+
+    def length(self) -> str:
+        """Its duration, and whether it is all there: "30.4 s (truncated: 61.7 s declared)"."""
+        said = f"{self.duration_s:.1f} s"
+        return f"{said} ({self.shortfall.phrase()})" if self.shortfall else said
 
 
 def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
@@ -33,7 +40,7 @@ def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
             "<tr>"
             f'<td><a href="{html.escape(link)}">{html.escape(item.name)}</a></td>'
             f"<td><code>{item.sha256[:16]}…</code></td>"
-            f"<td>{item.duration_s:.1f} s</td>"
+            f"<td>{html.escape(item.length())}</td>"
             f"<td>{html.escape(support_phrase(item.log10_lr))}</td>"
             f"<td>{item.edit_score:.2f}</td>"
             f"<td>{html.escape(item.language or '–')}</td>"

@@ -86,6 +86,19 @@ def test_report_makes_a_case_and_a_complete_dossier(tmp_path: Path) -> None:
     assert run("verify", cwd=out).returncode == 0
 
 
+def test_a_truncated_file_says_so_in_its_line(tmp_path: Path) -> None:
+    """Half of the sample's bytes: its Xing header still counts every frame, so the line
+    says how long the recording was meant to be, and the examination says what is missing."""
+    cut = tmp_path / "cut-briefing.mp3"
+    cut.write_bytes(SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 2 + 7])
+    result = run("report", cut, "--speakers", "none", "-o", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.strip().splitlines()
+    assert re.match(r"cut-briefing\.mp3: 7\.\d s \(truncated: 14\.\d s declared\), ", line)
+    report = json.loads((Path(line.rsplit(" -> ", 1)[1]).parent / "examination.json").read_text())
+    assert "The file is truncated: it declares 14." in report["summary"]["text"]
+
+
 def logged_actions(case_dir: Path) -> list[str]:
     """The actions in the custody log so far; a line still being written is not counted."""
     log = case_dir / ".earwitness" / "custody.jsonl"

@@ -11,7 +11,13 @@ import pytest
 from earwitness.forensics import registry
 from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.examination import Examination, series_from_bytes, series_to_bytes
-from earwitness.forensics.examine import ExamOptions, ExhibitFacts, Recording, examine
+from earwitness.forensics.examine import (
+    ExamOptions,
+    ExhibitFacts,
+    Recording,
+    examine,
+    summary_text,
+)
 from earwitness.forensics.findings import FINDING_KINDS, CheckResult, Finding
 from earwitness.reports.examination_html import render_examination_html
 from earwitness.schemas import load_schema
@@ -96,6 +102,28 @@ def test_summary_is_neutral_and_names_the_file() -> None:
     assert "встреча.wav" in text
     for verdict in ("authentic", "fake", "forged", "genuine"):
         assert verdict not in text.lower()
+
+
+def test_summary_says_apart_what_a_truncated_file_lacks() -> None:
+    """Truncation is no sign of editing, but it is no aside either: the summary says how
+    much of the recording was never there to examine."""
+    cut = Finding(
+        "truncation",
+        "container_metadata",
+        30.3,
+        30.4,
+        0.95,
+        "ends early",
+        {"declared_s": 61.73, "payload_s": 30.42, "missing_s": 31.31},
+    )
+    dropout = Finding("dropout", "discontinuities", 19.4, 19.5, 0.97, "a dropout")
+    text = summary_text(facts(), 30.42, [], [cut, dropout])
+    assert (
+        "The file is truncated: it declares 61.73 s and holds 30.42 s; the missing 31.31 s" in text
+    )
+    assert "need not concern the content: dropout (see findings)." in text
+    whole = summary_text(facts(), 30.42, [], [dropout])
+    assert "truncated" not in whole
 
 
 def test_edit_score_is_the_highest_edit_point_score(schema: dict) -> None:

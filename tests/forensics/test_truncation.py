@@ -9,11 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from earwitness.forensics import metadata
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.options import ExamOptions
 from earwitness.forensics.recording import ExhibitFacts, Recording
+from earwitness.forensics.truncation import Shortfall, shortfall
 from earwitness.media.decode import decode_audio
 from earwitness.media.probe import probe
 from tests.conftest import shared
@@ -81,6 +84,10 @@ def test_an_m4a_cut_to_half_against_its_index(folder: Path) -> None:
     assert finding.evidence["declared_s"] == pytest.approx(SECONDS, abs=0.05)
     assert finding.evidence["missing_s"] == pytest.approx(SECONDS / 2, abs=1.0)
     assert finding.evidence["incomplete_unit"] == "box (mdat)"
+    said = shortfall([finding])
+    assert said is not None and said.declared_s == pytest.approx(SECONDS, abs=0.05)
+    assert said.phrase() == f"truncated: {said.declared_s:.1f} s declared"
+    assert f"the missing {said.missing_s():.2f} s could not be examined" in said.sentence()
 
 
 @pytest.mark.parametrize(
@@ -92,6 +99,11 @@ def test_a_final_frame_or_page_cut_mid_way(folder: Path, name: str, unit: str) -
     assert finding.score >= 0.9
     assert finding.evidence["incomplete_unit"] == unit
     assert 0 < finding.evidence["unit_present_bytes"] < finding.evidence["unit_declared_bytes"]
+    said = shortfall([finding.to_dict()])  # as a stored report holds it
+    assert said is not None
+    if name != "whole.mp3":  # its Xing header counts the frames meant; ADTS and Ogg do not
+        assert said.declared_s is None
+        assert "does not record how long it was meant to be" in said.sentence()
 
 
 def test_an_ogg_stream_cut_at_a_page_boundary_lacks_its_end_mark(folder: Path) -> None:
@@ -122,3 +134,51 @@ def test_payload_facts_never_raise_on_damaged_headers(folder: Path, name: str) -
     scrambled[1024:] = rng.integers(0, 256, len(data) - 1024, dtype=np.uint8).tobytes()
     broken.write_bytes(bytes(scrambled))
     payload_facts(broken, container)
+
+
+def test_a_stored_shortfall_is_read_as_hostile() -> None:
+    """Lengths count only as numbers of 0 s to four months, and a declared length only where
+    it exceeds what is there: a planted report cannot make a sentence claim more."""
+
+    def read(evidence: object) -> Shortfall | None:
+        return shortfall([{"kind": "other"}, {"kind": "truncation", "evidence": evidence}])
+
+    assert read({"declared_s": 60.0, "payload_s": 20.0}) == Shortfall(60.0, 20.0)
+    assert read({"declared_s": float("nan"), "payload_s": 20.0}) == Shortfall(None, 20.0)
+    assert read({"declared_s": True, "payload_s": 20.0}) == Shortfall(None, 20.0)
+    assert read({"declared_s": 1e308, "payload_s": 20.0}) == Shortfall(None, 20.0)
+    assert read({"declared_s": "60", "payload_s": -1}) == Shortfall(None, None)
+    assert read({"declared_s": 10.0, "payload_s": 20.0}) == Shortfall(None, 20.0)
+    assert read("not a mapping") == Shortfall(None, None)
+    assert shortfall([{"kind": "dropout", "evidence": {"declared_s": 9.0}}]) is None
+    assert read({"declared_s": 60.0, "payload_s": None}) == Shortfall(60.0, None)
+    assert "declares 60.00 s and holds less" in Shortfall(60.0, None).sentence()
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=12,
+)
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["kind", "evidence"]),
+            st.sampled_from(["truncation", "dropout"])
+            | st.dictionaries(st.sampled_from(["declared_s", "payload_s"]), JSON)
+            | JSON,
+        )
+        | JSON,
+        max_size=4,
+    )
+)
+def test_any_stored_findings_give_a_sound_shortfall_or_none(findings: list) -> None:
+    said = shortfall(findings)
+    if said is None:
+        return
+    missing = said.missing_s()
+    assert missing is None or missing > 0
+    assert said.sentence().startswith("The file is truncated")
+    assert "nan" not in said.sentence() + said.phrase()
