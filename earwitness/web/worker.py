@@ -169,6 +169,7 @@ def _text(value: object) -> str | None:
 def _examine(case: Case, job: job_queue.Job, report: _Reporter) -> tuple[dict, str | None, str]:
     from earwitness.forensics.evaluation.verbal import finite_log10_lr, support_phrase
     from earwitness.forensics.options import ExamOptions
+    from earwitness.forensics.truncation import shortfall
     from earwitness.jobs.examine import examine_exhibit
 
     sha256 = str(job.exhibit_sha256)
@@ -189,6 +190,9 @@ def _examine(case: Case, job: job_queue.Job, report: _Reporter) -> tuple[dict, s
     log10_lr = finite_log10_lr(result["log10_lr"])
     if log10_lr is not None:  # the evidence, not a bare score
         message += f": {support_phrase(log10_lr)}"
+    cut_short = shortfall(outcome.report.get("findings") or [])
+    if cut_short is not None:  # what was never there to examine
+        message += f"; {cut_short.phrase()}"
     return result, sha256, message
 
 

@@ -305,6 +305,27 @@ def test_failed_job_says_why_and_the_worker_goes_on(
     assert done.state == "done"
 
 
+def test_examining_a_truncated_file_says_what_is_missing(
+    case: Case, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    whole = write_wav(tmp_path / "whole.wav", seconds=12.0)
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: 44 + 8000 * 2 * 5])  # the header still says 12 s
+    [outcome] = ingest_paths(case, [cut])
+    assert outcome.sha256
+    job = job_queue.enqueue(engine, "examine", "alice", outcome.sha256)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(case.paths.root, db_url, stop))
+    thread.start()
+    try:
+        done = wait_for(engine, job.id, finished)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert done.state == "done", done.error
+    assert done.message.endswith("; truncated: 12.0 s declared"), done.message
+
+
 def test_worker_main_needs_a_database(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if k != "EARWITNESS_WORKER_DB"}
     answer = subprocess.run(
