@@ -22,7 +22,7 @@ from earwitness import __version__
 from earwitness.forensics import registry
 from earwitness.forensics.declaration import Declaration
 from earwitness.forensics.evaluation.calibration import Calibration, shipped_calibration
-from earwitness.forensics.evaluation.verbal import support_sentence, verbal
+from earwitness.forensics.evaluation.verbal import likelihood_ratio, support_sentence, verbal
 from earwitness.forensics.examination import (
     SCHEMA_ID,
     Examination,
@@ -187,8 +187,8 @@ def conclusion(log10_lr: float | None, findings: Sequence[Finding] = ()) -> str:
     if log10_lr is None:
         return "No calibrated conclusion could be reached."
     text = (
-        f"{support_sentence(log10_lr).rstrip('.')} (likelihood ratio about "
-        f"{_lr_words(log10_lr)}). This "
+        f"{support_sentence(log10_lr).rstrip('.')} (likelihood ratio "
+        f"{likelihood_ratio(log10_lr)}). This "
         "weighs the findings under the two propositions, within the limitations stated; it "
         "is not a verdict on the recording."
     )
@@ -202,13 +202,6 @@ def conclusion(log10_lr: float | None, findings: Sequence[Finding] = ()) -> str:
             "between the edited and unedited recordings the calibration was fitted on."
         )
     return text
-
-
-def _lr_words(log10_lr: float) -> str:
-    """The LR as a reader says it: "20", "1/16", "1.3"."""
-    size = 10 ** abs(log10_lr)
-    shown = f"{size:.1f}" if size < 10 else f"{size:,.0f}"
-    return shown if log10_lr >= 0 else f"1/{shown}"
 
 
 def _schema_media(facts: ExhibitFacts) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from earwitness.forensics.evaluation.verbal import support_phrase
+from earwitness.forensics.evaluation.verbal import likelihood_ratio, support_phrase
 from earwitness.forensics.examination import Examination
 from earwitness.forensics.examine import INDICATION, timecode
 from earwitness.forensics.findings import Finding
@@ -43,7 +43,6 @@ from earwitness.reports.dossier_transcript import number, render_transcript
 from earwitness.reports.drawn import Drawn
 from earwitness.reports.evaluative import (
     heading,
-    likelihood_ratio,
     render_conclusion,
     render_items,
     render_limitations,

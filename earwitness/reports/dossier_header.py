@@ -75,6 +75,22 @@ def text_value(value: Any, limit: int = 400) -> str:
     return esc(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+def media_tags(media: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Every tag the probe found, the container's and each stream's, as (where:key, value):
+    an encoder tag sits on the stream in Ogg and MP4 files, and a report that looked only at
+    the container's would say "no tags" of a file the examination lists one in."""
+    found: list[tuple[str, Any]] = []
+    tags = media.get("tags")
+    if isinstance(tags, dict):
+        found += [(f"container:{key}", value) for key, value in tags.items()]
+    streams = media.get("streams")
+    for stream in streams if isinstance(streams, list) else []:
+        if isinstance(stream, dict) and isinstance(stream.get("tags"), dict):
+            where = f"stream{str(stream.get('index', '?'))[:8]}"  # escaped where shown
+            found += [(f"{where}:{key}", value) for key, value in stream["tags"].items()]
+    return found
+
+
 def _rows(pairs: list[tuple[str, str]]) -> str:
     return "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in pairs if v)
 
@@ -124,8 +140,7 @@ def render_facts(exhibit: DossierExhibit, tool: ToolVersions, duration_s: float)
     """The exhibit's full facts and receipt (a block of the "Items received" section)."""
     media = exhibit.media or {}
     duration = number(media.get("duration_s")) or duration_s
-    tags = media.get("tags") or {}
-    tag_lines = "<br>".join(f"{text_value(k)} = {text_value(v)}" for k, v in tags.items())
+    tag_lines = "<br>".join(f"{text_value(k)} = {text_value(v)}" for k, v in media_tags(media))
     recording = [
         ("File name", esc(exhibit.filename)),
         ("SHA-256", _mono(exhibit.sha256)),

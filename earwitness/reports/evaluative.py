@@ -16,11 +16,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from earwitness.forensics.evaluation.verbal import likelihood_ratio
 from earwitness.forensics.examination import Examination
 from earwitness.forensics.examine import INDICATION, timecode
 from earwitness.forensics.findings import Finding
+from earwitness.forensics.metadata import NAME as CONTAINER_CHECK
 from earwitness.forensics.registry import check_title, kind_label
-from earwitness.reports.dossier_header import text_value
+from earwitness.reports.dossier_header import media_tags, text_value
 from earwitness.reports.method_validation import (
     NOT_CALIBRATED,
     CalibrationLike,
@@ -70,14 +72,6 @@ def _section(anchor: str, number: int, title: str, body: str) -> str:
 
 def signed(log10_lr: float) -> str:
     return f"{log10_lr:+.2f}".replace("-", "−")
-
-
-def likelihood_ratio(log10_lr: float) -> str:
-    """The LR itself in words a reader can picture: "about 20", "about 1/300"."""
-    size = abs(log10_lr)
-    # Two significant figures: an LR is an estimate, never exact to three.
-    value = f"10^{size:.1f}" if size > 6 else f"{float(f'{10**size:.2g}'):,g}"
-    return f"about {value}" if log10_lr >= 0 else f"about 1/{value}"
 
 
 def verbal_or_none(log10_lr: float) -> str | None:
@@ -149,13 +143,14 @@ def condition_lines(media: dict[str, Any] | None, findings: Sequence[Finding]) -
     lines = [
         f"{esc(kind_label(f.kind))} ({timecode(f.start_s)}): {esc(f.description)}"
         for f in findings
-        if f.kind in CONDITION_KINDS
+        # every observation of the container check is about the item's condition
+        if f.kind in CONDITION_KINDS or f.check == CONTAINER_CHECK
     ]
     media = media or {}
-    tags = media.get("tags") or {}
-    if isinstance(tags, dict) and tags:
-        shown = "; ".join(f"{text_value(k, 60)} = {text_value(v, 120)}" for k, v in tags.items())
-        lines.append(f"Tags in the container: {shown}")
+    tags = media_tags(media)
+    if tags:
+        shown = "; ".join(f"{text_value(k, 60)} = {text_value(v, 120)}" for k, v in tags)
+        lines.append(f"Tags in the container and its streams: {shown}")
     lines += [f"Probe warning: {text_value(w)}" for w in media.get("warnings") or []]
     return lines
 
@@ -183,7 +178,8 @@ def render_items(
         (
             "Condition",
             "<br>".join(condition)
-            or "No truncation, container or encoder observation; no tags in the container.",
+            or "No truncation, container or encoder observation; no tags in the container or "
+            "its streams.",
         ),
     ]
     table = "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in rows if v)

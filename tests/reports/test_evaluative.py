@@ -13,8 +13,10 @@ import pytest
 
 from earwitness.forensics.evaluation.verbal import VERBAL_SCALE
 from earwitness.forensics.examination import Examination
+from earwitness.forensics.findings import Finding
 from earwitness.reports.dossier import render_dossier, write_pdf
-from earwitness.reports.evaluative import SECTION_IDS
+from earwitness.reports.dossier_header import media_tags
+from earwitness.reports.evaluative import SECTION_IDS, condition_lines
 from earwitness.reports.examination_html import render_examination_html
 from earwitness.reports.method_validation import render_validation
 from earwitness.reports.plots import (
@@ -329,3 +331,28 @@ def test_signoffs_of_ignores_other_events_and_exhibits() -> None:
     found = signoffs_of([*events, other], SHA)
     assert [s.examination_sha256 for s in found] == [OLD_EXAM_SHA, EXAM_SHA]
     assert found[1].name == EVIL_EXAMINER and found[1].log10_lr == pytest.approx(1.3)
+
+
+def test_the_condition_names_stream_tags_and_encoder_observations() -> None:
+    """An Opus or M4A file keeps its encoder tag on the stream. The condition once said "no
+    container or encoder observation; no tags" of such a file while the examination listed
+    both: every observation of the container check, and every stream's tags, are shown."""
+    media = {
+        "tags": {},
+        "streams": [
+            {"index": 0, "tags": {"encoder": "Lavf62.12.102"}},
+            "<not a stream>",
+            {"index": "<i>1</i>", "tags": {"<b>k</b>": "<b>v</b>"}},
+            {"index": 2, "tags": ["not", "a", "mapping"]},
+        ],
+    }
+    encoder = Finding("other", "container_metadata", 0.0, 61.0, 0.1, "Encoder tags name FFmpeg.")
+    room = Finding("other", "discontinuities", 3.0, 4.0, 0.3, "A gradual change of the room.")
+    lines = condition_lines(media, [encoder, room])
+    assert lines[0] == "Observation (00:00:00.0): Encoder tags name FFmpeg."
+    assert not any("room" in line for line in lines)  # not about the item's condition
+    assert lines[1].startswith("Tags in the container and its streams: stream0:encoder = Lavf62")
+    assert "&lt;b&gt;k&lt;/b&gt; = &lt;b&gt;v&lt;/b&gt;" in lines[1] and "<b>" not in lines[1]
+    assert [key for key, _ in media_tags(media)] == ["stream0:encoder", "stream<i>1</i>:<b>k</b>"]
+    assert media_tags({"tags": "x", "streams": "y"}) == []
+    assert condition_lines({}, []) == []

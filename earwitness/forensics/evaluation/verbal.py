@@ -101,6 +101,16 @@ def finite_log10_lr(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def likelihood_ratio(log10_lr: float) -> str:
+    """The LR itself in words a reader can picture: "about 20", "about 1/300". One
+    formatter for every place that shows it: a conclusion once said "about 135" where the
+    page's summary said "about 130" of the same ratio."""
+    size = abs(log10_lr)
+    # Two significant figures: an LR is an estimate, never exact to three.
+    value = f"10^{size:.1f}" if size > 6 else f"{float(f'{10**size:.2g}'):,g}"
+    return f"about {value}" if log10_lr >= 0 else f"about 1/{value}"
+
+
 def support_phrase(log10_lr: float | None) -> str:
     """The whole-file likelihood ratio in a few words, for a table row or a summary line:
     the scale's words, the proposition they support and the log10 LR, e.g. "weak support for

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from earwitness.forensics.evaluation.verbal import (
     NO_SUPPORT_BELOW,
     VERBAL_SCALE,
+    likelihood_ratio,
     support_phrase,
     support_sentence,
     verbal,
@@ -154,3 +155,19 @@ def test_phrase_agrees_with_the_sentence(value: float) -> None:
 def test_phrase_refuses_nan() -> None:
     with pytest.raises(ValueError, match="NaN"):
         support_phrase(math.nan)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(2.13, "about 130"), (-0.62, "about 1/4.2"), (0.0, "about 1"), (7.25, "about 10^7.2")],
+)
+def test_the_ratio_is_said_to_two_figures(value: float, words: str) -> None:
+    assert likelihood_ratio(value) == words
+
+
+def test_the_conclusion_and_the_page_say_one_ratio() -> None:
+    """A dossier once said "LR about 130" in its summary and "about 135" in its conclusion."""
+    from earwitness.forensics.examine import conclusion
+
+    assert f"(likelihood ratio {likelihood_ratio(2.13)})" in conclusion(2.13)
+    assert "(likelihood ratio about 1/4.2)" in conclusion(-0.62)
