@@ -88,7 +88,9 @@ def test_soft_subtitles_match_the_transcripts_cues(published: Published) -> None
     texts = [(float(at), text) for at, text in packets if text]
     assert [text for _, text in texts] == ["\n".join(cue.lines) for cue in cues]
     assert [round(at, 3) for at, _ in texts] == [cue.start for cue in cues]
-    assert any("Министерства" in text or "министерства" in text for _, text in texts)
+    # The Russian words, as subtitles: "пределами" is recognised on every CPU tried (whisper-
+    # base heard "министерства" as "стерства" on one with AVX2 only).
+    assert any("пределами" in text for _, text in texts)
 
 
 def test_captions_and_the_card_are_drawn(published: Published) -> None:

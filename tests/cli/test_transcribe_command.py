@@ -62,7 +62,9 @@ def test_transcribe_in_a_case_stores_logs_and_reuses(tmp_path: Path, schema: dic
         check=True,
     )
     table_text = " ".join(c.text for t in Document(str(docx)).tables for c in t._cells)
-    assert "Министерства" in table_text or "министерства" in table_text.lower()
+    # A word recognised on every CPU tried: whisper-base's words move with the instruction
+    # set CTranslate2 runs on ("министерства" became "стерства" with AVX2 only).
+    assert "пределами" in table_text
     events = [json.loads(line) for line in run("log", "--json", cwd=case).stdout.splitlines()]
     stages = {e["details"]["artefact"]["stage"] for e in events if e["action"] == "transcribe"}
     assert stages == {"transcript", "transcript-srt", "transcript-docx"}

@@ -139,6 +139,21 @@ def test_the_original_in_the_vault_is_untouched(reviewed: Reviewed) -> None:
     assert any(p.name.startswith("original") for p in reviewed.before.iterdir())
 
 
+def _cue_words(subtitles: str) -> str:
+    """The words of an SRT or WebVTT file, cue after cue, without numbers, times and speaker
+    labels (``S1: `` or ``<v S1>``): a long segment is cut into several cues, where the words
+    fall depending on the recogniser's timing (which moves with the CPU's instruction set)."""
+    kept = [
+        re.sub(r"^(<v [^>]{1,40}>|[^:]{1,40}: )", "", line.strip())  # WebVTT's or SRT's
+        for line in subtitles.splitlines()
+        if line.strip()
+        and "-->" not in line
+        and not line.strip().isdigit()
+        and line.strip() != "WEBVTT"
+    ]
+    return " ".join(" ".join(kept).split())
+
+
 def test_every_text_output_shows_the_correction_and_blanks_the_range(reviewed: Reviewed) -> None:
     transcript = json.loads((reviewed.after / "transcript.json").read_text())
     assert transcript["processing"]["review"]["corrections"] == 3
@@ -155,7 +170,8 @@ def test_every_text_output_shows_the_correction_and_blanks_the_range(reviewed: R
         if name == "index.html":  # one element per word, for the player
             assert all(word in text for word in reviewed.corrected_text.split()), name
         else:
-            assert reviewed.corrected_text in " ".join(text.split()), name
+            said = _cue_words(text) if name != "transcript.json" else " ".join(text.split())
+            assert reviewed.corrected_text in said, name
         assert not _any_word(reviewed.redacted_words, text), name
     before = (reviewed.before / "transcript.srt").read_text()
     assert _any_word(reviewed.redacted_words, before)  # the check can fail
@@ -227,5 +243,5 @@ def test_the_aleph_export_carries_the_reviewed_text(reviewed: Reviewed) -> None:
 def test_transcribe_prints_the_reviewed_version_never_the_redacted_words(
     reviewed: Reviewed,
 ) -> None:
-    assert reviewed.corrected_text in " ".join(reviewed.printed.split())
+    assert reviewed.corrected_text in _cue_words(reviewed.printed)
     assert not _any_word(reviewed.redacted_words, reviewed.printed)
