@@ -28,8 +28,10 @@ from earwitness.cli.models_command import models
 from earwitness.cli.publish_command import publish
 from earwitness.cli.report_command import report
 from earwitness.cli.signoff_command import signoff
+from earwitness.cli.terminal import echo
 from earwitness.cli.transcribe_command import transcribe
 from earwitness.errors import EarwitnessError
+from earwitness.text import shown
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="earwitness", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("earwitness: interrupted", err=True)
+        echo("earwitness: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -76,23 +78,23 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except EarwitnessError as exc:
-        click.echo(f"earwitness: error: {exc}", err=True)
+        echo(f"earwitness: error: {shown(exc)}", err=True)  # one line, whatever the names
         sys.exit(exc.exit_code)
     except OSError as exc:
         # The last net for what the file system refuses (a full disk, a vanished folder):
         # one line naming the file. Commands turn the failures they expect into
         # EarwitnessErrors first, with the advice that goes with them.
         where = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"earwitness: error: {where}{exc.strerror or exc}", err=True)
+        echo(f"earwitness: error: {shown(where)}{exc.strerror or exc}", err=True)
         sys.exit(1)
     except DatabaseError as exc:
         reason = exc.orig if exc.orig is not None else exc
-        click.echo(
+        echo(
             f"earwitness: error: the case's catalog cannot be read ({reason}); "
             "'earwitness verify' says what is wrong, 'earwitness reindex' rebuilds it",
             err=True,
         )
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo("earwitness: interrupted", err=True)
+        echo("earwitness: interrupted", err=True)
         sys.exit(130)

@@ -11,6 +11,8 @@ import click
 from earwitness.cli.lock_commands import encrypt_case
 from earwitness.cli.options import case_option
 from earwitness.cli.progress import byte_progress
+from earwitness.cli.terminal import echo
+from earwitness.text import shown
 from earwitness.vault import custody
 from earwitness.vault.case import Case
 from earwitness.vault.intake import Outcome, Status, expand_inputs, ingest_paths
@@ -52,12 +54,12 @@ def init(directory: Path | None, actor: str | None, protect_key: bool, encrypt: 
     passphrase = new_protection_passphrase(target) if protect_key or encrypt else None
     case, created = Case.init(target, actor=actor, passphrase=passphrase)
     verb = "Created" if created else "Already a case:"
-    click.echo(f"{verb} {case.paths.meta}")
+    echo(f"{verb} {case.paths.meta}")
     if created:
-        click.echo(f"case key: {grouped(case.signer.fingerprint)} (actor {case.signer.actor})")
+        echo(f"case key: {grouped(case.signer.fingerprint)} (actor {case.signer.actor})")
     if encrypt and passphrase is not None:
         encrypt_case(case.paths.root, passphrase.decode("utf-8"))
-        click.echo("Encrypted: 'earwitness lock' seals the case, 'earwitness unlock' opens it")
+        echo("Encrypted: 'earwitness lock' seals the case, 'earwitness unlock' opens it")
 
 
 @click.command()
@@ -81,14 +83,14 @@ def ingest(paths: tuple[Path, ...], source: str | None, note: str | None, case_d
     def report(outcome: Outcome) -> None:
         counts[outcome.status] += 1
         if outcome.status is Status.INGESTED:
-            click.echo(outcome.message)
+            echo(shown(outcome.message))  # one line each, whatever the file is named
         else:
-            click.echo(f"earwitness: {outcome.status.value}: {outcome.message}", err=True)
+            echo(shown(f"earwitness: {outcome.status.value}: {outcome.message}"), err=True)
 
     with byte_progress("ingesting", total) as advance:
         ingest_paths(case, list(paths), source, note, on_bytes=advance, on_outcome=report)
     preserved = counts[Status.INGESTED] + counts[Status.WARNING]
-    click.echo(
+    echo(
         f"{preserved} file(s) preserved in {case.paths.root}"
         + (f", {counts[Status.WARNING]} with warnings" if counts[Status.WARNING] else "")
         + (f", {counts[Status.SKIPPED]} skipped" if counts[Status.SKIPPED] else "")
@@ -130,6 +132,7 @@ def exhibits(as_json: bool, case_dir: Path | None) -> None:
                 "media": row.media,
                 "probe_error": row.probe_error,
             }
+            # JSON as stored: its escapes already keep controls off the terminal
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
             media = row.media or {}
@@ -138,8 +141,8 @@ def exhibits(as_json: bool, case_dir: Path | None) -> None:
                 for x in (media.get("codec"), media.get("sample_rate"), media.get("duration_s"))
                 if x
             )
-            click.echo(
-                f"{row.sha256[:12]}  {row.size_bytes:>12,}  {names.get(row.sha256)}  {facts}"
+            echo(
+                shown(f"{row.sha256[:12]}  {row.size_bytes:>12,}  {names.get(row.sha256)}  {facts}")
             )
 
 
@@ -155,9 +158,10 @@ def log(exhibit: str | None, as_json: bool, case_dir: Path | None) -> None:
         if wanted and not _concerns(event, wanted):
             continue
         if as_json:
+            # JSON as stored: its escapes already keep controls off the terminal
             click.echo(event.to_line().decode("utf-8"), nl=False)
         else:
-            click.echo(_describe_event(event, case))
+            echo(shown(_describe_event(event, case)))
 
 
 def _concerns(event: custody.Event, sha256: str) -> bool:

@@ -18,8 +18,10 @@ from earwitness.cli.options import (
     write_output,
 )
 from earwitness.cli.targets import named_as, resolve_target
+from earwitness.cli.terminal import echo
 from earwitness.errors import EarwitnessError
 from earwitness.forensics.options import ExamOptions
+from earwitness.text import shown
 
 if TYPE_CHECKING:
     from earwitness.jobs.examine import ExamOutcome
@@ -79,7 +81,7 @@ def examine(
     with named_as(exhibit):
         outcome = _examine(exhibit, exam, want_html, case_dir, force)
     if outcome.reused:
-        click.echo(
+        echo(
             "earwitness: note: report taken from the case (same exhibit, version and parameters)",
             err=True,
         )
@@ -88,17 +90,17 @@ def examine(
             f"{Path(outcome.report['exhibit']['filename']).stem}.examination.html"
         )
         write_output(target, outcome.html or "")
-        click.echo(f"Examination report: {target.resolve()}")
+        echo(f"Examination report: {target.resolve()}")
         _refuse_if_failed(exhibit, outcome)
         return
     body = (
         json.dumps(outcome.report, indent=2, ensure_ascii=False) + "\n"
         if output_format == "json"
-        else _text(outcome.report)
+        else shown(_text(outcome.report), keep_lines=True)  # tags and names from the file
     )
     if output:
         write_output(output, body)
-        click.echo(f"Examination report: {output.resolve()}", err=True)
+        echo(f"Examination report: {output.resolve()}", err=True)
     else:
         sys.stdout.write(body)
     _refuse_if_failed(exhibit, outcome)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from earwitness.cli.options import case_option
+from earwitness.cli.terminal import echo
 from earwitness.errors import EarwitnessError
 from earwitness.vault.case import Case
 from earwitness.vault.commitments import PRIVATE_FIELDS
@@ -68,8 +69,8 @@ def export(
         from earwitness.jobs.export_ftm import export_ftm
 
         count = export_ftm(case, chosen, output)
-        click.echo(f"Exported {count} entit{'y' if count == 1 else 'ies'} to {output}")
-        click.echo(f"Load into Aleph with: alephclient write-entities -i {output} -f COLLECTION")
+        echo(f"Exported {count} entit{'y' if count == 1 else 'ies'} to {output}")
+        echo(f"Load into Aleph with: alephclient write-entities -i {output} -f COLLECTION")
         return
     events = verified_events(case)
     in_clear = fields_in_clear(events, chosen)
@@ -79,22 +80,22 @@ def export(
 
     withheld = withheld_by_redactions(case, chosen or logged_exhibits(case))
     written = export_bag(case, chosen, output, for_publication=for_publication, withheld=withheld)
-    click.echo(f"Exported to {written}")
+    echo(f"Exported to {written}")
     if withheld:
-        click.echo(
+        echo(
             f"Redacted in review: {len(withheld)} object(s) withheld (the originals and "
             "what was made before); the package carries the redacted versions."
         )
     if for_publication:
-        click.echo("Private intake fields left out: the package holds only their commitments.")
+        echo("Private intake fields left out: the package holds only their commitments.")
     for line in unopened:
-        click.echo(f"earwitness: note: not disclosed in the package: {line}", err=True)
+        echo(f"earwitness: note: not disclosed in the package: {line}", err=True)
     for line in in_clear:
-        click.echo(
+        echo(
             f"earwitness: warning: {line} (logged before commitments); it is in the package",
             err=True,
         )
-    click.echo(f"Check it anywhere with: earwitness verify-package {written}")
+    echo(f"Check it anywhere with: earwitness verify-package {written}")
 
 
 @click.command()
@@ -128,9 +129,10 @@ def disclose(
         reason = "cannot be opened on this machine" if unopened else "none was recorded"
         raise EarwitnessError(f"{sha256[:12]}: no private field to disclose ({reason})")
     for line in unopened:
-        click.echo(f"earwitness: note: {line}", err=True)
+        echo(f"earwitness: note: {line}", err=True)
     text = json.dumps(disclosure_document(chosen), indent=2, ensure_ascii=False) + "\n"
     if output is None:
+        # JSON as stored: its escapes already keep controls off the terminal
         click.echo(text, nl=False)
         return
     try:
@@ -140,7 +142,7 @@ def disclose(
         raise EarwitnessError(f"{output}: already exists; choose a new path") from None
     except OSError as exc:
         raise EarwitnessError(f"{output}: cannot be written ({exc.strerror})") from None
-    click.echo(f"{len(chosen)} field(s) disclosed in {output}", err=True)
+    echo(f"{len(chosen)} field(s) disclosed in {output}", err=True)
 
 
 COMMANDS = [export, disclose]

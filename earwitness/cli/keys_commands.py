@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from earwitness.cli.options import case_option
+from earwitness.cli.terminal import echo
 from earwitness.vault.case import Case
 from earwitness.vault.case_keys import rotate_key
 from earwitness.vault.keys import full_fingerprint, grouped, new_protection_passphrase
@@ -30,9 +31,9 @@ def show(case_dir: Path | None) -> None:
     """Print this case's public key and its fingerprint, for publishing."""
     case = Case.open(case_dir)
     signer = case.signer
-    click.echo(f"actor: {signer.actor}")
-    click.echo(f"public key: {signer.public_key_b64}")
-    click.echo(f"fingerprint: {grouped(signer.fingerprint)}")
+    echo(f"actor: {signer.actor}")
+    echo(f"public key: {signer.public_key_b64}")
+    echo(f"fingerprint: {grouped(signer.fingerprint)}")
 
 
 @keys.command("list")
@@ -43,19 +44,19 @@ def list_keys(case_dir: Path | None) -> None:
     log = check_log(case.paths.custody, case.registered_keys())
     authority = log.authority
     if authority.case_id:
-        click.echo(f"case id: {authority.case_id}")
-    click.echo("case keys (from the custody log):")
+        echo(f"case id: {authority.case_id}")
+    echo("case keys (from the custody log):")
     for index, epoch in enumerate(authority.history):
         current = " (current)" if index == len(authority.history) - 1 else ""
         origin = "case key, signed event 1" if index == 0 else f"from event {epoch.since_seq}"
-        click.echo(f"  {grouped(full_fingerprint(epoch.key))}  {origin}, {epoch.reason}{current}")
+        echo(f"  {grouped(full_fingerprint(epoch.key))}  {origin}, {epoch.reason}{current}")
     for problem in log.problems:
-        click.echo(f"  PROBLEM [{problem.kind}]: {problem.message}")
+        echo(f"  PROBLEM [{problem.kind}]: {problem.message}")
     listed = trusted_keys()
-    click.echo(f"trusted keys ({trust_file()}):" if listed else "trusted keys: none")
+    echo(f"trusted keys ({trust_file()}):" if listed else "trusted keys: none")
     for key in listed:
         name = f"  {key.name}" if key.name else ""
-        click.echo(f"  {grouped(key.fingerprint)}{name}")
+        echo(f"  {grouped(key.fingerprint)}{name}")
 
 
 @keys.command("trust")
@@ -68,7 +69,7 @@ def trust(key: str, name: str | None) -> None:
     published page) first: trusting a forger's key makes their forgeries verify.
     """
     added = trust_key(key, name)
-    click.echo(f"Trusted {grouped(added.fingerprint)}" + (f" ({added.name})" if added.name else ""))
+    echo(f"Trusted {grouped(added.fingerprint)}" + (f" ({added.name})" if added.name else ""))
 
 
 @keys.command("untrust")
@@ -76,7 +77,7 @@ def trust(key: str, name: str | None) -> None:
 def untrust(key: str) -> None:
     """Remove KEY from your trusted keys."""
     removed = untrust_key(key)
-    click.echo(f"No longer trusted: {grouped(removed.fingerprint)}")
+    echo(f"No longer trusted: {grouped(removed.fingerprint)}")
 
 
 @keys.command("rotate")
@@ -97,9 +98,9 @@ def rotate(reason: str, protect: bool, case_dir: Path | None) -> None:
     old = case.signer
     passphrase = new_protection_passphrase(case.paths.root) if protect else None
     event = rotate_key(case, reason, passphrase)
-    click.echo(f"old key: {grouped(old.fingerprint)}")
-    click.echo(f"new key: {grouped(case.signer.fingerprint)}")
-    click.echo(f"logged as event {event.seq} (key_change), signed by the old key")
+    echo(f"old key: {grouped(old.fingerprint)}")
+    echo(f"new key: {grouped(case.signer.fingerprint)}")
+    echo(f"logged as event {event.seq} (key_change), signed by the old key")
 
 
 COMMANDS = [keys]

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from earwitness.cli.options import case_option
+from earwitness.cli.terminal import echo
 from earwitness.errors import CaseCorrupt
 from earwitness.vault.case import Case, find_case_root
 from earwitness.vault.case_keys import case_id_of as custody_case_id
@@ -53,7 +54,7 @@ def lock(case_dir: Path | None) -> None:
     """
     root = find_case_root(explicit=case_dir)
     if is_locked(root):
-        click.echo(f"Already locked: {root}")
+        echo(f"Already locked: {root}")
         return
     with Case(root).writing(recover=False):
         if is_encrypted(root):
@@ -62,7 +63,7 @@ def lock(case_dir: Path | None) -> None:
             passphrase = ask_passphrase(root, new=True)
             set_up_encryption(root, passphrase, case_id_of(root))
         done = lock_case(root, passphrase, case_config_dir(recorded_case_id(root)))
-    click.echo(f"Locked {root}: {done.files} file(s), {done.bytes:,} bytes sealed")
+    echo(f"Locked {root}: {done.files} file(s), {done.bytes:,} bytes sealed")
 
 
 @click.command()
@@ -71,12 +72,12 @@ def unlock(case_dir: Path | None) -> None:
     """Restore a locked case with its passphrase, bit for bit."""
     root = find_case_root(explicit=case_dir)
     if not is_locked(root):
-        click.echo(f"Not locked: {root}")
+        echo(f"Not locked: {root}")
         return
     passphrase = ask_passphrase(root, new=False)
     with Case(root).writing(recover=False):
         done = unlock_case(root, passphrase, case_config_dir(recorded_case_id(root)))
-    click.echo(f"Unlocked {root}: {done.files} file(s) restored")
+    echo(f"Unlocked {root}: {done.files} file(s) restored")
 
 
 COMMANDS = [lock, unlock]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from earwitness.cli.terminal import echo
 from earwitness.errors import EarwitnessError
 
 _JSON_HELP = "Print as JSON lines."
@@ -23,7 +24,7 @@ def _progress(message: str) -> None:
     """Hashing gigabytes takes a while: say what is happening, on a terminal only (a script
     reading stderr gets just the result or the one-line error)."""
     if sys.stderr.isatty():
-        click.echo(f"earwitness: {message}", err=True)
+        echo(f"earwitness: {message}", err=True)
 
 
 def _list(as_json: bool) -> None:
@@ -32,22 +33,23 @@ def _list(as_json: bool) -> None:
     rows = installed_models()
     if as_json:
         for row in rows:
+            # JSON as stored: its escapes already keep controls off the terminal
             click.echo(json.dumps(row, ensure_ascii=False))
     else:
         for row in rows:
-            click.echo(f"{row['name']}  [{row.get('kind', '')}]  {row['status']}")
+            echo(f"{row['name']}  [{row.get('kind', '')}]  {row['status']}")
             if row.get("languages"):
-                click.echo(f"    langs   {' '.join(map(str, row['languages']))}")  # type: ignore[call-overload]
+                echo(f"    langs   {' '.join(map(str, row['languages']))}")  # type: ignore[call-overload]
             if row.get("sha256"):
-                click.echo(f"    sha256  {row['sha256']}")
+                echo(f"    sha256  {row['sha256']}")
             if row.get("path"):
-                click.echo(f"    path    {row['path']}")
+                echo(f"    path    {row['path']}")
             if row.get("source"):
-                click.echo(f"    from    {row['source']}")
+                echo(f"    from    {row['source']}")
             for entry in row.get("files", []):  # type: ignore[attr-defined]
                 pinned = "pinned" if entry["pinned"] else "not pinned"
-                click.echo(f"      {entry['sha256']}  {entry['path']}  ({pinned})")
-        click.echo(
+                echo(f"      {entry['sha256']}  {entry['path']}  ({pinned})")
+        echo(
             "Earwitness never downloads a model. To bring a larger one: on a connected machine "
             "run 'earwitness models pack NAME -o NAME.ewpack', then 'earwitness models import "
             f"NAME.ewpack' here. A faster-whisper folder also works: --model DIR, or copy it "
@@ -108,11 +110,11 @@ def pack_model(name: str, output: Path, source_dir: Path | None) -> None:
     total = sum(f.size for f in manifest.files)
     pinned = sum(f.pinned for f in manifest.files)
     model_bin = manifest.hashes()["model.bin"]
-    click.echo(
+    echo(
         f"{output}: {manifest.name} packed, {len(manifest.files)} files, {total} bytes, "
         f"{pinned} of them checked against pinned hashes; model.bin sha256 {model_bin}"
     )
-    click.echo(f"On the air-gapped machine: earwitness models import {output.name}")
+    echo(f"On the air-gapped machine: earwitness models import {output.name}")
 
 
 @models.command("import")
@@ -122,7 +124,7 @@ def import_model(file: Path) -> None:
     from earwitness.speech.packs import import_pack
 
     resolved = import_pack(file, report=_progress)
-    click.echo(
+    echo(
         f"{resolved.name} [{resolved.kind}] installed in {resolved.directory}; model.bin "
         f"sha256 {resolved.sha256}; {len(resolved.pinned)} of {len(resolved.files)} files "
         f"matched pinned hashes"

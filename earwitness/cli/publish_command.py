@@ -9,6 +9,7 @@ import click
 
 from earwitness.cli.options import case_option, force_option, output_option
 from earwitness.cli.targets import named_as
+from earwitness.cli.terminal import echo
 from earwitness.errors import EarwitnessError, InputFileError
 
 # PyAV, Pillow and the speech stack load when publish runs, not at CLI start-up.
@@ -87,30 +88,26 @@ def publish(
             case, sha256, subtitles, output, progress, force=force, protect_source=protect_source
         )
     if outcome.transcript_reused:
-        click.echo("earwitness: note: transcript taken from the case", err=True)
+        echo("earwitness: note: transcript taken from the case", err=True)
     if outcome.rendering_reused:
-        click.echo("earwitness: note: the same video was in the case; publication logged", err=True)
+        echo("earwitness: note: the same video was in the case; publication logged", err=True)
     if outcome.captions == 0:
-        click.echo(
-            "earwitness: note: no speech was transcribed; the video has no subtitles", err=True
-        )
+        echo("earwitness: note: no speech was transcribed; the video has no subtitles", err=True)
     for note in outcome.notes:
-        click.echo(f"earwitness: note: {note}", err=True)
+        echo(f"earwitness: note: {note}", err=True)
     stripped = (
         ", ".join(str(tag) for tag in outcome.stripped) or "nothing (the original had no tags)"
     )
-    click.echo(f"Video: {output.resolve()}")
-    click.echo(f"  audio: {outcome.audio}")
-    click.echo(f"  picture: {outcome.video_codec}, 1280x720, subtitles burned in ({subtitles})")
-    click.echo(f"  soft subtitles: mov_text track, {outcome.captions} cues")
-    click.echo(f"  stripped: {stripped}")
+    echo(f"Video: {output.resolve()}")
+    echo(f"  audio: {outcome.audio}")
+    echo(f"  picture: {outcome.video_codec}, 1280x720, subtitles burned in ({subtitles})")
+    echo(f"  soft subtitles: mov_text track, {outcome.captions} cues")
+    echo(f"  stripped: {stripped}")
     if protect_source:
-        click.echo("  source protected: fresh audio encode, no tags, the original's hash left out")
-        click.echo(f"  published SHA-256: {outcome.published_sha256} (publish it beside the video)")
+        echo("  source protected: fresh audio encode, no tags, the original's hash left out")
+        echo(f"  published SHA-256: {outcome.published_sha256} (publish it beside the video)")
     else:
-        click.echo(f"  original SHA-256: {sha256} (on the closing card and in the tags)")
-    click.echo(
-        f"  logged: publish event {outcome.record.seq}, artefact {outcome.record.object_sha256}"
-    )
+        echo(f"  original SHA-256: {sha256} (on the closing card and in the tags)")
+    echo(f"  logged: publish event {outcome.record.seq}, artefact {outcome.record.object_sha256}")
     if not protect_source:
-        click.echo(f"earwitness: warning: {IDENTIFYING}", err=True)
+        echo(f"earwitness: warning: {IDENTIFYING}", err=True)

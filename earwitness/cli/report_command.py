@@ -14,9 +14,11 @@ from earwitness.cli.options import (
     output_option,
     speech_options,
 )
+from earwitness.cli.terminal import echo
 from earwitness.errors import CaseNotFound, EarwitnessError
 from earwitness.forensics.options import ExamOptions
 from earwitness.speech.options import TranscribeOptions
+from earwitness.text import shown
 from earwitness.vault.case import Case
 
 
@@ -66,7 +68,7 @@ def report(
 
     def told(outcome) -> None:
         if outcome.status is not Status.INGESTED:
-            click.echo(f"earwitness: {outcome.status.value}: {outcome.message}", err=True)
+            echo(shown(f"earwitness: {outcome.status.value}: {outcome.message}"), err=True)
 
     with stage_progress(SPEECH_STAGES) as progress:
         results = report_paths(
@@ -76,8 +78,8 @@ def report(
         raise EarwitnessError("no recording among the given files could be reported on")
     for item in results:
         reused = f" (from the case: {', '.join(item.reused)})" if item.reused else ""
-        click.echo(
-            f"{item.name}: {item.length()}, {support_phrase(item.log10_lr)}, highest "
+        echo(
+            f"{shown(item.name)}: {item.length()}, {support_phrase(item.log10_lr)}, highest "
             f"edit-point score {item.edit_score:.2f}, "
             f"language {item.language}, {item.speakers} speaker(s){reused} -> {item.dossier}"
         )
@@ -85,7 +87,7 @@ def report(
         from earwitness.reports.report_index import write_index
 
         index = write_index(out_dir, results)
-        click.echo(f"Index of all dossiers: {index}")
+        echo(f"Index of all dossiers: {index}")
 
 
 def _case(case_dir: Path | None, out_dir: Path) -> Case:
@@ -99,5 +101,5 @@ def _case(case_dir: Path | None, out_dir: Path) -> Case:
         return Case.open(out_dir)
     except CaseNotFound:
         created, _ = Case.init(out_dir)
-        click.echo(f"earwitness: note: new case in {out_dir.resolve()}", err=True)
+        echo(f"earwitness: note: new case in {out_dir.resolve()}", err=True)
         return created

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from earwitness.cli.options import case_option
+from earwitness.cli.terminal import echo
 from earwitness.cli.user_commands import db_option
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def _index_if_empty(workbench: Workbench) -> None:
     if index_is_empty(workbench.engine):
         written = reindex_case(workbench.case, workbench.engine)
         if written:
-            click.echo(f"Search index built: {written} document(s)", err=True)
+            echo(f"Search index built: {written} document(s)", err=True)
 
 
 @click.command("serve")
@@ -120,26 +121,26 @@ def serve(
     )
     bench = open_workbench(case_dir, db, settings)
     if not is_loopback(host):
-        click.echo(
+        echo(
             f"earwitness: warning: listening on {host} without TLS: passwords and evidence "
             "cross the network in clear; put a TLS reverse proxy in front (README: 'The team "
             "workbench')",
             err=True,
         )
     if settings.accepted_hosts is None:
-        click.echo(
+        echo(
             "earwitness: note: any Host header is accepted; name the server's names with "
             "--allowed-host to refuse the others",
             err=True,
         )
     if not settings.cookies_secure:
-        click.echo(
+        echo(
             "earwitness: note: session cookies are not marked Secure (loopback); behind a "
             "TLS reverse proxy pass --secure-cookies",
             err=True,
         )
     if not list_accounts(bench.engine):
-        click.echo(
+        echo(
             "earwitness: note: no accounts yet; add one with "
             "'earwitness user add NAME --role owner'",
             err=True,
@@ -148,7 +149,7 @@ def serve(
     app = create_app(bench)
     stop_worker = _start_background_worker(bench)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Workbench of {bench.case_name} on http://{shown}:{port}/ (Ctrl+C stops it)")
+    echo(f"Workbench of {bench.case_name} on http://{shown}:{port}/ (Ctrl+C stops it)")
     # uvicorn stops gracefully on SIGINT/SIGTERM, then restores the handlers it found and
     # raises the signal again; with the defaults that kills the process before the worker is
     # stopped. Handlers that only note the signal let it return, and the worker stops.
@@ -170,7 +171,7 @@ def serve(
             signal.signal(sig, handler)
         stop_worker()
         bench.engine.dispose()
-    click.echo("Workbench stopped", err=True)
+    echo("Workbench stopped", err=True)
 
 
 def _note_signal(_signum: int, _frame: FrameType | None) -> None:

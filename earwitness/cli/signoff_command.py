@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from earwitness.cli.options import case_option
+from earwitness.cli.terminal import echo
 from earwitness.vault.case import Case
 from earwitness.vault.refs import resolve_exhibit
 
@@ -32,7 +33,7 @@ def signoff(
     case = Case.open(case_dir)
     sha256 = resolve_exhibit(case, exhibit)
     event, examination = sign_off(case, sha256, name=name, role=role, statement=statement)
-    click.echo(
+    echo(
         f"Signed off examination {examination.record.object_sha256[:12]} of exhibit "
         f"{sha256[:12]}: custody event {event.seq}, hash {event.hash}"
     )

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
+from earwitness.cli.terminal import echo
 from earwitness.errors import CaseNotFound, ExhibitNotFound, InputFileError
 from earwitness.vault.case import Case
 from earwitness.vault.refs import resolve_exhibit
@@ -38,7 +37,7 @@ def resolve_target(reference: str, case_dir: Path | None, verb: str) -> Target:
     except ExhibitNotFound:
         if not Path(reference).is_file():
             raise
-    click.echo(
+    echo(
         f"earwitness: note: {reference} is not in the case; {verb} directly, nothing recorded "
         "(ingest it first to keep the result)",
         err=True,

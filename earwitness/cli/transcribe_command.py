@@ -18,6 +18,7 @@ from earwitness.cli.options import (
     write_output,
 )
 from earwitness.cli.targets import named_as, resolve_target
+from earwitness.cli.terminal import echo
 from earwitness.formats.transcript_formats import TRANSCRIPT_FORMATS
 from earwitness.speech.confidence import UNSURE_BELOW
 from earwitness.speech.options import TranscribeOptions
@@ -85,7 +86,7 @@ def transcribe(
             mark_unsure,
         )
     if outcome.reused:
-        click.echo(
+        echo(
             "earwitness: note: transcript taken from the case (same exhibit, model, version "
             "and parameters)",
             err=True,
@@ -96,7 +97,7 @@ def transcribe(
         output = Path(f"{Path(outcome.name).stem}.transcript{chosen.suffix}")
     if output is not None:
         write_output(output, body)
-        click.echo(f"Transcript: {output.resolve()}", err=True)
+        echo(f"Transcript: {output.resolve()}", err=True)
     else:
         sys.stdout.write(body.decode("utf-8"))
 

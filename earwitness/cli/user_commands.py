@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from earwitness.cli.options import case_option
+from earwitness.cli.terminal import echo
 from earwitness.errors import EarwitnessError
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def add(name: str, role: str, password_stdin: bool, case_dir: Path | None, db: s
         by=BY,
         hasher=bench.settings.password_cost.hasher(),
     )
-    click.echo(f"Added account {account.name} ({account.role})")
+    echo(f"Added account {account.name} ({account.role})")
 
 
 @user.command("list")
@@ -105,9 +106,9 @@ def list_command(case_dir: Path | None, db: str | None) -> None:
     bench = _open(case_dir, db)
     accounts = list_accounts(bench.engine)
     if not accounts:
-        click.echo("No accounts yet: 'earwitness user add NAME --role owner' makes the first.")
+        echo("No accounts yet: 'earwitness user add NAME --role owner' makes the first.")
     for account in accounts:
-        click.echo(f"{account.name}\t{account.role}")
+        echo(f"{account.name}\t{account.role}")
 
 
 @user.command("role")
@@ -122,7 +123,7 @@ def role(name: str, role: str, case_dir: Path | None, db: str | None) -> None:
     check_name(name)
     bench = _open(case_dir, db)
     account = set_role(bench.engine, bench.writing, name, role, by=BY)
-    click.echo(f"Account {account.name} is now {account.role}")
+    echo(f"Account {account.name} is now {account.role}")
 
 
 @user.command("remove")
@@ -136,7 +137,7 @@ def remove(name: str, case_dir: Path | None, db: str | None) -> None:
     check_name(name)
     bench = _open(case_dir, db)
     remove_account(bench.engine, bench.writing, name, by=BY)
-    click.echo(f"Removed account {name}")
+    echo(f"Removed account {name}")
 
 
 COMMANDS = [user]

@@ -9,6 +9,7 @@ import click
 
 from earwitness.cli.options import case_option
 from earwitness.cli.progress import byte_progress
+from earwitness.cli.terminal import echo
 from earwitness.errors import EarwitnessError
 from earwitness.vault import custody
 from earwitness.vault.anchor import Anchor, make_anchor, problems_for_all, read_anchor
@@ -42,28 +43,28 @@ anchor_option = click.option(
 def _print_report(report: VerifyReport, what: str, verdict: TrustVerdict | None) -> int:
     """Print the findings; returns the exit code they call for."""
     for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
     for problem in report.problems:
-        click.echo(f"PROBLEM [{problem.kind}]: {problem.message}")
+        echo(f"PROBLEM [{problem.kind}]: {problem.message}")
     summary = f"{report.objects_checked} object(s) and {report.events_checked} event(s) checked"
     if report.authority is not None and report.authority.case_id:
-        click.echo(f"case id: {report.authority.case_id}")
+        echo(f"case id: {report.authority.case_id}")
     for line in describe(verdict) if verdict else ():
-        click.echo(line)
+        echo(line)
     if not report.ok:
-        click.echo(f"FAILED: {len(report.problems)} problem(s) in {what}; {summary}")
+        echo(f"FAILED: {len(report.problems)} problem(s) in {what}; {summary}")
         return EXIT_FAILED
     if report.head:
-        click.echo(f"custody log head: event {report.head.seq}, hash {report.head.hash}")
+        echo(f"custody log head: event {report.head.seq}, hash {report.head.hash}")
     if verdict is not None and not verdict.trusted:
-        click.echo(
+        echo(
             f"SIGNATURES VALID, SIGNER NOT TRUSTED: {what} verifies, but it is signed by "
             "keys you have not said you trust; compare the case key's fingerprint above with "
             "the one its author published, then give it with --trust or "
             "'earwitness keys trust FINGERPRINT'"
         )
         return EXIT_UNTRUSTED
-    click.echo(f"OK: {what} is intact; {summary}")
+    echo(f"OK: {what} is intact; {summary}")
     return 0
 
 
@@ -86,7 +87,7 @@ def verify(anchor_files: tuple[Path, ...], case_dir: Path | None) -> None:
     verdict = judge(report.authority, report.signers)
     code = _print_report(report, f"case {case.paths.root}", verdict)
     if any(problem.kind.startswith("catalog_") for problem in report.problems):
-        click.echo(
+        echo(
             "note: the catalog is only an index of the custody log; "
             "'earwitness reindex' rebuilds it from the log",
             err=True,
@@ -94,7 +95,7 @@ def verify(anchor_files: tuple[Path, ...], case_dir: Path | None) -> None:
     try:
         record_verification(case, report)
     except EarwitnessError as exc:
-        click.echo(f"note: verification not logged: {exc}", err=True)
+        echo(f"note: verification not logged: {exc}", err=True)
     if code:
         sys.exit(code)
 
@@ -177,10 +178,10 @@ def anchor_command(output: Path | None, case_dir: Path | None) -> None:
     with case.writing():
         case.record("anchor", None, {"events": head.seq, "head_hash": head.hash})
     if output is None:
-        click.echo(made.to_json(), nl=False)
+        echo(made.to_json(), nl=False)
     else:
-        click.echo(f"Anchored event {head.seq} (hash {head.hash}) in {output}")
-        click.echo(f"signed by key {grouped(made.signer_fingerprint)}", err=True)
+        echo(f"Anchored event {head.seq} (hash {head.hash}) in {output}")
+        echo(f"signed by key {grouped(made.signer_fingerprint)}", err=True)
 
 
 @click.command()
@@ -202,8 +203,8 @@ def reindex(force: bool, case_dir: Path | None) -> None:
     case = Case.open(case_dir)
     done = reindex_catalog(case, force=force)
     for problem in done.repaired:
-        click.echo(f"repaired [{problem.kind}]: {problem.message}")
-    click.echo(
+        echo(f"repaired [{problem.kind}]: {problem.message}")
+    echo(
         f"Rebuilt {case.paths.catalog} from {done.events_indexed} custody event(s); "
         f"{len(done.repaired)} difference(s) repaired; logged as event {done.event.seq}"
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from earwitness.media.probe import ProbeError, probe
+from earwitness.text import recordable
 from earwitness.vault import custody
 from earwitness.vault.case import CASE_DIR_NAME, Case
 from earwitness.vault.catalog import Exhibit
@@ -265,9 +266,15 @@ def record_intake(
             is_new = session.get(Exhibit, sha256) is None
         # Path, source and note can name a person: the log gets salted commitments, the
         # values go to the case's encrypted side table (vault.private_fields).
-        private = {"original_path": str(preserved.path.absolute()), "source": source, "note": note}
+        # Names are kept as they are; only bytes that are no UTF-8 (a CP1251 zip unpacked
+        # here) are written as \xNN, since a JSON log cannot hold them raw.
+        private = {
+            "original_path": recordable(str(preserved.path.absolute())),
+            "source": None if source is None else recordable(source),
+            "note": None if note is None else recordable(note),
+        }
         details: dict[str, Any] = {
-            "original_name": preserved.path.name,
+            "original_name": recordable(preserved.path.name),
             "file_times": preserved.file_times,
             "size_bytes": preserved.digests.size,
             "md5": preserved.digests.md5,

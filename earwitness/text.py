@@ -1,0 +1,56 @@
+"""Text from outside (file names, paths, tags), made safe to record and to show.
+
+A leak arrives as files named by whoever made them. A zip made on a Russian-language Windows
+machine and unpacked on Linux gives names in CP1251 bytes, which are no UTF-8: Python hands
+them over with each undecodable byte as a lone surrogate, which no JSON log or terminal takes.
+A name may also hold a newline, a terminal escape sequence or a right-to-left override, and
+so break a one-line message, recolour or rewrite the terminal, or make one name look like
+another. ``recordable`` keeps the name as it is wherever Unicode can carry it; ``shown``
+makes it one line that shows every character that is there.
+"""
+
+from __future__ import annotations
+
+# Lone surrogates U+DC80–U+DCFF are the bytes 0x80–0xFF that did not decode
+# (``os.fsdecode``'s surrogateescape).
+_ESCAPED_BYTES = range(0xDC80, 0xDD00)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def recordable(text: str) -> str:
+    """``text`` with each byte that did not decode written as ``\\xNN`` (its value): valid
+    Unicode, so any log or catalog can hold it, and the same as ``text`` for every name that
+    was valid UTF-8. Everything else, newlines and overrides included, is kept as it is."""
+    if text.isascii():
+        return text
+    return "".join(_escape(ch) if _is_surrogate(ch) else ch for ch in text)
+
+
+def shown(text: object, keep_lines: bool = False) -> str:
+    """``text`` as a terminal or a one-line message may show it: every character Python
+    calls unprintable (controls; invisible format characters such as bidirectional overrides
+    and zero widths; separators but the space; private-use and unassigned code points), and
+    every byte that did not decode, written as a Python escape
+    (``\\n``, ``\\u001b``, ``\\u202e``; ``\\xff`` for a byte that did not decode), so
+    what is shown is what is there.
+    ``keep_lines``: newlines and tabs stay, for text that is meant to span lines."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    kept = ("\n", "\t") if keep_lines else ()
+    return "".join(ch if ch.isprintable() or ch in kept else _escape(ch) for ch in text)
+
+
+def _is_surrogate(ch: str) -> bool:
+    return 0xD800 <= ord(ch) <= 0xDFFF
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if ch in _NAMED:
+        return _NAMED[ch]
+    if code in _ESCAPED_BYTES:
+        return f"\\x{code - 0xDC00:02x}"
+    # A character is written \uNNNN even below 0x100, so "\xNN" always means a byte that
+    # did not decode, never a character that is there.
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
