@@ -146,18 +146,25 @@ def test_postgresql_queue_round_trip(postgresql_database: str) -> None:
     engine.dispose()
 
 
+def finished_in_a_thread(case: Case, db_url: str, engine: Engine, job_id: int) -> job_queue.Job:
+    """Run a worker in a thread of this process until the job is finished; return the job."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(case.paths.root, db_url, stop))
+    thread.start()
+    try:
+        return wait_for(engine, job_id, finished)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def test_worker_on_postgresql_ingests(case: Case, postgresql_database: str, tmp_path: Path) -> None:
     engine = open_database(postgresql_database)
     wav = write_wav(tmp_path / "pg.wav", seconds=0.5, seed=7)
     job = job_queue.enqueue(engine, "ingest", "alice", None, {"path": str(wav.resolve())})
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(case.paths.root, postgresql_database, stop))
-    thread.start()
     try:
-        done = wait_for(engine, job.id, finished)
+        done = finished_in_a_thread(case, postgresql_database, engine, job.id)
     finally:
-        stop.set()
-        thread.join(timeout=30)
         engine.dispose()
     assert done.state == "done", done.error
     assert [event.details["original_name"] for event in custody_events(case, "ingest")] == [
@@ -314,14 +321,7 @@ def test_examining_a_truncated_file_says_what_is_missing(
     [outcome] = ingest_paths(case, [cut])
     assert outcome.sha256
     job = job_queue.enqueue(engine, "examine", "alice", outcome.sha256)
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(case.paths.root, db_url, stop))
-    thread.start()
-    try:
-        done = wait_for(engine, job.id, finished)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    done = finished_in_a_thread(case, db_url, engine, job.id)
     assert done.state == "done", done.error
     assert done.message.endswith("; truncated: 12.0 s declared"), done.message
 
