@@ -11,6 +11,8 @@ makes it one line that shows every character that is there.
 
 from __future__ import annotations
 
+import shlex
+
 # Lone surrogates U+DC80–U+DCFF are the bytes 0x80–0xFF that did not decode
 # (``os.fsdecode``'s surrogateescape).
 _ESCAPED_BYTES = range(0xDC80, 0xDD00)
@@ -39,6 +41,30 @@ def shown(text: object, keep_lines: bool = False) -> str:
         return text
     kept = ("\n", "\t") if keep_lines else ()
     return "".join(ch if ch.isprintable() or ch in kept else _escape(ch) for ch in text)
+
+
+def shell_word(text: str) -> str:
+    """``text`` as one word of a POSIX shell command that a reader can see whole: quoted as
+    ``shlex.quote`` does, or, where it holds a character that does not show, in bash's
+    ``$'…'`` quoting with that character written as its UTF-8 bytes
+    (``$'leak\\xe2\\x80\\xaegpj.wav'`` for a right-to-left override), which bash, zsh and
+    ksh read back as the same bytes whatever the locale (``\\u202e`` would not be, in a C
+    locale). A byte that did not decode is written as that byte."""
+    if text.isprintable():
+        return shlex.quote(text)
+    return "$'" + "".join(_shell_char(ch) for ch in text) + "'"
+
+
+def _shell_char(ch: str) -> str:
+    if ch in "\\'":
+        return "\\" + ch
+    if ch.isprintable():
+        return ch
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    raw = bytes([code - 0xDC00]) if code in _ESCAPED_BYTES else ch.encode("utf-8", "surrogatepass")
+    return "".join(f"\\x{byte:02x}" for byte in raw)
 
 
 def _is_surrogate(ch: str) -> bool:

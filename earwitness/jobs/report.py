@@ -59,6 +59,7 @@ from earwitness.reports.drawn import Drawn
 from earwitness.reports.report_index import IndexRow
 from earwitness.speech.models import ResolvedModel
 from earwitness.speech.transcribe import Progress
+from earwitness.text import shell_word
 from earwitness.vault.case import Case
 from earwitness.vault.intake import Outcome, Status, ingest_paths
 
@@ -270,7 +271,7 @@ def verify_commands(case: Case, sha256: str, filename: str, options: ReportOptio
     examine = ["earwitness", "examine", ref, "--format", "json", *options.exam.to_cli_args()]
     transcribe = ["earwitness", "transcribe", ref, "--format", "json"]
     return [
-        f"sha256sum {shlex.quote(filename)}   # must print {sha256}",
+        f"sha256sum {shell_word(filename)}   # must print {sha256}",
         # No case path: the dossier may be published, and a path can name its owner.
         "earwitness verify   # in the case folder: every object and custody event",
         f"earwitness log {ref}   # who did what to this recording, signed",

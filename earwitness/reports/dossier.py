@@ -29,6 +29,7 @@ from earwitness.forensics.findings import Finding
 from earwitness.reports.dossier_header import (
     DossierExhibit,
     ToolVersions,
+    name_html,
     render_custody,
     render_facts,
     render_masthead,
@@ -268,7 +269,7 @@ def render_dossier(inputs: DossierInputs) -> str:
         inputs.samples, inputs.sample_rate
     )
     timeline = drawn.timeline()
-    name = esc(exhibit.filename or "unnamed recording")
+    name = name_html(exhibit.filename or "unnamed recording")
     generated = esc(inputs.generated_at) if inputs.generated_at else "—"
     version = esc(inputs.tool.earwitness)
     calibration = inputs.calibration

@@ -15,6 +15,7 @@ from earwitness.forensics.examine import timecode
 from earwitness.forensics.recording import ExhibitFacts
 from earwitness.reports.dossier_transcript import number
 from earwitness.reports.signoffs import SIGNOFF_ACTION, signoff_of
+from earwitness.text import shown
 from earwitness.vault.commitments import PRIVATE_FIELDS
 from earwitness.vault.custody import Event
 
@@ -64,14 +65,23 @@ class ToolVersions:
     models: dict[str, str] = field(default_factory=dict)
 
 
+def name_html(name: str) -> str:
+    """A file name from outside as a page shows it: escaped as HTML, and each character that
+    does not show (a right-to-left override, a zero width, a control) written as an escape,
+    so that one name cannot read as another."""
+    return esc(shown(name))
+
+
 def text_value(value: Any, limit: int = 400) -> str:
-    """Any value as escaped text: strings as they are, the rest as compact JSON."""
+    """Any value as escaped text: strings as they are, the rest as compact JSON; characters
+    that do not show are written as escapes (tags and names come from hostile files)."""
     if isinstance(value, str):
         text = value
     elif isinstance(value, float):
         text = f"{value:.6g}"
     else:
         text = json.dumps(value, ensure_ascii=False, default=str)
+    text = shown(text, keep_lines=True)
     return esc(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
@@ -142,7 +152,7 @@ def render_facts(exhibit: DossierExhibit, tool: ToolVersions, duration_s: float)
     duration = number(media.get("duration_s")) or duration_s
     tag_lines = "<br>".join(f"{text_value(k)} = {text_value(v)}" for k, v in media_tags(media))
     recording = [
-        ("File name", esc(exhibit.filename)),
+        ("File name", name_html(exhibit.filename)),
         ("SHA-256", _mono(exhibit.sha256)),
         ("Size", _size(exhibit.size_bytes)),
         (
@@ -319,7 +329,7 @@ def render_masthead(
     generated = esc(generated_at) if generated_at else "—"
     return (
         '<header class="masthead"><p class="kicker">Earwitness · exhibit dossier</p>'
-        f"<h1>{esc(exhibit.filename or 'unnamed recording')}</h1>"
+        f"<h1>{name_html(exhibit.filename or 'unnamed recording')}</h1>"
         '<p class="hash"><span class="k">SHA-256</span> '
         f'<code id="sha256">{esc(exhibit.sha256)}</code></p>'
         f'<dl class="strip">{strip}</dl>'

@@ -18,6 +18,7 @@ from earwitness.reports.plots import (
     finding_severity,
     finding_window,
 )
+from earwitness.text import shown
 
 esc = html.escape
 MAX_FINDING_PLOTS = 12
@@ -106,7 +107,8 @@ def render_findings(findings: list[Finding], drawn: Drawn, duration: float) -> s
 
 def render_verify(commands: list[str], sha256: str) -> str:
     sha = esc(sha256)
-    items = "".join(f"<li><pre><code>{esc(c)}</code></pre></li>" for c in commands)
+    # A command names the file; shown() keeps an override in a name from reversing it on screen.
+    items = "".join(f"<li><pre><code>{esc(shown(c))}</code></pre></li>" for c in commands)
     body = (
         f'<ol class="commands">{items}</ol>'
         if items

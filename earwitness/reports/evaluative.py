@@ -22,7 +22,7 @@ from earwitness.forensics.examine import INDICATION, timecode
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.metadata import NAME as CONTAINER_CHECK
 from earwitness.forensics.registry import check_title, kind_label
-from earwitness.reports.dossier_header import media_tags, text_value
+from earwitness.reports.dossier_header import media_tags, name_html, text_value
 from earwitness.reports.method_validation import (
     NOT_CALIBRATED,
     CalibrationLike,
@@ -170,7 +170,7 @@ def render_items(
     (the dossier's full exhibit details) placed after the table."""
     condition = condition_lines(media, findings)
     rows = [
-        ("File name", esc(filename)),
+        ("File name", name_html(filename)),
         ("SHA-256", f'<code class="mono">{esc(sha256)}</code>'),
         ("Size", f"{int(size_bytes):,} bytes"),
         ("Format", esc(_format_line(media or {}))),

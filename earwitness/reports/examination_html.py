@@ -15,6 +15,7 @@ import numpy as np
 
 from earwitness.forensics.examination import Examination
 from earwitness.forensics.examine import timecode
+from earwitness.reports.dossier_header import name_html
 from earwitness.reports.evaluative import (
     render_conclusion,
     render_findings_table,
@@ -99,9 +100,9 @@ def render_examination_html(
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>Examination of {esc(exhibit.filename)}</title><style>{_STYLE}</style></head>
+<title>Examination of {name_html(exhibit.filename)}</title><style>{_STYLE}</style></head>
 <body>
-<h1>Authenticity examination: {esc(exhibit.filename)}</h1>
+<h1>Authenticity examination: {name_html(exhibit.filename)}</h1>
 <p class="summary">{esc(at_a_glance)}</p>
 {sections}
 <h2 id="figures-h">Annex: figures</h2>{figures}

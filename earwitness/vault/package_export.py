@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,13 +64,18 @@ from earwitness.vault.private_fields import DISCLOSURE_FILE, disclosure_file
 from earwitness.vault.projection import LoggedIntake, Projection
 from earwitness.vault.verified_log import verified_projection
 
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
+_UNSAFE_NAME = frozenset('/\\:*?"<>|')
 
 
 def safe_file_name(name: str) -> str:
-    """A file name that means the same on every filesystem a bag may be copied to."""
-    cleaned = _UNSAFE_NAME.sub("_", name).strip(" .") or "file"
-    return cleaned[:200]
+    """A file name that means the same on every filesystem a bag may be copied to, and reads
+    the same in every file manager: separators, reserved characters and every character that
+    does not show (controls, a right-to-left override, zero widths) become "_". The name as
+    received stays in the custody log the bag carries."""
+    cleaned = "".join(
+        "_" if ch in _UNSAFE_NAME or not (ch.isprintable() or ch == " ") else ch for ch in name
+    )
+    return cleaned.strip(" .")[:200] or "file"
 
 
 class ExportRefused(EarwitnessError):

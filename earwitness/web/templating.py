@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from earwitness import __version__
+from earwitness.text import shown
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -21,6 +22,10 @@ environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# For names from outside (file names of a leak): autoescape keeps them from being markup, but
+# a right-to-left override or a zero-width character would still make one name read as
+# another; `shown` writes such characters as escapes.
+environment.filters["shown"] = shown
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -14,7 +14,7 @@ from earwitness.vault.artefacts import store_artefact
 from earwitness.vault.bag_format import Digests, manifest_line, parse_manifest_line
 from earwitness.vault.case import Case
 from earwitness.vault.intake import ingest_paths
-from earwitness.vault.package_export import export_bag
+from earwitness.vault.package_export import export_bag, safe_file_name
 from earwitness.vault.package_read import is_unsafe_member, package_log_lines, verify_package
 from tests.conftest import write_wav
 
@@ -136,6 +136,21 @@ def test_manifest_with_path_traversal_is_refused(filled, tmp_path: Path) -> None
 )
 def test_unsafe_member_names(name: str, unsafe: bool) -> None:
     assert is_unsafe_member(name) is unsafe
+
+
+@pytest.mark.parametrize(
+    ("received", "in_the_bag"),
+    [
+        ("Запись 12.m4a", "Запись 12.m4a"),
+        ("a/b\\c:d*.wav", "a_b_c_d_.wav"),
+        ("leak\u202egpj.wav", "leak_gpj.wav"),  # would read "leakvaw.jpg" in a file manager
+        ("zero\u200bwidth\u00a0.wav", "zero_width_.wav"),
+        ("line\nbreak\x1b.wav", "line_break_.wav"),
+        (" .. ", "file"),
+    ],
+)
+def test_a_bag_names_its_files_so_they_read_as_they_are(received: str, in_the_bag: str) -> None:
+    assert safe_file_name(received) == in_the_bag
 
 
 def test_a_zip_is_verified_in_place_without_unpacking(filled, tmp_path: Path, monkeypatch) -> None:

@@ -45,7 +45,9 @@ AGAIN = [  # "again.wav" as first transcribed, and as transcribed again by anoth
     (0.0, 3.0, "S1", "Тише, тише."),
     (0.0, 3.0, "S1", "Тише, тише, ребята."),
 ]
-HOSTILE_NAME = "<script>window.__xss=2<img src=x onerror=window.__xss=3>.wav"
+# Markup, and a right-to-left override that would make the name end in "vaw.gpj" on screen.
+HOSTILE_NAME = "<script>window.__xss=2<img src=x onerror=window.__xss=3>\u202egpj.wav"
+HOSTILE_NAME_SHOWN = HOSTILE_NAME.replace("\u202e", "\\u202e")
 HOSTILE_NOTE = "<img src=x onerror=window.__xss=1>"
 FINDINGS = [  # the examination of "call": one edit point, and a kind no check declares
     {"kind": "edit_point", "check": "enf", "start_s": 5.5, "end_s": 6.5, "score": 0.9}
@@ -335,7 +337,8 @@ def test_search_finds_the_inflected_form_and_opens_that_moment(person: Any, serv
 
 def test_hostile_annotation_and_file_name_stay_text(person: Any, server: Server) -> None:
     page = review(person(), server, "rita", key="hostile")
-    assert page.text_content("#rv-name") == HOSTILE_NAME
+    assert page.text_content("#rv-name") == HOSTILE_NAME_SHOWN
+    assert "Review " + HOSTILE_NAME_SHOWN in page.title()
     assert page.locator(".need-editor:visible").count() == 0  # a reviewer annotates, no more
     page.fill("#range-start", "0.5")
     page.fill("#range-end", "1.5")
@@ -351,6 +354,10 @@ def test_hostile_annotation_and_file_name_stay_text(person: Any, server: Server)
     assert page.locator("#review img, #review b").count() == 0
     page.goto(server.url + "/")
     sync_api.expect(page.locator("a", has_text="<script>")).to_have_count(1)
+    assert page.locator("a", has_text="<script>").text_content() == HOSTILE_NAME_SHOWN
+    page.goto(server.url + "/search")
+    option = page.locator("select[name=exhibit] option", has_text="<script>")
+    sync_api.expect(option).to_have_text(HOSTILE_NAME_SHOWN)
     assert page.locator("script").count() == page.locator("script[src]").count()
     assert page.evaluate("typeof window.__xss") == "undefined"
 

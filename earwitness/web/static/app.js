@@ -59,6 +59,22 @@
     return element;
   }
 
+  // A name from outside (a leaked file's name) as one line that shows every character there:
+  // what Python's str.isprintable() rejects (controls, bidirectional overrides, zero widths,
+  // separators but the space, private use, unassigned) written as \uNNNN, the same escapes
+  // the command line and the server's pages show. Without it a right-to-left override makes
+  // "evil\u202egpj.wav" read as "evilvaw.jpg".
+  var UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/gu;
+  var NAMED = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+  function shown(value) {
+    return String(value === undefined || value === null ? "" : value).replace(UNPRINTABLE, function (ch) {
+      if (NAMED[ch]) { return NAMED[ch]; }
+      var code = ch.codePointAt(0);
+      var hex = code.toString(16);
+      return code < 0x10000 ? "\\u" + ("0000" + hex).slice(-4) : "\\U" + ("00000000" + hex).slice(-8);
+    });
+  }
+
   // A small status line (role="status") at the top of <main> for messages to the user.
   function notify(message, kind) {
     var main = document.querySelector("main") || document.body;
@@ -78,6 +94,7 @@
     ApiError: ApiError,
     csrfToken: csrfToken,
     notify: notify,
+    shown: shown,
     text: text
   });
 })();

@@ -60,7 +60,7 @@
   }
 
   function describe(job) {
-    var name = job.params && typeof job.params.name === "string" ? " " + job.params.name : "";
+    var name = job.params && typeof job.params.name === "string" ? " " + ew.shown(job.params.name) : "";
     var extra = job.params && job.params.translate ? " + " + job.params.translate : "";
     return job.kind + name + extra;
   }

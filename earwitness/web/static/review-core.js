@@ -91,7 +91,7 @@
     st.segments = (review.segments || []).slice().sort(function (a, b) { return a.start - b.start; });
     ew.index();
     var ends = st.segments.length ? st.segments[st.segments.length - 1].end : 0;
-    if (review.name) $("rv-name").textContent = review.name;
+    if (review.name) $("rv-name").textContent = window.earwitness.shown(review.name);
     st.duration = Math.max(ends, review.duration || 0, ew.peakSeconds(), ew.finite(ew.audio.duration));
     $("total").textContent = ew.timecode(st.duration);
     $("rv-provenance").textContent = review.provenance || "";

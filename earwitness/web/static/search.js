@@ -98,7 +98,7 @@
     return ew.api("GET", "/api/exhibits").then(function (exhibits) {
       (exhibits || []).forEach(function (exhibit) {
         if (!exhibit || !SHA256.test(exhibit.sha256)) { return; }
-        names[exhibit.sha256] = String(exhibit.name || exhibit.sha256.slice(0, 12));
+        names[exhibit.sha256] = exhibit.name ? ew.shown(exhibit.name) : exhibit.sha256.slice(0, 12);
         var option = document.createElement("option");
         option.value = exhibit.sha256;
         ew.text(option, names[exhibit.sha256]);
