@@ -14,7 +14,9 @@ from typing import Any
 from earwitness.forensics.examine import timecode
 from earwitness.formats.speaker_palette import BASE_COLOURS, speaker_palette
 from earwitness.speech.confidence import UNSURE_BELOW, is_unsure, needs_checking
+from earwitness.speech.runtime import runtime_phrase
 from earwitness.speech.types import Segment, Transcript, Word
+from earwitness.text import shown
 
 # One threshold for every output (see speech.confidence for why it is 0.5).
 UNRELIABLE_PROBABILITY = UNSURE_BELOW
@@ -175,6 +177,9 @@ def render_transcript(transcript: Transcript | None) -> str:
     if transcript.model_name:
         facts.append(f"Model: {_model(transcript.model_name, transcript.model_sha256)}")
     facts.append(f'<span class="version">Version: {esc(version_shown(transcript))}</span>')
+    ran_on = runtime_phrase(transcript.processing.get("runtime"))
+    if ran_on:  # another CPU may write another word: speech/runtime.py
+        facts.append(f"Ran on: {esc(shown(ran_on))}")
     if translation:
         method = transcript.translation_method or "whisper-translate"
         by = transcript.translation_model_name

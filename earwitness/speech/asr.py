@@ -42,6 +42,7 @@ from earwitness.speech.encode_once import EncodeOnce
 from earwitness.speech.models import ResolvedModel
 from earwitness.speech.options import DecodeOptions
 from earwitness.speech.recogniser import Detected, Task
+from earwitness.speech.runtime import engine_runtime
 from earwitness.speech.types import Segment
 from earwitness.speech.vad import SAMPLE_RATE, SpeechMap
 
@@ -127,6 +128,8 @@ class Recognizer:
             local_files_only=True,
         )
         self._encoder = EncodeOnce(self._whisper)
+        # Where it runs, for each transcript's record (speech/runtime.py says why).
+        self.runtime = engine_runtime(self.device)
         # Weak windows read a second time, and how many of those readings were kept.
         self.rereads = {"windows": 0, "kept": 0}
         # One pipeline per task: each keeps its own word-timing state, so the two tasks of a

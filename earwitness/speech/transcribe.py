@@ -309,6 +309,9 @@ def _transcribe(
             method = WHISPER_TRANSLATION
             model_name, model_sha256 = recognizer.model.name, recognizer.model.sha256
     processing["confidence"] = needs_checking(segments).to_dict()
+    runtime = getattr(recognizer, "runtime", None)  # engines that know it say it
+    if isinstance(runtime, dict):
+        processing["runtime"] = runtime
     processing.update(_counted(recognizer, counts_before))
     return Transcript(
         exhibit_sha256=exhibit_sha256,

@@ -23,13 +23,16 @@ from earwitness.reports.dossier import (
     write_pdf,
 )
 from earwitness.speech.types import Transcript
+from earwitness.text import shell_word
 from earwitness.vault.custody import Event
 from tests.conftest import shared
 
 RATE = 16000
 DURATION = 8.0
 SHA = "5e" * 32
-EVIL_NAME = "<script>alert('name')</script> leak.wav"
+# Markup, and a right-to-left override that would make the name end "vaw.gpj" on screen.
+EVIL_NAME = "<script>alert('name')</script> leak\u202egpj.wav"
+EVIL_NAME_SHOWN = EVIL_NAME.replace("\u202e", "\\u202e")
 EVIL_WORD = " <script>alert('word')</script>"
 MEDIA = {
     "container": "wav",
@@ -138,7 +141,7 @@ SEGMENTS = [
 ]
 TRANSLATION = ["Hello <b>everyone</b> again now.", "The second speaker talks here.", "Last words."]
 COMMANDS = [
-    f"sha256sum '{EVIL_NAME}'",
+    f"sha256sum {shell_word(EVIL_NAME)}",  # as jobs.report.verify_commands writes it
     "earwitness examine 5e5e5e5e5e5e --format json",
     "earwitness transcribe 5e5e5e5e5e5e --translate en --format json",
 ]
@@ -170,6 +173,14 @@ def transcript() -> dict[str, Any]:
                 {"id": s["id"], "start": s["start"], "end": s["end"], "text": text, "words": []}
                 for s, text in zip(SEGMENTS, TRANSLATION, strict=True)
             ],
+        },
+        "processing": {  # a CPU name from a stored file: hostile like the rest
+            "runtime": {
+                "engine": "ctranslate2 4.8.5",
+                "device": "cpu",
+                "machine": "x86_64",
+                "cpu": {"model": "<b>Xeon</b>\u202e", "features": ["avx", "avx2", "fma"]},
+            }
         },
     }
 
@@ -323,8 +334,9 @@ def test_untrusted_text_is_escaped(page: str, tree: Node) -> None:
     assert "<b>desk</b>" not in page and "<form>" not in page and "<u>" not in page
     assert "<b>everyone</b>" not in page and "<i>Lavf</i>" not in page and "<here>" not in page
     assert "&lt;script&gt;alert(&#x27;name&#x27;)&lt;/script&gt;" in page
-    assert tree.find_all("h1")[0].text() == EVIL_NAME
-    assert tree.find_all("title")[0].text() == f"Dossier: {EVIL_NAME}"
+    assert "\u202e" not in page  # no name, tag or command reads backwards
+    assert tree.find_all("h1")[0].text() == EVIL_NAME_SHOWN
+    assert tree.find_all("title")[0].text() == f"Dossier: {EVIL_NAME_SHOWN}"
     words = [w.text() for w in tree.find_all("span", "w")]
     assert EVIL_WORD.strip() in words
     assert not [n for n in tree.iter() if any(k.startswith("on") for k in n.attrs)]
@@ -418,6 +430,10 @@ def test_header_custody_summary_and_verify(page: str, tree: Node) -> None:
     assert [r.find_all("td")[0].text() for r in custody_rows] == ["2", "5"]
     assert "c3" * 32 in custody_rows[1].text() and "<b>desk</b>@newsroom" in custody_rows[0].text()
     assert "d0" * 32 in page  # the model's full hash in the details
+    transcript_facts = (
+        tree.find_all("section", "transcript-panel")[0].find_all("p", "meta")[0].text()
+    )
+    assert "Ran on: ctranslate2 4.8.5 on cpu, <b>Xeon</b>\\u202e (x86_64, AVX2)" in transcript_facts
     summary = next(n for n in tree.iter() if n.attrs.get("id") == "summary")
     assert SUMMARY in summary.text()
     commands = [c.text() for c in tree.find_all("ol", "commands")[0].find_all("code")]
@@ -489,7 +505,7 @@ def test_pdf_has_the_facts_and_no_player(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"%PDF")
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
     squeezed = re.sub(r"\s+", "", text)
-    assert EVIL_NAME in text
+    assert EVIL_NAME_SHOWN in text
     assert SHA in squeezed
     assert "Второй говорящий" in text and "The second speaker talks here." in text
     assert "ENF phase jumps" in text and COMMANDS[1] in text

@@ -83,6 +83,9 @@ def test_english_speech_with_word_times(recognizer: Recognizer, schema: dict) ->
     document = transcript.to_dict()
     jsonschema.validate(document, schema)
     assert document["model"]["sha256"] == resolve_model().sha256
+    # What it ran on, for whoever reproduces it on another CPU (speech/runtime.py).
+    runtime = document["processing"]["runtime"]
+    assert runtime["engine"].startswith("ctranslate2 ") and runtime["device"] == recognizer.device
     assert Transcript.from_dict(json.loads(json.dumps(document))) == transcript
 
 
