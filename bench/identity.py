@@ -61,6 +61,7 @@ VOLATILE = (
     "created_at",  # examination: when it was made
     "processing.seconds",  # timings, should a transcript or examination ever carry them
     "processing.timings",
+    "processing.runtime",  # where the engine ran (a record, not a result; speech/runtime.py)
     "timings",
 )
 
