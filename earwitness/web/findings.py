@@ -5,10 +5,12 @@ The examination report is read only through ``vault.artefacts.read_verified`` (a
 artefact raises ``ArtefactTampered``, never shows its content), and its JSON is then read as
 hostile: an entry that is not an object with a kind and a start time is skipped, times and
 scores are clamped, strings are cut short and at most ``MAX_FINDINGS`` are kept (the highest
-scores). Titles are the words the dossier prints for the same kinds
-(``forensics.registry.kind_label``). A finding's calibrated evidence (``log10_lr``) is shown as
-the dossier shows it, its words recomputed from the number (``verbal``), never taken from the
-stored text.
+scores). Titles are the words the dossier prints for the same kinds and checks
+(``forensics.registry``), and each finding carries the dossier's severity class
+(``reports.plots.finding_severity``): only an edit point can raise the alarm; an encoder tag,
+a transcoding or a dropout is an observation, drawn in a neutral colour. A finding's
+calibrated evidence (``log10_lr``) is shown as the dossier shows it, its words recomputed from
+the number (``verbal``), never taken from the stored text.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any
 from sqlalchemy import select
 
 from earwitness.forensics.evaluation.verbal import support_phrase, verbal
-from earwitness.forensics.registry import kind_label
+from earwitness.forensics.registry import check_title, kind_label
+from earwitness.reports.plots import finding_severity
 from earwitness.vault.artefacts import ArtefactRecord, read_verified
 from earwitness.vault.case import Case
 from earwitness.vault.catalog import Artefact
@@ -72,6 +75,11 @@ class ExamFinding:
         return kind_label(self.kind)
 
     @property
+    def severity(self) -> str:
+        """``sev-hi``, ``sev-mid``, ``sev-lo`` (edit points by score) or ``sev-obs``."""
+        return finding_severity(self.kind, self.score)
+
+    @property
     def verbal(self) -> str | None:
         """The scale's words for ``log10_lr`` as support for editing here."""
         return None if self.log10_lr is None else verbal(self.log10_lr)
@@ -82,7 +90,9 @@ class ExamFinding:
             "end_s": self.end_s,
             "kind": self.kind,
             "check": self.check,
+            "check_title": check_title(self.check) if self.check else "",
             "title": self.title,
+            "severity": self.severity,
             "score": self.score,
             "log10_lr": self.log10_lr,
             "verbal": self.verbal,

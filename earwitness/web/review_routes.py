@@ -4,8 +4,9 @@
   transcript and the provenance line ("ASR + 3 corrections by 2 reviewers").
 - ``GET  /api/exhibits/{sha256}/review``: the reviewed transcript, segment by segment with its
   ASR text and version, and the speakers, redactions, marks, annotations and quotes, and the
-  findings of the newest examination (``[{start_s, end_s, kind, check, title, score,
-  log10_lr, verbal}]``) with what it concluded of the whole file (``examination``:
+  findings of the newest examination (``[{start_s, end_s, kind, check, check_title, title,
+  severity, score, log10_lr, verbal}]``; ``severity`` is the dossier's class, ``sev-obs`` for
+  every observation) with what it concluded of the whole file (``examination``:
   ``{log10_lr, evidence, conclusion}``).
 - ``POST /api/exhibits/{sha256}/edits``: ``{"edit": {...}, "base_versions": {"12": 3}}`` →
   200 ``{version, provenance, segments, removed, …}`` | 409 ``{error, current}`` (someone else

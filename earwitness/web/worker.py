@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -38,6 +38,9 @@ from earwitness.vault.case import Case
 from earwitness.vault.store import process_alive
 from earwitness.web import job_queue
 from earwitness.web.db import open_database
+
+if TYPE_CHECKING:
+    from earwitness.speech.types import Transcript
 
 DB_ENV = "EARWITNESS_WORKER_DB"
 UPLOADS_DIR_NAME = "uploads"
@@ -225,7 +228,29 @@ def _transcribe(
     except Exception as problem:  # the transcript is stored; the index can be rebuilt later
         traceback.print_exc(file=sys.stderr)
         result["indexing_error"] = f"{type(problem).__name__}: {problem}"[:500]
-    return result, sha256, "transcribed" + (" (taken from the case)" if outcome.reused else "")
+    return result, sha256, transcript_message(transcript, outcome.reused)
+
+
+def transcript_message(transcript: Transcript, reused: bool = False) -> str:
+    """What a finished transcribe job says in the jobs list: "transcribed: Russian (ru), 3
+    segments, 2 speakers, English beside it; 2 of 25 words unsure". The reviewer learns
+    from the list whether it is worth opening, and how much to check."""
+    from earwitness.reports.dossier_transcript import language_label
+    from earwitness.speech.confidence import needs_checking
+
+    said = "transcribed" + (" (taken from the case)" if reused else "")
+    count = len(transcript.segments)
+    if not count:
+        return f"{said}: no speech found"
+    parts = [language_label(transcript.language), f"{count} segment{'s' if count != 1 else ''}"]
+    speakers = {s.speaker for s in transcript.segments if s.speaker}
+    if speakers:
+        parts.append(f"{len(speakers)} speaker{'s' if len(speakers) != 1 else ''}")
+    if transcript.translation is not None:
+        parts.append(f"{language_label(transcript.translation_language)} beside it")
+    checking = needs_checking(transcript.segments)
+    unsure = f"; {checking.unsure_words} of {checking.words} words unsure" if checking.words else ""
+    return f"{said}: {', '.join(parts)}{unsure}"
 
 
 def _after_transcript(case: Case, engine: Engine, sha256: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from earwitness.forensics.registry import check_title
 from earwitness.vault.case import Case
 from earwitness.vault.custody import iter_events
 from tests.conftest import write_wav
@@ -204,8 +205,12 @@ def test_login_form_then_the_player_seeks_and_skips(person: Any, server: Server)
     # where it was clicked) and a list whose times seek; every title is text.
     bands = page.locator("#overlays .ov.finding")
     assert bands.count() == 2
+    # Only the edit point is drawn in the alarm's red; a kind no check declares is an
+    # observation, in the neutral colour (the dossier's classes).
+    colours = [band.evaluate("b => getComputedStyle(b).backgroundColor") for band in bands.all()]
+    assert colours == ["rgb(198, 40, 40)", "rgb(61, 106, 143)"]
     label = bands.first.get_attribute("title")
-    assert "Edit point (enf) at 00:00:05.5" in label
+    assert f"Edit point ({check_title('enf')}) at 00:00:05.5" in label
     # The calibrated evidence as the dossier words it, the words from the number, not the file.
     assert "log10 LR +1.40 (moderate support for editing here)" in label
     assert "planted" not in page.content()
@@ -216,6 +221,10 @@ def test_login_form_then_the_player_seeks_and_skips(person: Any, server: Server)
     assert evidence.get_attribute("title").startswith("The findings provide moderate support")
     titles = page.locator("#findings .finding-title")
     assert titles.all_text_contents() == ["Edit point", "<b>odd</b>"]
+    assert [t.get_attribute("class") for t in titles.all()] == [
+        "finding-title sev-hi",
+        "finding-title sev-obs",
+    ]
     page.locator("#findings button.seek").nth(1).click()
     assert page.evaluate(f"{audio}.currentTime") == pytest.approx(9.0, abs=0.02)
 
@@ -360,6 +369,26 @@ def test_hostile_annotation_and_file_name_stay_text(person: Any, server: Server)
     sync_api.expect(option).to_have_text(HOSTILE_NAME_SHOWN)
     assert page.locator("script").count() == page.locator("script[src]").count()
     assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_the_jobs_list_names_each_recording(person: Any, server: Server) -> None:
+    page = person().login("erin", next_path="/jobs")
+    for key in ("call", "hostile"):  # queued only: this server runs no worker
+        status = page.evaluate(
+            """async (sha) => {
+                const token = document.querySelector('meta[name="csrf-token"]').content;
+                const answer = await fetch("/api/jobs", {method: "POST",
+                    headers: {"Content-Type": "application/json", "X-CSRF-Token": token},
+                    body: JSON.stringify({kind: "examine", exhibit_sha256: sha})});
+                return answer.status;
+            }""",
+            server.exhibits[key],
+        )
+        assert status == 201
+    cells = page.locator("#ew-jobs td.ew-job-exhibit a")
+    # Newest first; the name as the other pages show it, cut to 40 characters.
+    sync_api.expect(cells).to_have_text([HOSTILE_NAME_SHOWN[:39] + "…", "call-minsk.wav"])
+    assert cells.first.get_attribute("href") == f"/exhibits/{server.exhibits['hostile']}"
 
 
 def texts(page: Any) -> list[str]:

@@ -494,7 +494,7 @@ def store_examination(case: Case, sha256: str, findings: list, summary: object =
 def test_the_review_shows_the_examinations_findings_read_as_hostile(
     app_client: Client, exhibit: str, workbench: Workbench
 ):
-    from earwitness.forensics.registry import kind_label
+    from earwitness.forensics.registry import check_title, kind_label
     from earwitness.search import SearchIndex, SearchQuery
     from earwitness.web.indexing import after_transcript
 
@@ -516,11 +516,14 @@ def test_the_review_shows_the_examinations_findings_read_as_hostile(
         "conclusion": "x" * 2000,
     }
     findings = review["findings"]
+    # Each with the dossier's words for its kind and check, and its severity class: only an
+    # edit point may be drawn as an alarm; a clipping is an observation whatever its score.
     assert findings == [
         {"start_s": 0.0, "end_s": 7 * 24 * 3600.0, "kind": "clipping", "check": "x" * 80}
-        | {"title": kind_label("clipping"), "score": 0.0}
-        | {"log10_lr": -10.0, "verbal": "no support"},
-        {**edit, "title": kind_label("edit_point"), "verbal": "moderate support"},
+        | {"check_title": "x" * 80, "title": kind_label("clipping"), "score": 0.0}
+        | {"severity": "sev-obs", "log10_lr": -10.0, "verbal": "no support"},
+        {**edit, "check_title": check_title("enf"), "title": kind_label("edit_point")}
+        | {"severity": "sev-hi", "verbal": "moderate support"},
     ]
     # The search index reads the same findings: segment 1 (0.5–1.0 s) overlaps the edit point.
     after_transcript(workbench.case, workbench.engine, exhibit)

@@ -3,6 +3,7 @@ is installed), with real worker subprocesses and a real case."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from earwitness.speech.types import Segment, Transcript, Word
 from earwitness.vault import custody
 from earwitness.vault.case import Case
 from earwitness.vault.intake import ingest_paths
@@ -26,6 +28,7 @@ from earwitness.web.worker import (
     start_worker,
     stop_worker,
     sweep_uploads,
+    transcript_message,
     uploads_root,
 )
 from tests.conftest import REPO, write_wav
@@ -324,6 +327,28 @@ def test_examining_a_truncated_file_says_what_is_missing(
     done = finished_in_a_thread(case, db_url, engine, job.id)
     assert done.state == "done", done.error
     assert done.message.endswith("; truncated: 12.0 s declared"), done.message
+
+
+def test_a_finished_transcription_says_what_it_holds_and_what_to_check() -> None:
+    def word(text: str, probability: float) -> Word:
+        return Word(0.0, 0.5, text, probability)
+
+    segments = (
+        Segment(0, 0.0, 1.0, "Раз два", (word("Раз", 0.9), word(" два", 0.3)), speaker="S1"),
+        Segment(1, 1.0, 2.0, "три", (word("три", 0.95),), speaker="S2"),
+    )
+    english = tuple(Segment(s.id, s.start, s.end, "one two") for s in segments)
+    made = Transcript("a" * 64, "ru", segments, "whisper-base", "b" * 64)
+    assert transcript_message(made) == (
+        "transcribed: Russian (ru), 2 segments, 2 speakers; 1 of 3 words unsure"
+    )
+    both = dataclasses.replace(made, translation=english, translation_language="en")
+    assert transcript_message(both, reused=True) == (
+        "transcribed (taken from the case): Russian (ru), 2 segments, 2 speakers, "
+        "English (en) beside it; 1 of 3 words unsure"
+    )
+    silent = dataclasses.replace(made, segments=())
+    assert transcript_message(silent) == "transcribed: no speech found"
 
 
 def test_worker_main_needs_a_database(tmp_path: Path) -> None:

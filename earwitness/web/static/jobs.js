@@ -11,6 +11,10 @@
   var mayEdit = table.getAttribute("data-may-edit") === "yes";
   var rows = {};  // job id -> <tr>
   var SHA256 = /^[0-9a-f]{64}$/;
+  var names = {};  // exhibit sha256 -> its file name (/api/exhibits), shown in the Exhibit column
+  var asked = 0;   // when the names were last asked for (ms)
+  var later = null;  // a request put off until 2 s after the last
+  var LONGEST_NAME = 40;
 
   function cell(row, value) {
     var td = document.createElement("td");
@@ -47,13 +51,41 @@
     }));
   }
 
-  function exhibitCell(td, job) {
+  // The names of the case's exhibits, asked for again (at most every 2 s) when a job names an
+  // exhibit not yet known: an examine or transcribe row then says which recording it was.
+  function loadNames() {
+    var waited = Date.now() - asked;
+    if (waited < 2000) {  // asked a moment ago: once more when the 2 s are over
+      if (!later) { later = setTimeout(function () { later = null; loadNames(); }, 2000 - waited); }
+      return;
+    }
+    asked = Date.now();
+    ew.api("GET", "/api/exhibits").then(function (exhibits) {
+      (exhibits || []).forEach(function (exhibit) {
+        if (exhibit && SHA256.test(exhibit.sha256) && typeof exhibit.name === "string") {
+          names[exhibit.sha256] = exhibit.name;
+        }
+      });
+      // Drawn again without asking again: an exhibit the list lacks keeps its hash prefix.
+      Object.keys(rows).forEach(function (id) {
+        exhibitCell(rows[id].cells_.exhibit, rows[id].job_, true);
+      });
+    }, function () { /* no names: the hash prefix stays */ });
+  }
+
+  function shortName(name) {
+    var shown = ew.shown(name);
+    return shown.length > LONGEST_NAME ? shown.slice(0, LONGEST_NAME - 1) + "…" : shown;
+  }
+
+  function exhibitCell(td, job, known) {
     td.replaceChildren();
     var sha = job.exhibit_sha256;
     if (sha && SHA256.test(sha)) {
+      if (!known && !(sha in names)) { loadNames(); }
       var link = document.createElement("a");
       link.href = "/exhibits/" + sha;
-      ew.text(link, sha.slice(0, 12));
+      ew.text(link, names[sha] ? shortName(names[sha]) : sha.slice(0, 12));
       link.title = sha;
       td.appendChild(link);
     }
@@ -83,6 +115,9 @@
       };
       row.cells_.id.className = "ew-num";
       row.cells_.state.className = "ew-job-state";
+      row.cells_.exhibit.className = "ew-job-exhibit";
+      row.cells_.by.className = "ew-job-by";
+      row.cells_.queued.className = "ew-job-queued";
       row.cells_.actions.className = "ew-job-actions";
       var bar = document.createElement("progress");
       bar.max = 1;
@@ -96,6 +131,7 @@
       row.setAttribute("data-job", String(job.id));
       body.insertBefore(row, before);
     }
+    row.job_ = job;
     row.className = "ew-job-" + String(job.state).replace(/[^a-z]/g, "");
     ew.text(row.cells_.kind, describe(job));
     exhibitCell(row.cells_.exhibit, job);

@@ -105,8 +105,8 @@
       var seek = seekButton(f.start_s);
       seek.setAttribute("aria-label", "Play from " + ew.findingLabel(f));
       item.appendChild(seek);
-      item.appendChild(el("span", "finding-title", f.title || f.kind || "finding"));
-      if (f.check) item.appendChild(el("span", "note-kind", f.check));
+      item.appendChild(el("span", "finding-title " + ew.severityClass(f), f.title || f.kind || "finding"));
+      if (f.check) item.appendChild(el("span", "note-kind", f.check_title || f.check));
       if (typeof f.score === "number") item.appendChild(el("span", "note-by", "score " + f.score.toFixed(2)));
       if (typeof f.log10_lr === "number") item.appendChild(el("span", "note-by", ew.evidenceText(f)));
       list.appendChild(item);

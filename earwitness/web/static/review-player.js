@@ -58,10 +58,17 @@
     var value = (f.log10_lr < 0 ? "\u2212" : "+") + Math.abs(f.log10_lr).toFixed(2);
     return "log10 LR " + value + (f.verbal ? " (" + f.verbal + " for editing here)" : "");
   };
+  // The dossier's severity class of a finding (from the server): only an edit point raises the
+  // alarm; an observation (an encoder tag, a transcoding, a dropout) is drawn in a neutral
+  // colour. Anything else the server might send is drawn as an observation.
+  var SEVERITIES = { "sev-hi": 1, "sev-mid": 1, "sev-lo": 1, "sev-obs": 1 };
+  ew.severityClass = function (f) {
+    return SEVERITIES.hasOwnProperty(f.severity) ? f.severity : "sev-obs";
+  };
   // The words a finding is shown with, on its band's tooltip and in the findings list.
   ew.findingLabel = function (f) {
     var label = f.title || f.kind || "finding";
-    if (f.check) label += " (" + f.check + ")";
+    if (f.check) label += " (" + (f.check_title || f.check) + ")";
     label += " at " + timecode(f.start_s);
     if (typeof f.score === "number") label += ", score " + f.score.toFixed(2);
     if (typeof f.log10_lr === "number") label += ", " + ew.evidenceText(f);
@@ -73,7 +80,8 @@
     (data.findings || []).forEach(function (f, i) {
       if (typeof f.start_s !== "number") return;
       var end = typeof f.end_s === "number" ? f.end_s : f.start_s;
-      overlay("finding", f.start_s, end, ew.findingLabel(f)).setAttribute("data-finding", i);
+      overlay("finding " + ew.severityClass(f), f.start_s, end, ew.findingLabel(f))
+        .setAttribute("data-finding", i);
     });
     (data.redactions || []).forEach(function (r) { overlay("redaction", r[0], r[1], "redacted"); });
     (data.marks || []).forEach(function (m) {
