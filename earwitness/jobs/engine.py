@@ -192,8 +192,9 @@ def _lookup(run: Run, request: Request[T]) -> StageResult[T] | None:
 
 def _compute(run: Run, request: Request[T]) -> StageResult[T]:
     stage = request.stage
-    if run.case is not None:  # a log that cannot take the result refuses before the work
+    if run.case is not None:  # a log that cannot take the result refuses before the work,
         custody.ensure_appendable(run.case.paths.custody)
+        _ = run.case.signer  # and so does a machine without the case's key (NoCaseKey)
     value = stage.compute(run, request)
     if not stage.is_complete(value):
         raise StageIncomplete(

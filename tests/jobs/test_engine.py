@@ -27,6 +27,7 @@ from earwitness.vault.artefacts import ArtefactTampered, list_artefacts
 from earwitness.vault.case import Case
 from earwitness.vault.custody import iter_events
 from earwitness.vault.intake import ingest_paths
+from earwitness.vault.keys import NoCaseKey
 from tests.conftest import write_wav
 
 
@@ -187,6 +188,19 @@ def test_a_log_that_cannot_take_the_result_refuses_before_the_work(
     finally:
         log.rmdir()
         os.replace(kept, log)
+    assert calls == []  # refused before computing anything
+
+
+def test_a_machine_without_the_cases_key_refuses_before_the_work(
+    case: Case, exhibit: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case copied to another machine: a transcription of hours must not run first and
+    fail when its result is to be signed."""
+    calls.clear()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "another-machine"))
+    elsewhere = Case.open(case.paths.root)
+    with pytest.raises(NoCaseKey, match="holds no signing key for this case"):
+        run_stage(_run(elsewhere, exhibit), Request(SAY, Words("unsigned")))
     assert calls == []  # refused before computing anything
 
 
