@@ -129,7 +129,9 @@ def _compute_transcript(run: Run, request: Request[Transcript]) -> Transcript:
 
 TRANSCRIPT: Stage[Transcript] = Stage(
     name="transcript",
-    version=1,
+    # 2: Whisper's English shared among the segments spoken in its time (speech/align.py),
+    # and where the engine ran recorded (speech/runtime.py)
+    version=2,
     action="transcribe",
     filename="transcript.json",
     media_type=TRANSCRIPT_FORMATS["json"].media_type,

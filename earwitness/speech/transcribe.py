@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str, float, float], None]  # (stage, done seconds, total seconds)
 # The text translation model installed for a spoken language, loaded, or None for none.
 TranslatorFor = Callable[[str], TranslationEngine | None]
-WHISPER_TRANSLATION = "whisper-translate, aligned by time overlap"
+WHISPER_TRANSLATION = "whisper-translate, shared by the words spoken in its time"
 
 
 def no_translator(_language: str) -> TranslationEngine | None:

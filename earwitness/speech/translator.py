@@ -26,7 +26,6 @@ tokens but none for English is refused. Single-target models (``opus-mt-ru-en``,
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 import re
@@ -35,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from earwitness.speech.align import distribute
 from earwitness.speech.models import ModelError
 from earwitness.speech.types import Segment
 
@@ -147,40 +147,6 @@ def split_sentences(segments: Sequence[Segment], *, max_chars: int = 400) -> tup
         add(index, position, len(segment.text))
     close()
     return tuple(sentences)
-
-
-def distribute(english: str, weights: Sequence[int]) -> list[str]:
-    """``english`` cut at word boundaries into ``len(weights)`` shares, in proportion to
-    ``weights`` (the source characters each segment gave the sentence).
-
-    Each word goes to the share its middle falls in, so every word appears exactly once, in
-    order; a share may be empty when its segment gave the sentence little.
-    """
-    if not weights:
-        raise ValueError("a sentence comes from at least one segment")
-    shares: list[list[str]] = [[] for _ in weights]
-    words = english.split()
-    if not words:
-        return ["" for _ in weights]
-    positive = [max(0, w) for w in weights]
-    if sum(positive) == 0:
-        positive = [1] * len(weights)
-    cumulative: list[int] = []
-    total_weight = 0
-    for weight in positive:
-        total_weight += weight
-        cumulative.append(total_weight)
-    length = sum(len(word) for word in words) + len(words) - 1
-    position = 0
-    for word in words:
-        middle = (position + len(word) / 2) / length * total_weight
-        slot = min(bisect.bisect_right(cumulative, middle), len(weights) - 1)
-        # bisect_right skips zero-weight slots, except past the end: never give them words.
-        while positive[slot] == 0 and slot > 0:
-            slot -= 1
-        shares[slot].append(word)
-        position += len(word) + 1
-    return [" ".join(share) for share in shares]
 
 
 def assign_english(

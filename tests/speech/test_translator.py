@@ -23,12 +23,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from earwitness.speech.align import distribute
 from earwitness.speech.models import ModelError
 from earwitness.speech.translator import (
     METHOD,
     TextTranslator,
     assign_english,
-    distribute,
     split_sentences,
     target_token,
     translate_segments,
