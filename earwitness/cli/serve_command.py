@@ -30,14 +30,14 @@ def _start_background_worker(workbench: Workbench) -> Callable[[], None]:
     return lambda: worker.stop_worker(process)
 
 
-def _index_if_empty(workbench: Workbench) -> None:
-    """A new database (or one rebuilt) has no search index yet: build it from the case."""
-    from earwitness.web.indexing import index_is_empty, reindex_case
+def _refresh_index(workbench: Workbench) -> None:
+    """Bring the search index up to the case: all of it in a new database, else the exhibits
+    transcribed, examined or reviewed since (a command run while no workbench was)."""
+    from earwitness.web.indexing import refresh_index
 
-    if index_is_empty(workbench.engine):
-        written = reindex_case(workbench.case, workbench.engine)
-        if written:
-            echo(f"Search index built: {written} document(s)", err=True)
+    written = refresh_index(workbench.case, workbench.engine)
+    if written:
+        echo(f"Search index brought up to date: {written} document(s)", err=True)
 
 
 @click.command("serve")
@@ -145,7 +145,7 @@ def serve(
             "'earwitness user add NAME --role owner'",
             err=True,
         )
-    _index_if_empty(bench)
+    _refresh_index(bench)
     app = create_app(bench)
     stop_worker = _start_background_worker(bench)
     shown = f"[{host}]" if ":" in host else host

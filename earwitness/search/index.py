@@ -1,6 +1,6 @@
 """The search index of a case in the workbench database: SQLite FTS5 or PostgreSQL full text.
 
-Tables (made by the migration ``web/migrations/versions/search_0001.py``):
+Tables (made by the migrations ``web/migrations/versions/search_000N.py``):
 
 - ``search_documents``: one row per document (exhibit, kind, key, times, language, speaker, the
   tags and findings as JSON for display, the original text) plus ``tokens``, the document's
@@ -10,6 +10,9 @@ Tables (made by the migration ``web/migrations/versions/search_0001.py``):
 - ``search_labels``: (document, "tag"|"finding", value) rows, so filters are plain SQL.
 - ``search_languages``: every language a document was indexed in, so a query without a
   language filter is stemmed in each of them.
+- ``search_sources``: per exhibit, the custody seq of the newest artefact its documents were
+  made from (written with them, in one transaction), so the caller can tell which exhibits
+  changed since (``web.indexing.refresh_index``).
 
 Both backends get the same stems (``stemming``) and the same expression built from them
 (``query``), so they find the same documents; only the ranking differs (bm25 against ts_rank).
@@ -29,7 +32,7 @@ from earwitness.search import postgres_fts, sqlite_fts
 from earwitness.search.documents import Document, Hit, SearchQuery
 from earwitness.search.query import languages_to_search, parse, snippet, stems_of
 from earwitness.search.stemming import document_stems, spans
-from earwitness.search.tables import documents, labels, languages
+from earwitness.search.tables import documents, labels, languages, sources
 
 _CHUNK = 500
 
@@ -85,16 +88,31 @@ class SearchIndex:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def replace_exhibit(self, exhibit_sha256: str, docs: Iterable[Document]) -> None:
+    def replace_exhibit(
+        self, exhibit_sha256: str, docs: Iterable[Document], source_seq: int | None = None
+    ) -> None:
         """Make the exhibit's documents exactly ``docs`` (one transaction; a later document
-        with the same kind and key wins)."""
+        with the same kind and key wins), and record ``source_seq`` (the custody seq of the
+        newest artefact they were made from) with them, when given."""
         items = _unique(docs)
         if any(d.exhibit_sha256 != exhibit_sha256 for d in items):
             raise ValueError("replace_exhibit: every document must belong to that exhibit")
+        exhibit = _clean(exhibit_sha256)
         with self.engine.begin() as connection:
             self.backend.lock(connection, [exhibit_sha256])
-            self._delete(connection, documents.c.exhibit_sha256 == _clean(exhibit_sha256))
+            self._delete(connection, documents.c.exhibit_sha256 == exhibit)
             self._insert(connection, items)
+            if source_seq is not None:
+                connection.execute(sa.delete(sources).where(sources.c.exhibit_sha256 == exhibit))
+                connection.execute(
+                    sa.insert(sources).values(exhibit_sha256=exhibit, seq=source_seq)
+                )
+
+    def sources(self) -> dict[str, int]:
+        """Exhibit → the custody seq its documents were last made from in full."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(sources.c.exhibit_sha256, sources.c.seq))
+            return {str(exhibit): int(seq) for exhibit, seq in rows}
 
     def upsert(self, docs: Iterable[Document]) -> None:
         """Add documents, replacing any with the same (exhibit, kind, key)."""

@@ -1,4 +1,4 @@
-"""The search tables as SQLAlchemy Core sees them (the migration ``search_0001`` makes them;
+"""The search tables as SQLAlchemy Core sees them (the migrations ``search_000N`` make them;
 PostgreSQL's generated ``tsv`` column and SQLite's ``search_fts`` table are used by name)."""
 
 from __future__ import annotations
@@ -30,3 +30,10 @@ labels = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 languages = sa.Table("search_languages", metadata, sa.Column("language", sa.Text, primary_key=True))
+# Per exhibit, the custody seq of the newest artefact its documents were made from.
+sources = sa.Table(
+    "search_sources",
+    metadata,
+    sa.Column("exhibit_sha256", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+)

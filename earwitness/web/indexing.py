@@ -10,7 +10,11 @@ examination findings that do. Three moments write them:
   waveform peaks, so the review page never waits for a decoding);
 * ``index_review`` — after each saved edit: only the documents that changed are written,
   compared with what this process last wrote for the exhibit;
-* ``reindex_case`` — every exhibit, for ``earwitness serve`` when the index is empty.
+* ``refresh_index`` — every exhibit whose transcript, examination or review edits changed
+  since its documents were made (the index records, per exhibit, the custody seq of the
+  newest artefact it read): ``earwitness serve`` runs it at start and the worker when the
+  case has new artefacts, so a transcript or an examination made on the command line beside
+  the workbench is found by search too, not only the one a job made.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Integer, func, select
 from sqlalchemy.engine import Engine
 
 from earwitness.review.redaction import redact_transcript
 from earwitness.review.state import ReviewState
 from earwitness.search import Annotation, Document, Finding, SearchIndex, exhibit_documents
-from earwitness.vault.artefacts import list_artefacts
 from earwitness.vault.case import Case
+from earwitness.vault.catalog import Artefact
 from earwitness.web.findings import examination_findings as exam_findings
 
 if TYPE_CHECKING:
@@ -167,11 +172,13 @@ def write_exhibit(
     base: str,
     *,
     whole: bool = False,
+    source_seq: int | None = None,
 ) -> int:
     """Bring the index's documents of ``exhibit`` to ``state`` (a review of the transcript
     object ``base``); returns how many documents were written or removed. Only those that
     differ from what this process last wrote for the same ``base``, unless ``whole`` (or
-    nothing was written yet: then the exhibit's documents are replaced)."""
+    nothing was written yet: then the exhibit's documents are replaced, and ``source_seq``,
+    the newest artefact seq read before ``state`` was, is recorded with them)."""
     findings = examination_findings(case, exhibit)
     index = SearchIndex(engine)
     key = (id(engine), exhibit)
@@ -180,7 +187,7 @@ def write_exhibit(
             last = _WRITTEN.get(key)
         if last is None or last.base != base or whole or last.findings != findings:
             docs = documents_for(exhibit, state, findings)
-            index.replace_exhibit(exhibit, docs)
+            index.replace_exhibit(exhibit, docs, source_seq)
             written = {(str(doc.kind), doc.key): doc for doc in docs}
             changed = len(docs)
         else:
@@ -238,10 +245,13 @@ def after_transcript(case: Case, engine: Engine, exhibit_sha256: str) -> int:
     from earwitness.jobs.review import reviewed_state
 
     written = 0
+    source = index_sources(case, exhibit_sha256).get(exhibit_sha256)  # before the state is read
     found = reviewed_state(case, exhibit_sha256)
     if found is not None:
         base, state = found
-        written = write_exhibit(engine, case, exhibit_sha256, state, base.object_sha256, whole=True)
+        written = write_exhibit(
+            engine, case, exhibit_sha256, state, base.object_sha256, whole=True, source_seq=source
+        )
     try:
         ensure_peaks(case, exhibit_sha256)
     except EarwitnessError as exc:
@@ -249,18 +259,41 @@ def after_transcript(case: Case, engine: Engine, exhibit_sha256: str) -> int:
     return written
 
 
-def reindex_case(case: Case, engine: Engine) -> int:
-    """Index every exhibit of the case that has a transcript (``earwitness serve`` calls this
-    when the index is empty). An exhibit whose record does not verify is skipped with a
-    warning in the server's log; the rest are indexed. Returns documents written."""
+def index_sources(case: Case, exhibit_sha256: str | None = None) -> dict[str, int]:
+    """Exhibit → the custody seq of the newest artefact its search documents are made from
+    (its transcripts, examinations and review edits), for each exhibit with a transcript
+    (or just ``exhibit_sha256``). Read from the catalog: a change is only a reason to index
+    again, and what is indexed is read verified."""
+    from earwitness.jobs.review import EDIT_STAGE
+    from earwitness.jobs.transcribe import TRANSCRIPT
+    from earwitness.web.findings import EXAMINATION_STAGE
+
+    stages = (TRANSCRIPT.name, EXAMINATION_STAGE, EDIT_STAGE)
+    query = (
+        select(Artefact.exhibit_sha256, func.max(Artefact.seq))
+        .where(Artefact.stage.in_(stages))
+        .group_by(Artefact.exhibit_sha256)
+        .having(func.sum((Artefact.stage == TRANSCRIPT.name).cast(Integer)) > 0)
+    )
+    if exhibit_sha256 is not None:
+        query = query.where(Artefact.exhibit_sha256 == exhibit_sha256)
+    with case.session() as session:
+        return {str(exhibit): int(seq) for exhibit, seq in session.execute(query)}
+
+
+def refresh_index(case: Case, engine: Engine) -> int:
+    """Index again every exhibit whose transcript, examination or review edits changed since
+    its documents were last made in full (all of them in a new database). An exhibit whose
+    record does not verify is skipped with a warning in the log; the rest are indexed.
+    Returns documents written."""
     from earwitness.errors import EarwitnessError
     from earwitness.jobs.review import reviewed_state
 
-    exhibits = dict.fromkeys(
-        a.exhibit_sha256 for a in list_artefacts(case) if a.stage == "transcript"
-    )
+    indexed = SearchIndex(engine).sources()
     written = 0
-    for exhibit in exhibits:
+    for exhibit, seq in index_sources(case).items():
+        if indexed.get(exhibit) == seq:
+            continue
         try:
             found = reviewed_state(case, exhibit)
         except EarwitnessError as exc:
@@ -268,7 +301,9 @@ def reindex_case(case: Case, engine: Engine) -> int:
             continue
         if found is not None:
             base, state = found
-            written += write_exhibit(engine, case, exhibit, state, base.object_sha256, whole=True)
+            written += write_exhibit(
+                engine, case, exhibit, state, base.object_sha256, whole=True, source_seq=seq
+            )
     return written
 
 

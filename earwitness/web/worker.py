@@ -46,6 +46,9 @@ DB_ENV = "EARWITNESS_WORKER_DB"
 UPLOADS_DIR_NAME = "uploads"
 POLL_S = 0.5
 HEARTBEAT_S = 2.0
+# How often an idle worker looks for artefacts made beside the workbench (a transcript or an
+# examination from the command line) that the search index has not read yet.
+INDEX_LOOK_S = 30.0
 STALE_AFTER_S = 60.0  # no heartbeat for this long: the worker is taken for dead
 _PROGRESS_EVERY_S = 0.25  # write progress at most this often (the page polls every 0.5 s)
 
@@ -348,6 +351,7 @@ def run_worker(
     )
     with contextlib.suppress(OSError):
         sweep_uploads(Case(Path(case_root)).paths.meta, engine)
+    next_look = time.monotonic() + INDEX_LOOK_S  # the server brought the index up at its start
     try:
         while not stop.is_set():
             if os.getppid() != parent:  # the server died: a new one starts its own worker
@@ -355,6 +359,9 @@ def run_worker(
             job_queue.requeue_stale(engine, stale_after_s)
             job = job_queue.claim_next(engine, name)
             if job is None:
+                if time.monotonic() >= next_look:
+                    index_beside(Path(case_root), engine)
+                    next_look = time.monotonic() + INDEX_LOOK_S
                 stop.wait(poll_s)
                 continue
             with _heartbeat(engine, job.id, name, heartbeat_s):
@@ -366,6 +373,20 @@ def run_worker(
         raise
     finally:
         engine.dispose()
+
+
+def index_beside(case_root: Path, engine: Engine) -> int:
+    """Index what was made beside the workbench since (``web.indexing.refresh_index``); a
+    failure is written to the log and the worker goes on. Returns documents written."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from earwitness.web.indexing import refresh_index
+
+    try:
+        return refresh_index(Case(case_root), engine)
+    except (EarwitnessError, OSError, SQLAlchemyError) as problem:
+        print(f"earwitness worker: search index not refreshed: {problem}", file=sys.stderr)
+        return 0
 
 
 def start_worker(case_root: Path | str, db_url: str) -> subprocess.Popen[bytes]:

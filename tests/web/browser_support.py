@@ -313,7 +313,7 @@ def _serve(spec_path: Path, port: int) -> None:
     from earwitness.web.accounts import add_account
     from earwitness.web.app import create_app
     from earwitness.web.db import database_url, open_database
-    from earwitness.web.indexing import reindex_case
+    from earwitness.web.indexing import refresh_index
     from earwitness.web.state import PasswordCost, Settings, Workbench
 
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
@@ -345,7 +345,7 @@ def _serve(spec_path: Path, port: int) -> None:
             by="browser-fixture",
             hasher=cheap.hasher(),
         )
-    reindex_case(case, engine)
+    refresh_index(case, engine)
     (spec_path.parent / "ready.json").write_text(json.dumps(exhibits), encoding="utf-8")
     uvicorn.run(create_app(workbench), host="127.0.0.1", port=port, log_level="warning")
 

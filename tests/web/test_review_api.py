@@ -361,11 +361,11 @@ def test_an_edit_saved_by_another_server_process_is_seen(
     assert stale.status_code == 409
 
 
-def test_reindexing_the_case_and_the_workers_hook_fill_the_index(
+def test_the_workers_hook_fills_the_index_and_a_refresh_takes_only_what_changed(
     app_client: Client, exhibit: str, workbench: Workbench
 ):
     from earwitness.search import SearchIndex, SearchQuery
-    from earwitness.web.indexing import after_transcript, index_is_empty, reindex_case
+    from earwitness.web.indexing import after_transcript, index_is_empty, refresh_index
 
     assert index_is_empty(workbench.engine)
     assert after_transcript(workbench.case, workbench.engine, exhibit) > len(SENTENCES)
@@ -373,8 +373,22 @@ def test_reindexing_the_case_and_the_workers_hook_fill_the_index(
     assert "waveform_peaks" in stored  # the page will not wait for a decoding
     index = SearchIndex(workbench.engine)
     assert [h.key for h in index.search(SearchQuery("bank", kind="segment"))] == ["1"]
-    written = reindex_case(workbench.case, workbench.engine)
-    assert written == index.count() and not index_is_empty(workbench.engine)
+    assert refresh_index(workbench.case, workbench.engine) == 0  # the hook recorded its source
+    # A transcript made on the command line while the workbench runs: the next refresh (at
+    # the next `serve`, or the idle worker's look) indexes it; the one after has nothing to do.
+    store_transcript(
+        workbench.case, exhibit, make_transcript(exhibit, ["we meet in Pinsk at noon"])
+    )
+    assert not index.search(SearchQuery("Pinsk"))
+    written = refresh_index(workbench.case, workbench.engine)
+    assert written == index.count() >= 1
+    assert [h.exhibit_sha256 for h in index.search(SearchQuery("Pinsk"))] == [exhibit]
+    assert not index.search(SearchQuery("bank"))  # the earlier transcript's words are gone
+    assert refresh_index(workbench.case, workbench.engine) == 0
+    # An examination made beside it changes the findings the documents carry: indexed again.
+    store_examination(workbench.case, exhibit, [{"kind": "edit_point", "start_s": 0.1}])
+    assert refresh_index(workbench.case, workbench.engine) >= 1
+    assert index.search(SearchQuery("Pinsk", finding="edit_point"))
 
 
 def test_the_index_follows_every_kind_of_edit_exactly(

@@ -17,13 +17,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from earwitness.search import SearchIndex, SearchQuery
 from earwitness.speech.types import Segment, Transcript, Word
 from earwitness.vault import custody
 from earwitness.vault.case import Case
 from earwitness.vault.intake import ingest_paths
 from earwitness.web import job_queue
+from earwitness.web import worker as worker_module
 from earwitness.web.db import database_url, make_engine, open_database
+from earwitness.web.indexing import index_sources
 from earwitness.web.worker import (
+    index_beside,
     run_worker,
     start_worker,
     stop_worker,
@@ -32,6 +36,7 @@ from earwitness.web.worker import (
     uploads_root,
 )
 from tests.conftest import REPO, write_wav
+from tests.web.browser_support import store_transcript, transcript_dict
 
 
 @pytest.fixture
@@ -349,6 +354,49 @@ def test_a_finished_transcription_says_what_it_holds_and_what_to_check() -> None
     )
     silent = dataclasses.replace(made, segments=())
     assert transcript_message(silent) == "transcribed: no speech found"
+
+
+def _transcribed_beside(case: Case, tmp_path: Path) -> str:
+    """An exhibit transcribed as `earwitness transcribe` would, not by a job."""
+    [outcome] = ingest_paths(case, [write_wav(tmp_path / "beside.wav", seconds=2.0)])
+    assert outcome.sha256
+    lines = [(0.0, 2.0, "S1", "Встречаемся в Пинске в полдень.")]
+    store_transcript(case, outcome.sha256, transcript_dict(lines))
+    return outcome.sha256
+
+
+def test_an_idle_worker_indexes_a_transcript_made_beside_the_workbench(
+    case: Case, engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker_module, "INDEX_LOOK_S", 0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(case.paths.root, db_url, stop))
+    thread.start()
+    try:
+        exhibit = _transcribed_beside(case, tmp_path)  # while the worker runs
+        index, deadline = SearchIndex(engine), time.monotonic() + 30
+        while not index.search(SearchQuery("Пинск")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert [hit.exhibit_sha256 for hit in index.search(SearchQuery("Пинск"))] == [exhibit]
+
+
+def test_the_index_is_brought_up_to_date_on_postgresql(
+    case: Case, postgresql_database: str, tmp_path: Path
+) -> None:
+    engine = open_database(postgresql_database)  # the migrations, search_sources included
+    try:
+        exhibit = _transcribed_beside(case, tmp_path)
+        assert index_beside(case.paths.root, engine) >= 1
+        assert index_beside(case.paths.root, engine) == 0  # nothing new since
+        assert SearchIndex(engine).sources() == index_sources(case)
+        assert [h.exhibit_sha256 for h in SearchIndex(engine).search(SearchQuery("Пинск"))] == [
+            exhibit
+        ]
+    finally:
+        engine.dispose()
 
 
 def test_worker_main_needs_a_database(tmp_path: Path) -> None:
