@@ -280,14 +280,18 @@ def _short_time(value: Any) -> str:
     return esc(f"{match[1]} {match[2]}{match[3] or ''}" if match else text)
 
 
-def _format_line(media: dict[str, Any]) -> str:
+def format_line(media: dict[str, Any], *, bit_rate: bool = False) -> str:
+    """The recording's format in a few words, as text: "mp3 · 16,000 Hz · mono" (with
+    ``bit_rate``, "· 64.7 kb/s" after it). Values that are not numbers count as absent."""
     parts = list(dict.fromkeys(str(media[k]) for k in ("container", "codec") if media.get(k)))
-    if media.get("sample_rate"):
+    if number(media.get("sample_rate")) > 0:
         parts.append(f"{int(number(media['sample_rate'])):,} Hz")
-    if media.get("channels"):
-        channels = int(number(media["channels"]))
+    channels = int(number(media.get("channels")))
+    if channels > 0:
         parts.append({1: "mono", 2: "stereo"}.get(channels, f"{channels} channels"))
-    return esc(" · ".join(parts) or "unknown format")
+    if bit_rate and number(media.get("bit_rate")) > 0:
+        parts.append(f"{number(media['bit_rate']) / 1000:,.1f} kb/s")
+    return " · ".join(parts) or "unknown format"
 
 
 def render_masthead(
@@ -318,7 +322,7 @@ def render_masthead(
     )
     items = [
         ("Size", esc(_size(exhibit.size_bytes).split(" (")[0])),
-        ("Format", _format_line(media)),
+        ("Format", esc(format_line(media))),
         ("Duration", f"{timecode(duration)}"),
         ("Received", received),
         ("Source", text_value(exhibit.source or "not recorded", 120)),

@@ -22,7 +22,7 @@ from earwitness.forensics.examine import INDICATION, timecode
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.metadata import NAME as CONTAINER_CHECK
 from earwitness.forensics.registry import check_title, kind_label
-from earwitness.reports.dossier_header import media_tags, name_html, text_value
+from earwitness.reports.dossier_header import format_line, media_tags, name_html, text_value
 from earwitness.reports.method_validation import (
     NOT_CALIBRATED,
     CalibrationLike,
@@ -126,17 +126,6 @@ def render_question(number: int = 1) -> str:
 # 2. The items received.
 
 
-def _format_line(media: dict[str, Any]) -> str:
-    parts = [str(media[k]) for k in ("container", "codec") if media.get(k)]
-    if media.get("sample_rate"):
-        parts.append(f"{media['sample_rate']} Hz")
-    if media.get("channels"):
-        parts.append(f"{media['channels']} channel(s)")
-    if media.get("bit_rate"):
-        parts.append(f"{float(media['bit_rate']) / 1000:,.1f} kb/s")
-    return " · ".join(dict.fromkeys(parts)) or "unknown format"
-
-
 def condition_lines(media: dict[str, Any] | None, findings: Sequence[Finding]) -> list[str]:
     """What the item's condition shows (escaped HTML lines): truncation, container and
     encoder observations, tags left by the software that wrote the file, probe warnings."""
@@ -173,7 +162,7 @@ def render_items(
         ("File name", name_html(filename)),
         ("SHA-256", f'<code class="mono">{esc(sha256)}</code>'),
         ("Size", f"{int(size_bytes):,} bytes"),
-        ("Format", esc(_format_line(media or {}))),
+        ("Format", esc(format_line(media or {}, bit_rate=True))),
         ("Received", esc(received)),
         (
             "Condition",

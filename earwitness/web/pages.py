@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from earwitness.errors import EarwitnessError
+from earwitness.reports.dossier_header import format_line
 from earwitness.web import ratelimit
 from earwitness.web.accounts import Account, verify_password
 from earwitness.web.auth import current_account, login_session, require, safe_next, workbench
@@ -168,10 +169,7 @@ def _exhibit_rows(bench: Workbench) -> list[dict[str, Any]]:
                 "name": names.get(exhibit.sha256) or exhibit.sha256[:12],
                 "size_bytes": exhibit.size_bytes,
                 "duration": _duration(duration) if isinstance(duration, int | float) else "",
-                "media": exhibit.probe_error
-                or ", ".join(
-                    str(value) for value in (media.get("codec"), media.get("sample_rate")) if value
-                ),
+                "media": exhibit.probe_error or format_line(media),
             }
         )
     return rows

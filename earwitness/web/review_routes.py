@@ -18,7 +18,9 @@
 - ``GET  /exhibits/{sha256}``: the review page.
 
 An exhibit is named only by its SHA-256 (64 lowercase hex digits, else 404); nothing a client
-sends becomes a path.
+sends becomes a path. The review page alone also takes a unique hash prefix of four digits or
+more, as the command line prints and takes them ("9426683bd6ab"), and redirects to the full
+name.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from earwitness.errors import EarwitnessError, ExhibitNotFound
 from earwitness.jobs.recording import exhibit_run
@@ -39,6 +41,7 @@ from earwitness.jobs.review import earlier_edits
 from earwitness.review.diff import diff
 from earwitness.review.provenance import describe
 from earwitness.vault.artefacts import verified_projection
+from earwitness.vault.refs import exhibits_named
 from earwitness.vault.verified_log import exhibit_record
 from earwitness.web import review_service as service
 from earwitness.web.accounts import Account
@@ -57,6 +60,7 @@ PageAccount = Annotated[Account, Depends(current_account)]
 Bench = Annotated[Workbench, Depends(workbench)]
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
+HASH_PREFIX = re.compile(r"[0-9a-f]{4,63}")
 GZIP_FROM = 32 * 1024  # bytes; smaller answers go as they are
 MAX_EDIT_BODY = 64 * 1024  # an edit is a few hundred bytes; a correction at most 10,000 chars
 _NAMES: dict[tuple[str, str], str] = {}
@@ -293,6 +297,14 @@ def get_peaks(sha256: str, request: Request, _account: Viewer, bench: Bench) -> 
 
 @router.get("/exhibits/{sha256}", response_class=HTMLResponse, include_in_schema=False)
 def review_page(sha256: str, request: Request, _account: PageAccount, bench: Bench) -> Response:
+    if HASH_PREFIX.fullmatch(sha256):  # a prefix the command line printed: the one it names
+        named = {
+            m
+            for m in exhibits_named(verified_projection(bench.case), sha256)
+            if m.startswith(sha256)
+        }
+        if len(named) == 1:
+            return RedirectResponse(f"/exhibits/{named.pop()}", status_code=307)
     name = _exhibit(bench, sha256)
     return page(request, "review.html", sha256=sha256, exhibit_name=name, name=name)
 

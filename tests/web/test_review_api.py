@@ -343,6 +343,12 @@ def test_the_review_page_names_the_exhibit(app_client: Client, exhibit: str):
     answer = viewer.get(f"/exhibits/{exhibit}")
     assert answer.status_code == 200 and exhibit in answer.text and "call.wav" in answer.text
     assert viewer.get(f"/exhibits/{'a' * 64}").status_code == 404
+    # The prefix the command line prints leads to the page; what names no exhibit does not.
+    short = viewer.get(f"/exhibits/{exhibit[:12]}", follow_redirects=False)
+    assert short.status_code == 307 and short.headers["location"] == f"/exhibits/{exhibit}"
+    other = next(c for c in "0123456789abcdef" if c != exhibit[0])
+    for unknown in (other * 12, exhibit[:3], "call.wav", exhibit[:12].upper()):
+        assert viewer.get(f"/exhibits/{unknown}", follow_redirects=False).status_code == 404
 
 
 def test_an_edit_saved_by_another_server_process_is_seen(

@@ -150,6 +150,7 @@ def test_a_file_name_with_markup_is_escaped_on_the_index_page(app_client, workbe
     assert "<img src=x" not in page.text
     sha = re.search(r'href="/exhibits/([0-9a-f]{64})"', page.text)
     assert sha, "the exhibit links to its review page"
+    assert "<td>wav · pcm_s16le · 8,000 Hz · mono</td>" in page.text  # units, not "8000"
 
 
 def test_no_inline_script_style_or_handler_in_any_template():
