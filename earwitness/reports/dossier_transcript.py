@@ -192,8 +192,8 @@ def render_transcript(transcript: Transcript | None) -> str:
         + _checking(transcript)
         + (f'<ul class="speakers" aria-label="Speakers">{legend}</ul>' if legend else "")
         + '<p class="legend"><span class="unreliable-sample">dotted words</span> have unreliable '
-        f"timing (probability below {UNRELIABLE_PROBABILITY} or zero length). Click a word or a "
-        "time to play from there.</p>"
+        f"timing (probability below {UNRELIABLE_PROBABILITY} or zero length)."
+        '<span class="on-screen"> Click a word or a time to play from there.</span></p>'
         + f'<table class="transcript" id="transcript"><thead><tr>{head}</tr></thead>'
         + f"<tbody>{''.join(rows)}</tbody></table>"
     )

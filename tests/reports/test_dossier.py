@@ -510,6 +510,7 @@ def test_pdf_has_the_facts_and_no_player(tmp_path: Path) -> None:
     assert "Второй говорящий" in text and "The second speaker talks here." in text
     assert "ENF phase jumps" in text and COMMANDS[1] in text
     assert "Follow transcript" not in text  # the print stylesheet leaves the player out
+    assert "Click a word" not in text and "unreliable timing" in text  # only what paper can do
 
 
 def test_the_exhibit_is_built_from_the_examinations_facts() -> None:
