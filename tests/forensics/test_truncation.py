@@ -21,6 +21,7 @@ from earwitness.media.decode import decode_audio
 from earwitness.media.probe import probe
 from tests.conftest import shared
 from tests.forensics.transcode import cut, encode, write_wav
+from tests.strategies import json_values
 
 RATE = 16000
 SECONDS = 13.97
@@ -155,11 +156,7 @@ def test_a_stored_shortfall_is_read_as_hostile() -> None:
     assert "declares 60.00 s and holds less" in Shortfall(60.0, None).sentence()
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
-    max_leaves=12,
-)
+JSON = json_values(text_size=8, items=None)
 
 
 @given(

@@ -27,6 +27,7 @@ from earwitness.review.edits import (
     SplitSegment,
     edit_from_dict,
 )
+from tests.strategies import json_values
 
 ids = st.integers(0, 10**9)
 names = st.text(min_size=1, max_size=30).filter(
@@ -95,13 +96,7 @@ def test_every_edit_survives_its_json(edit: Any) -> None:
     assert edit_from_dict(data) == edit
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
-    max_leaves=12,
-)
+JSON_VALUES = json_values()
 
 
 @given(
@@ -134,7 +129,7 @@ json_values = st.recursive(
                 "extra",
             ]
         ),
-        json_values,
+        JSON_VALUES,
         max_size=6,
     ),
 )

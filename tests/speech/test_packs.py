@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from earwitness.speech import catalogue, models, pack_builder, packs
 from earwitness.speech.pack_manifest import Manifest, PackFile, parse_manifest
+from tests.strategies import json_values
 
 BASE = models.PACKAGED["whisper-base"].manifest
 
@@ -393,13 +394,7 @@ def test_the_catalogue_pins_only_well_formed_hashes() -> None:
 
 # --- the manifest parser against hostile JSON ----------------------------------------------
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
-    ),
-    max_leaves=30,
-)
+JSON_VALUES = json_values(allow_nan=False, leaves=30)
 VALID = json.loads(manifest_for("tiny-test", SMALL))
 
 
@@ -411,7 +406,7 @@ def _parses_or_refuses_in_one_line(raw: bytes) -> None:
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
+@given(st.binary(max_size=200) | JSON_VALUES.map(lambda v: json.dumps(v).encode()))
 def test_any_input_parses_or_is_refused_in_one_line(raw: bytes) -> None:
     _parses_or_refuses_in_one_line(raw)
 
@@ -419,7 +414,7 @@ def test_any_input_parses_or_is_refused_in_one_line(raw: bytes) -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(sorted(VALID)),
-    json_values | st.text(alphabet="\n\r./\\\x00ab", max_size=10),
+    JSON_VALUES | st.text(alphabet="\n\r./\\\x00ab", max_size=10),
 )
 def test_a_valid_manifest_with_one_field_replaced_never_escapes(field: str, value: object) -> None:
     document = json.loads(json.dumps(VALID))

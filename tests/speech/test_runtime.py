@@ -13,6 +13,7 @@ from earwitness.speech.runtime import (
     engine_runtime,
     runtime_phrase,
 )
+from tests.strategies import json_values
 
 X86 = """processor\t: 0
 vendor_id\t: GenuineIntel
@@ -79,13 +80,7 @@ def test_the_phrase_names_the_widest_instructions_and_any_override() -> None:
     )
 
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=300),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=20), inner, max_size=6)
-    ),
-    max_leaves=20,
-)
+_JSON = json_values(text_size=300, key_size=20, items=6, leaves=20)
 
 
 @given(

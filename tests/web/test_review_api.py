@@ -31,6 +31,7 @@ from earwitness.web import review_service
 from earwitness.web.review_audio import RangeNotSatisfiable, parse_range
 from earwitness.web.state import Workbench
 from tests.conftest import write_wav
+from tests.strategies import json_values
 from tests.web.conftest import WorkbenchClient
 
 Client = Callable[..., WorkbenchClient]
@@ -566,11 +567,7 @@ def test_a_tampered_examination_is_named_and_never_served(
     assert "xyz" not in answer.text and "segments" not in answer.json()
 
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=7), inner),
-    max_leaves=20,
-)
+_JSON = json_values(text_size=5, key_size=7, items=None, leaves=20)
 _FIELD = st.sampled_from(["kind", "check", "start_s", "end_s", "score", "log10_lr"])
 
 
