@@ -129,9 +129,11 @@ def _compute_transcript(run: Run, request: Request[Transcript]) -> Transcript:
 
 TRANSCRIPT: Stage[Transcript] = Stage(
     name="transcript",
-    # 2: Whisper's English shared among the segments spoken in its time (speech/align.py),
-    # and where the engine ran recorded (speech/runtime.py)
-    version=2,
+    # Not raised when only the English's sharing among segments or the runtime record
+    # changed (the translation's method and processing.runtime name those): a new version
+    # makes every recording's next report transcribe again, and a new transcript starts a
+    # new review, so the team's corrections would drop out of every dossier.
+    version=1,
     action="transcribe",
     filename="transcript.json",
     media_type=TRANSCRIPT_FORMATS["json"].media_type,
