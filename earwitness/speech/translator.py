@@ -5,7 +5,8 @@ which must then be paired with the transcript's by time. A text translation mode
 transcript itself instead: consecutive segments are joined and split into sentences (a sentence
 is what a translation model is trained on), the sentences are translated in batches, and each
 English sentence is shared back among the segments it came from, in proportion to the source
-characters each contributed. So every original segment gets exactly one English line, with its
+characters each contributed, each cut moved to a clause end within a few words
+(``align.at_clause_ends``). So every original segment gets exactly one English line, with its
 id, times and speaker, and no English word lands on a segment that said none of that sentence.
 
 Supported model layout (a directory):
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from earwitness.speech.align import distribute
+from earwitness.speech.align import at_clause_ends, distribute
 from earwitness.speech.models import ModelError
 from earwitness.speech.types import Segment
 
@@ -160,7 +161,8 @@ def assign_english(
         raise ValueError(f"{len(sentences)} sentences but {len(english)} translations")
     lines: list[list[str]] = [[] for _ in originals]
     for sentence, text in zip(sentences, english, strict=True):
-        shares = distribute(text, [part.length for part in sentence.parts])
+        # Cut where the English has a clause end near the proportional cut, as for Whisper's.
+        shares = at_clause_ends(distribute(text, [part.length for part in sentence.parts]))
         for part, share in zip(sentence.parts, shares, strict=True):
             if share:
                 lines[part.segment].append(share)

@@ -254,6 +254,18 @@ def test_a_sentence_over_three_segments_is_shared_at_word_boundaries(
     assert len(spread[1]) >= max(len(spread[0]), len(spread[2]))
 
 
+def test_a_sentence_is_cut_between_its_segments_at_a_clause_end() -> None:
+    originals = _segments(" Приказ пришёл из министерства", " вчера, никто не знает.")
+    sentences = split_sentences(originals)
+    english = ["The order came from the ministry yesterday, nobody knows."]
+    lines = assign_english(originals, sentences, english)
+    # In proportion alone the cut would fall after "ministry"; the comma says where.
+    assert [line.text for line in lines] == [
+        "The order came from the ministry yesterday,",
+        "nobody knows.",
+    ]
+
+
 def test_sentences_go_in_batches_and_the_model_is_named(
     translator: TextTranslator,
 ) -> None:
