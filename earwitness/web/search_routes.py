@@ -3,8 +3,9 @@
 - ``GET /api/search?q=&exhibit=&speaker=&language=&kind=&tag=&finding=&limit=`` (viewer) →
   ``{"hits": [...], "took_ms": …}``. Each hit is a document of the index (``search.Hit``:
   exhibit, kind, key, times, language, speaker, tags, findings, text, ``snippet`` — HTML,
-  escaped, matched words in ``<mark>`` — and ``score``) plus ``url``, the review page at the
-  hit's moment (``/exhibits/SHA#t=START``). A query the index refuses (too many words, an
+  escaped, matched words in ``<mark>`` — and ``score``) plus ``finding_labels``, the
+  dossier's words for its findings' kinds, and ``url``, the review page at the hit's moment
+  (``/exhibits/SHA#t=START``). A query the index refuses (too many words, an
   unknown kind) is a 400 ``{"error"}``.
 - ``GET /search``: the page (templates/search.html, static/search.js), which calls the API.
 """
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from earwitness.forensics.registry import kind_label
 from earwitness.search import SearchIndex, SearchQuery
 from earwitness.search.documents import MAX_LIMIT
 from earwitness.web.accounts import Account
@@ -77,7 +79,15 @@ def search(
     )
     hits = SearchIndex(bench.engine).search(query)
     return {
-        "hits": [{**hit.to_dict(), "url": hit_url(hit.exhibit_sha256, hit.start)} for hit in hits],
+        "hits": [
+            {
+                **hit.to_dict(),
+                # The dossier's words for each finding kind ("Observation", not "other").
+                "finding_labels": [kind_label(name) for name in hit.findings],
+                "url": hit_url(hit.exhibit_sha256, hit.start),
+            }
+            for hit in hits
+        ],
         "took_ms": round((time.perf_counter() - began) * 1000, 1),
     }
 

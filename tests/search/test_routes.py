@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from earwitness.forensics.registry import kind_label
 from earwitness.search import SearchIndex
 from earwitness.web.state import Workbench
 from tests.search.conftest import CORPUS, A
@@ -36,6 +37,12 @@ def test_viewer_searches_and_each_hit_opens_the_moment(
     tagged = viewer.get("/api/search", params={"tag": "проверить", "exhibit": A}).json()
     assert [hit["kind"] for hit in tagged["hits"]] == ["annotation"]
     assert tagged["hits"][0]["tags"] == ["проверить", "name"]
+    # Findings by the kind the filter takes and by the dossier's words for it.
+    edited = viewer.get("/api/search", params={"finding": "hum_mismatch"}).json()["hits"]
+    assert {hit["key"] for hit in edited} == {"2"}
+    assert [(hit["findings"], hit["finding_labels"]) for hit in edited] == [
+        (["edit_point", "hum_mismatch"], [kind_label("edit_point"), "hum mismatch"])
+    ]
 
 
 def test_refusals_are_one_line_json(

@@ -63,7 +63,7 @@
     item.appendChild(text);
     var tags = (hit.tags || []).map(function (t) { return "#" + t; }).join(" ");
     item.appendChild(meta([hit.kind, hit.speaker, hit.language, tags,
-      (hit.findings || []).join(", ")]));
+      (hit.finding_labels || hit.findings || []).join(", ")]));
     return item;
   }
 
