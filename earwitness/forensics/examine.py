@@ -36,6 +36,7 @@ from earwitness.forensics.limits import file_limitations
 from earwitness.forensics.options import ExamOptions
 from earwitness.forensics.recording import ExhibitFacts, Recording
 from earwitness.forensics.truncation import shortfall
+from earwitness.text import shown
 
 INDICATION = 0.5  # a finding scored at least this much is called an indication in the summary
 
@@ -228,7 +229,8 @@ def summary_text(
     evaluation itself is ``Summary.conclusion``."""
     media = facts.media or {}
     parts = [
-        f"Examined: '{facts.filename}' (SHA-256 {facts.sha256}), "
+        # The name as the CLI shows it: an override in it would reverse the sentence.
+        f"Examined: '{shown(facts.filename)}' (SHA-256 {facts.sha256}), "
         f"{media.get('container', 'unknown container')}/{media.get('codec', 'unknown codec')}, "
         f"{media.get('sample_rate', '?')} Hz, {media.get('channels', '?')} channel(s), "
         f"{timecode(duration)} long."

@@ -30,6 +30,7 @@ from earwitness.reports.dossier_header import (
     DossierExhibit,
     ToolVersions,
     name_html,
+    prose_html,
     render_custody,
     render_facts,
     render_masthead,
@@ -222,7 +223,7 @@ def _summary(examination: Examination | None, findings: list[Finding]) -> str:
         # The calibrated evidence leads: a bold score alone reads as a verdict (issue 14).
         figures.insert(0, f"<b>{esc(support_phrase(log10_lr))}</b> over the whole file")
         conclusion = (
-            f'<p class="conclusion">{esc(examination.summary.conclusion or "")} '
+            f'<p class="conclusion">{prose_html(examination.summary.conclusion or "")} '
             f"<b>log10 LR {signed(log10_lr)}</b> (LR {likelihood_ratio(log10_lr)}); see "
             '<a href="#conclusion-h">the conclusion</a> and its scale.</p>'
         )
@@ -235,7 +236,7 @@ def _summary(examination: Examination | None, findings: list[Finding]) -> str:
         '<section class="summary" id="summary" aria-labelledby="summary-h">'
         '<h2 id="summary-h">Examination summary</h2>'
         f'<p class="figures">{" · ".join(figures)}</p>{conclusion}'
-        f'<p class="statement">{esc(str(text))}</p>'
+        f'<p class="statement">{prose_html(str(text))}</p>'
         '<p class="scale">Scores run from 0 (no indication) to 1 (certain) and mean the same in '
         "every report. They describe features of the signal; the conclusions drawn from them are "
         "the examiner's.</p></section>"

@@ -72,6 +72,13 @@ def name_html(name: str) -> str:
     return esc(shown(name))
 
 
+def prose_html(text: str) -> str:
+    """Prose from a stored report (a summary, a conclusion, a finding's description, which
+    may quote a file's tags) as a page shows it: escaped as HTML, every character that does
+    not show written as an escape, line breaks kept. Stored artefacts are read as hostile."""
+    return esc(shown(text, keep_lines=True))
+
+
 def text_value(value: Any, limit: int = 400) -> str:
     """Any value as escaped text: strings as they are, the rest as compact JSON; characters
     that do not show are written as escapes (tags and names come from hostile files)."""

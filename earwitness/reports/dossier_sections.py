@@ -9,7 +9,7 @@ from typing import Any
 from earwitness.forensics.examine import timecode
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.registry import check_title, kind_label
-from earwitness.reports.dossier_header import text_value
+from earwitness.reports.dossier_header import prose_html, text_value
 from earwitness.reports.dossier_transcript import number
 from earwitness.reports.drawn import Drawn
 from earwitness.reports.evaluative import evidence_text, findings_legend
@@ -98,7 +98,7 @@ def render_findings(findings: list[Finding], drawn: Drawn, duration: float) -> s
             f'<p class="when"><button type="button" class="seek" data-start="{start:.3f}" '
             f'aria-label="Play from {timecode(start)}">{span}</button> · '
             f"{esc(check_title(finding.check))}</p>"
-            f'<p class="desc">{esc(finding.description)}</p>{lr}'
+            f'<p class="desc">{prose_html(finding.description)}</p>{lr}'
             f"<details><summary>Measurements and plot</summary>"
             f"{_measurements(finding.evidence)}{figure}</details></article>"
         )

@@ -22,7 +22,13 @@ from earwitness.forensics.examine import INDICATION, timecode
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.metadata import NAME as CONTAINER_CHECK
 from earwitness.forensics.registry import check_title, kind_label
-from earwitness.reports.dossier_header import format_line, media_tags, name_html, text_value
+from earwitness.reports.dossier_header import (
+    format_line,
+    media_tags,
+    name_html,
+    prose_html,
+    text_value,
+)
 from earwitness.reports.method_validation import (
     NOT_CALIBRATED,
     CalibrationLike,
@@ -130,7 +136,7 @@ def condition_lines(media: dict[str, Any] | None, findings: Sequence[Finding]) -
     """What the item's condition shows (escaped HTML lines): truncation, container and
     encoder observations, tags left by the software that wrote the file, probe warnings."""
     lines = [
-        f"{esc(kind_label(f.kind))} ({timecode(f.start_s)}): {esc(f.description)}"
+        f"{esc(kind_label(f.kind))} ({timecode(f.start_s)}): {prose_html(f.description)}"
         for f in findings
         # every observation of the container check is about the item's condition
         if f.kind in CONDITION_KINDS or f.check == CONTAINER_CHECK
@@ -200,7 +206,7 @@ def render_checks_table(examination: Examination) -> str:
     rows = "".join(
         f"<tr><td>{esc(check_title(c.name))}</td>"
         f'<td class="status {esc(c.status)}">{esc(STATUS_WORDS.get(c.status, c.status))}</td>'
-        f"<td>{esc(c.summary)}{_measurements(c.metrics)}</td></tr>"
+        f"<td>{prose_html(c.summary)}{_measurements(c.metrics)}</td></tr>"
         for c in examination.checks
     )
     tool = examination.tool
@@ -301,13 +307,13 @@ def render_conclusion(examination: Examination | None, number: int = 5) -> str:
     else:
         words = support_html(summary.log10_lr)
         parts.append(
-            f'<p class="conclusion">{esc(summary.conclusion or "")}</p>'
+            f'<p class="conclusion">{prose_html(summary.conclusion or "")}</p>'
             '<p class="lr"><b>log10 LR '
             f"{signed(summary.log10_lr)}</b> (LR {likelihood_ratio(summary.log10_lr)}"
             f"{'; ' + words if words else ''}) for H<sub>p</sub> against H<sub>d</sub>, "
             "over the whole recording.</p>"
         )
-    parts.append(f'<p class="statement">{esc(summary.text)}</p>')
+    parts.append(f'<p class="statement">{prose_html(summary.text)}</p>')
     parts.append(render_scale(summary.log10_lr))
     return _section("conclusion", number, "Evaluative conclusion", "".join(parts))
 
@@ -318,7 +324,7 @@ def render_conclusion(examination: Examination | None, number: int = 5) -> str:
 def render_limitations(examination: Examination | None, number: int = 6) -> str:
     limits = list(examination.summary.limitations) if examination else []
     if limits:
-        body = "<ul>" + "".join(f"<li>{esc(str(limit))}</li>" for limit in limits) + "</ul>"
+        body = "<ul>" + "".join(f"<li>{prose_html(str(limit))}</li>" for limit in limits) + "</ul>"
     elif examination is not None and not is_calibrated(examination):
         body = (
             f'<p class="note uncalibrated">Not stated: the examination is {NOT_CALIBRATED}. An '
@@ -337,7 +343,7 @@ def _signoff_rows(signoffs: Sequence[SignOff]) -> str:
     return "".join(
         f"<tr><td>{esc(s.name)}</td><td>{esc(s.role)}</td><td>{esc(s.time)}</td>"
         f"<td>{esc(s.statement or '')}</td>"
-        f"<td>{esc(s.conclusion or NOT_CALIBRATED)}"
+        f"<td>{prose_html(s.conclusion or NOT_CALIBRATED)}"
         f"{f' (log10 LR {signed(s.log10_lr)})' if s.log10_lr is not None else ''}</td>"
         f'<td><code class="mono hash">{esc(s.event_hash)}</code></td></tr>'
         for s in signoffs
@@ -405,7 +411,7 @@ def render_findings_table(findings: Sequence[Finding], number: int = 4) -> str:
         f'<tr class="{finding_severity(f.kind, f.score)}">'
         f"<td>{timecode(f.start_s)}–{timecode(f.end_s)}</td><td>{esc(kind_label(f.kind))}</td>"
         f"<td>{esc(check_title(f.check))}</td><td>{f.score:.2f}</td>"
-        f"<td>{evidence_text(f)}</td><td>{esc(f.description)}</td></tr>"
+        f"<td>{evidence_text(f)}</td><td>{prose_html(f.description)}</td></tr>"
         for f in findings
     )
     body = (

@@ -15,7 +15,7 @@ import numpy as np
 
 from earwitness.forensics.examination import Examination
 from earwitness.forensics.examine import timecode
-from earwitness.reports.dossier_header import name_html
+from earwitness.reports.dossier_header import name_html, prose_html
 from earwitness.reports.evaluative import (
     render_conclusion,
     render_findings_table,
@@ -103,7 +103,7 @@ def render_examination_html(
 <title>Examination of {name_html(exhibit.filename)}</title><style>{_STYLE}</style></head>
 <body>
 <h1>Authenticity examination: {name_html(exhibit.filename)}</h1>
-<p class="summary">{esc(at_a_glance)}</p>
+<p class="summary">{prose_html(at_a_glance)}</p>
 {sections}
 <h2 id="figures-h">Annex: figures</h2>{figures}
 <p><small>Schema {esc(exam.schema)}. Reproduce with:

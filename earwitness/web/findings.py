@@ -4,13 +4,13 @@ review page's timeline and as filters of the search index.
 The examination report is read only through ``vault.artefacts.read_verified`` (a tampered
 artefact raises ``ArtefactTampered``, never shows its content), and its JSON is then read as
 hostile: an entry that is not an object with a kind and a start time is skipped, times and
-scores are clamped, strings are cut short and at most ``MAX_FINDINGS`` are kept (the highest
-scores). Titles are the words the dossier prints for the same kinds and checks
-(``forensics.registry``), and each finding carries the dossier's severity class
-(``reports.plots.finding_severity``): only an edit point can raise the alarm; an encoder tag,
-a transcoding or a dropout is an observation, drawn in a neutral colour. A finding's
-calibrated evidence (``log10_lr``) is shown as the dossier shows it, its words recomputed from
-the number (``verbal``), never taken from the stored text.
+scores are clamped, strings have unprintable characters written as escapes and are cut short,
+and at most ``MAX_FINDINGS`` are kept (the highest scores). Titles are the words the dossier
+prints for the same kinds and checks (``forensics.registry``), and each finding carries the
+dossier's severity class (``reports.plots.finding_severity``): only an edit point can raise
+the alarm; an encoder tag, a transcoding or a dropout is an observation, drawn in a neutral
+colour. A finding's calibrated evidence (``log10_lr``) is shown as the dossier shows it, its
+words recomputed from the number (``verbal``), never taken from the stored text.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy import select
 from earwitness.forensics.evaluation.verbal import support_phrase, verbal
 from earwitness.forensics.registry import check_title, kind_label
 from earwitness.reports.plots import finding_severity
+from earwitness.text import shown
 from earwitness.vault.artefacts import ArtefactRecord, read_verified
 from earwitness.vault.case import Case
 from earwitness.vault.catalog import Artefact
@@ -109,7 +110,7 @@ def _number(value: object) -> float | None:
 def _name(value: object) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    return value.strip()[:MAX_NAME]
+    return shown(value.strip())[:MAX_NAME]  # no override may reverse what the page shows
 
 
 def parse_findings(report: object) -> tuple[ExamFinding, ...]:
@@ -151,7 +152,7 @@ def parse_summary(report: object) -> ExamSummary:
     if log10_lr is not None:
         log10_lr = min(max(log10_lr, -MAX_LOG10_LR), MAX_LOG10_LR)
     conclusion = summary.get("conclusion")
-    text = conclusion.strip()[:MAX_CONCLUSION] if isinstance(conclusion, str) else ""
+    text = shown(conclusion.strip())[:MAX_CONCLUSION] if isinstance(conclusion, str) else ""
     return ExamSummary(log10_lr, text or None)
 
 

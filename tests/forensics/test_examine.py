@@ -126,6 +126,12 @@ def test_summary_says_apart_what_a_truncated_file_lacks() -> None:
     assert "truncated" not in whole
 
 
+def test_the_summary_names_the_file_as_it_is_not_as_an_override_would_show_it() -> None:
+    text = summary_text(facts("leak\u202egpj.wav\nsecond line"), 60.0, [], [])
+    assert text.startswith("Examined: 'leak\\u202egpj.wav\\nsecond line' (SHA-256 ")
+    assert text.isprintable()
+
+
 def test_edit_score_is_the_highest_edit_point_score(schema: dict) -> None:
     signal = hum_recording(60, seed=3)
     cut = int(30.013 * RATE)

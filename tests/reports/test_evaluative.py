@@ -325,6 +325,21 @@ def test_the_pdf_carries_the_sections_and_the_signoff(dossier_page: str, tmp_pat
     assert "moderate support" in flat
 
 
+def test_stored_prose_cannot_reverse_a_line() -> None:
+    """The summary and conclusion come from a stored report: read as hostile, like names."""
+    report = calibrated_report()
+    report["summary"]["text"] = "Examined: 'leak\u202egpj.wav' (SHA-256 5e…)."
+    report["summary"]["conclusion"] = CONCLUSION + "\u202e"
+    planted = Examination.from_report(report)
+    pages = [
+        render_examination_html(planted, synthetic_audio(), RATE, calibration=FixtureCalibration()),
+        render_dossier(dossier_inputs(examination=planted, calibration=FixtureCalibration())),
+    ]
+    for page in pages:
+        assert "\u202e" not in page
+        assert "leak\\u202egpj.wav" in page
+
+
 def test_signoffs_of_ignores_other_events_and_exhibits() -> None:
     events = signed_custody()
     other = replace(events[-1], exhibit="ab" * 32, hash="99" * 32)

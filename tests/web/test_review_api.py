@@ -593,6 +593,16 @@ def test_any_examination_json_gives_bounded_findings(entries: list, extra: int):
     assert parse_findings(entries) == () and parse_findings({"findings": "x"}) == ()
 
 
+def test_stored_words_that_would_reverse_the_page_are_escaped() -> None:
+    from earwitness.web.findings import parse_findings, parse_summary
+
+    planted = {"kind": "odd\u202ekind", "check": "enf\u200b", "start_s": 1.0}
+    [found] = parse_findings({"findings": [planted]})
+    assert (found.kind, found.check) == ("odd\\u202ekind", "enf\\u200b")
+    conclusion = parse_summary({"summary": {"conclusion": "Moderate\u202e support."}}).conclusion
+    assert conclusion == "Moderate\\u202e support."
+
+
 @settings(max_examples=200, deadline=None)
 @given(summary=st.dictionaries(st.sampled_from(["log10_lr", "conclusion"]), _JSON) | _JSON)
 def test_any_examination_summary_gives_a_bounded_one(summary: object):
