@@ -10,7 +10,7 @@ from pathlib import Path
 
 from earwitness.forensics.evaluation.verbal import support_phrase
 from earwitness.forensics.truncation import Shortfall
-from earwitness.text import shown
+from earwitness.reports.dossier_header import name_html
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def render_index(out_dir: Path, reports: Sequence[IndexRow]) -> str:
         link = os.path.relpath(item.dossier, out_dir)
         rows.append(
             "<tr>"
-            f'<td><a href="{html.escape(link)}">{html.escape(shown(item.name))}</a></td>'
+            f'<td><a href="{html.escape(link)}">{name_html(item.name)}</a></td>'
             f"<td><code>{item.sha256[:16]}…</code></td>"
             f"<td>{html.escape(item.length())}</td>"
             f"<td>{html.escape(support_phrase(item.log10_lr))}</td>"
