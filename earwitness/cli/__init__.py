@@ -23,6 +23,7 @@ from earwitness.cli import (
     user_commands,
     verify_commands,
 )
+from earwitness.cli.carry_command import carry_review
 from earwitness.cli.examine_command import examine
 from earwitness.cli.models_command import models
 from earwitness.cli.publish_command import publish
@@ -61,6 +62,7 @@ for command in [
     report,
     publish,
     signoff,
+    carry_review,
     *WORKBENCH_COMMANDS,
 ]:
     cli.add_command(command)

@@ -35,6 +35,7 @@ from earwitness.vault.case import Case
 from earwitness.vault.custody import canonical_json
 
 EDIT_STAGE = "review_edit"
+CARRY_STAGE = "review_carry"  # jobs/carry_review.py: a review carried to a newer transcript
 EDIT_SCHEMA = "earwitness.review-edit/1"
 
 __all__ = [
@@ -50,13 +51,21 @@ __all__ = [
 
 @dataclass(frozen=True)
 class EarlierEdits:
-    """Edits made on older ASR transcripts of an exhibit, and on how many of them."""
+    """Edits made on older ASR transcripts of an exhibit, and on how many of them; and what
+    was carried to this one from them (``jobs/carry_review.py``): edits, things left behind,
+    and by whom (the last carry)."""
 
     edits: int = 0
     transcripts: int = 0
+    carried: int = 0
+    left: int = 0
+    carried_by: str | None = None
 
-    def to_dict(self) -> dict[str, int]:
-        return {"edits": self.edits, "transcripts": self.transcripts}
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"edits": self.edits, "transcripts": self.transcripts}
+        if self.carried_by is not None:
+            data.update(carried=self.carried, left=self.left, carried_by=self.carried_by)
+        return data
 
 
 def record_edit(
@@ -65,9 +74,12 @@ def record_edit(
     base_transcript: ArtefactRecord,
     edit: Edit,
     account: str,
+    carried: tuple[str, str] | None = None,
 ) -> ArtefactRecord:
-    """Store ``edit`` by ``account`` on the ASR transcript ``base_transcript`` and log it."""
-    content = {
+    """Store ``edit`` by ``account`` on the ASR transcript ``base_transcript`` and log it;
+    ``carried``: (older transcript, account carrying) for an edit carried from an older
+    review (``jobs/carry_review.py``), ``account`` then being whoever made what it carries."""
+    content: dict[str, Any] = {
         "schema": EDIT_SCHEMA,
         "edit": edit.to_dict(),
         "account": account,
@@ -81,6 +93,9 @@ def record_edit(
         "base_transcript_sha256": base_transcript.object_sha256,
         "segments": list(edit.segment_ids),
     }
+    if carried is not None:
+        content["carried_from"] = params["carried_from"] = carried[0]
+        content["carried_by"] = params["carried_by"] = carried[1]
     start, end = getattr(edit, "start", None), getattr(edit, "end", None)
     if start is not None and end is not None:
         params["range"] = [start, end]  # times, not words: safe in the log
@@ -135,7 +150,25 @@ def earlier_edits(case: Case, exhibit_sha256: str, base_object_sha256: str) -> E
         and record.params.get("kind") != Redact.kind
         and record.params.get("base_transcript_sha256") in older
     ]
-    return EarlierEdits(len(counted), len(set(counted)))
+    carries = [
+        record.params
+        for record in records
+        if record.stage == CARRY_STAGE
+        and record.params.get("base_transcript_sha256") == base_object_sha256
+    ]
+    if not carries:
+        return EarlierEdits(len(counted), len(set(counted)))
+    return EarlierEdits(
+        len(counted),
+        len(set(counted)),
+        carried=sum(_count(p.get("edits")) for p in carries),
+        left=sum(_count(p.get("left")) for p in carries),
+        carried_by=str(carries[-1].get("account", ""))[:200],
+    )
+
+
+def _count(value: object) -> int:
+    return value if type(value) is int and value >= 0 else 0
 
 
 def read_edit(case: Case, record: ArtefactRecord) -> tuple[Edit, str]:
@@ -174,9 +207,14 @@ def reviewed_state(case: Case, exhibit_sha256: str) -> tuple[ArtefactRecord, Rev
     base = newest_transcript(case, exhibit_sha256)
     if base is None:
         return None
-    what = f"transcript {base.object_sha256[:12]} (custody event {base.seq})"
-    try:
-        asr = Transcript.from_dict(json.loads(read_verified(case, base)))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ArtefactTampered(f"{what}: not a readable transcript ({exc})") from None
+    asr = read_transcript(case, base)
     return base, replay(asr, review_edits(case, exhibit_sha256, base.object_sha256))
+
+
+def read_transcript(case: Case, record: ArtefactRecord) -> Transcript:
+    """A stored ASR transcript, its bytes verified, its JSON taken as hostile."""
+    what = f"transcript {record.object_sha256[:12]} (custody event {record.seq})"
+    try:
+        return Transcript.from_dict(json.loads(read_verified(case, record)))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ArtefactTampered(f"{what}: not a readable transcript ({exc})") from None

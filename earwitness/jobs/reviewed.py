@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import wave
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -92,6 +93,19 @@ def shown_transcript(
     return Request(REVIEWED, review) if review is not None else Request(TRANSCRIPT, speech)
 
 
+def _carried(records: Iterable[ArtefactRecord]) -> tuple[int, list[str], list[str]]:
+    """How many of the edits were carried from an older review, from which transcripts, by
+    whom (their custody events' parameters)."""
+    edits, sources, carriers = 0, [], []
+    for record in records:
+        source, carrier = record.params.get("carried_from"), record.params.get("carried_by")
+        if isinstance(source, str) and isinstance(carrier, str):
+            edits += 1
+            sources += [source] if source not in sources else []
+            carriers += [carrier] if carrier not in carriers else []
+    return edits, sources, carriers
+
+
 def redactions_of(transcript: Transcript) -> list[tuple[float, float]]:
     """The redacted time ranges a (reviewed) transcript records."""
     review = transcript.processing.get("review") or {}
@@ -135,7 +149,7 @@ def _compute_reviewed(run: Run, request: Request[Transcript]) -> Transcript:
         edits.append((edit, account, record.seq))
     state = replay(asr, edits)
     shown = named_transcript(state)
-    review = provenance(state, base.object_sha256)
+    review = provenance(state, base.object_sha256, _carried(by_object[e] for e in params.edits))
     return replace(shown, processing={**shown.processing, "review": review})
 
 

@@ -205,10 +205,25 @@ def version_shown(transcript: Transcript) -> str:
     review = transcript.processing.get("review")
     if not isinstance(review, dict) or not isinstance(review.get("description"), str):
         return "ASR (no corrections)"
+    shown = review["description"]
     reviewers = review.get("reviewers")
     if isinstance(reviewers, list) and reviewers and all(isinstance(r, str) for r in reviewers):
-        return f"{review['description']} ({', '.join(reviewers)})"
-    return review["description"]
+        shown = f"{shown} ({', '.join(reviewers)})"
+    return shown + _carried_shown(review.get("carried"))
+
+
+def _carried_shown(carried: object) -> str:
+    """ "; 3 of the edits carried from an earlier transcript by clara" (``jobs/carry_review``)."""
+    if not isinstance(carried, dict):
+        return ""
+    edits, sources, by = carried.get("edits"), carried.get("from"), carried.get("by")
+    if type(edits) is not int or edits < 1 or not isinstance(sources, list):
+        return ""
+    if not isinstance(by, list) or not by or not all(isinstance(name, str) for name in by):
+        return ""
+    what = "1 of the edits" if edits == 1 else f"{edits} of the edits"
+    where = "an earlier transcript" if len(sources) == 1 else f"{len(sources)} earlier transcripts"
+    return f"; {what} carried from {where} by {', '.join(by)}"
 
 
 def _checking(transcript: Transcript) -> str:

@@ -30,8 +30,14 @@ def describe(state: ReviewState) -> str:
     )
 
 
-def provenance(state: ReviewState, base_transcript_sha256: str) -> dict[str, Any]:
-    return {
+def provenance(
+    state: ReviewState,
+    base_transcript_sha256: str,
+    carried: tuple[int, list[str], list[str]] = (0, [], []),
+) -> dict[str, Any]:
+    """``carried``: (edits carried from older reviews, the transcripts they came from, the
+    accounts that carried them), from their custody events (``jobs/carry_review.py``)."""
+    made = {
         "base_transcript_sha256": base_transcript_sha256,
         "version": state.version,
         "corrections": state.corrections,
@@ -39,6 +45,10 @@ def provenance(state: ReviewState, base_transcript_sha256: str) -> dict[str, Any
         "redactions": [[start, end] for start, end in state.redactions],
         "description": describe(state),
     }
+    edits, sources, carriers = carried
+    if edits:
+        made["carried"] = {"edits": edits, "from": sources, "by": carriers}
+    return made
 
 
 def named_transcript(state: ReviewState) -> Transcript:

@@ -33,6 +33,8 @@ from earwitness.review.records import Annotation, Mark, Quote, ReviewState, froz
 from earwitness.review.redaction import redact_transcript
 from earwitness.speech.types import Segment, Transcript
 
+UNCHANGED = "nothing would change"  # an edit refused because the transcript would read the same
+
 __all__ = [
     "Annotation",
     "EditConflict",
@@ -103,7 +105,7 @@ def apply(
             transcript = redact_transcript(transcript, state.redactions, state.transcript)
     if transcript is not state.transcript:
         if transcript == state.transcript and not isinstance(edit, Redact):
-            raise EditRefused(f"{edit.kind}: nothing would change (a redaction keeps it blank)")
+            raise EditRefused(f"{edit.kind}: {UNCHANGED} (a redaction keeps it blank)")
         for sid in outcome.touched - outcome.removed:
             versions[sid] += 1
         for sid in outcome.removed:

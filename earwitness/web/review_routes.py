@@ -11,6 +11,10 @@
 - ``POST /api/exhibits/{sha256}/edits``: ``{"edit": {...}, "base_versions": {"12": 3}}`` →
   200 ``{version, provenance, segments, removed, …}`` | 409 ``{error, current}`` (someone else
   changed the segment; ``current`` holds it as it is now) | 422 | 403.
+- ``POST /api/exhibits/{sha256}/carry``: ``{"dry_run": true|false}`` → 200 ``{from, to,
+  edits, left: [{start, end, what, why}], dry_run}``: the review of the newest older
+  transcript with edits carried to the newest one (``jobs/carry_review.py``), editors only |
+  409 (nothing to carry, or carried already).
 - ``GET  /api/exhibits/{sha256}/diff``: the ASR and the reviewed words of each segment.
 - ``GET  /api/exhibits/{sha256}/audio``: the original as received (verified), HTTP Range.
 - ``GET  /api/exhibits/{sha256}/peaks``: ``{rate, scale, duration, peaks: [min, max, …]}``;
@@ -56,6 +60,7 @@ router = APIRouter()
 
 Viewer = Annotated[Account, Depends(require("viewer"))]
 Reviewer = Annotated[Account, Depends(require("reviewer"))]
+Editor = Annotated[Account, Depends(require("editor"))]
 PageAccount = Annotated[Account, Depends(current_account)]
 Bench = Annotated[Workbench, Depends(workbench)]
 
@@ -63,6 +68,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 HASH_PREFIX = re.compile(r"[0-9a-f]{4,63}")
 GZIP_FROM = 32 * 1024  # bytes; smaller answers go as they are
 MAX_EDIT_BODY = 64 * 1024  # an edit is a few hundred bytes; a correction at most 10,000 chars
+MAX_CARRY_BODY = 1024
 _NAMES: dict[tuple[str, str], str] = {}
 _NAMES_LOCK = threading.Lock()
 _PEAKS_LOCKS: dict[str, threading.Lock] = {}
@@ -227,6 +233,41 @@ def _save(bench: Workbench, sha256: str, parsed: dict[str, Any], account: Accoun
 
 def _json_keys(versions: dict[int, int]) -> dict[str, int]:
     return {str(key): value for key, value in versions.items()}
+
+
+@router.post("/api/exhibits/{sha256}/carry")
+async def post_carry(sha256: str, request: Request, account: Editor, bench: Bench) -> Response:
+    body = await _read_limited(request, MAX_CARRY_BODY)
+    try:
+        parsed = json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        raise service.ReviewInvalid("body: not JSON") from None
+    if not isinstance(parsed, dict) or set(parsed) - {"dry_run"}:
+        raise service.ReviewInvalid('body: not a JSON object {"dry_run": true|false}')
+    dry_run = parsed.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise service.ReviewInvalid("dry_run: not true or false")
+    return await run_in_threadpool(_carry, bench, sha256, dry_run, account)
+
+
+def _carry(bench: Workbench, sha256: str, dry_run: bool, account: Account) -> Response:
+    from earwitness.jobs.carry_review import carry_review
+    from earwitness.web.indexing import index_review
+
+    _exhibit(bench, sha256)
+    with bench.writing() as case:
+        made = carry_review(case, sha256, account.name, dry_run=dry_run)
+    if not dry_run:
+        index_review(bench, _reviewed(bench, sha256))
+    return _json(
+        {
+            "from": made.source.object_sha256,
+            "to": made.target.object_sha256,
+            "edits": len(made.plan.edits),
+            "left": [item.to_dict() for item in made.plan.left],
+            "dry_run": dry_run,
+        }
+    )
 
 
 @router.get("/api/exhibits/{sha256}/diff")

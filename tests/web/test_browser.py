@@ -273,7 +273,7 @@ def test_an_editor_corrects_renames_and_redacts_each_a_signed_event(
     sync_api.expect(page.locator("#diff li ins", has_text="Бедняга")).to_have_count(1)
 
 
-def test_corrections_on_an_earlier_transcript_are_named_not_silently_gone(
+def test_corrections_on_an_earlier_transcript_are_named_then_carried(
     person: Any, server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     page = review(person(), server, "ed2", key="again")
@@ -292,6 +292,20 @@ def test_corrections_on_an_earlier_transcript_are_named_not_silently_gone(
     sync_api.expect(note).to_be_visible()
     sync_api.expect(note).to_contain_text("1 edit was made on an earlier transcript")
     sync_api.expect(note).to_contain_text("It stays in the case")
+    # The editor carries it: a dry run asks first, then the correction is made again here.
+    questions: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    note.locator("button.rv-carry").click()
+    sync_api.expect(note).to_contain_text("1 edit was carried to this transcript by ed2")
+    assert questions and questions[0].startswith("Carry 1 edit of the earlier")
+    assert segment_text(page, 0) == "Тише, тише, товарищи."
+    assert edit_events(server, "ed2")[-1] == "correct_text"
+    sync_api.expect(note.locator("button")).to_have_count(0)
 
 
 def test_two_editors_change_different_segments_and_both_stay(person: Any, server: Server) -> None:

@@ -101,20 +101,37 @@
     ew.renderFindings();
     ew.renderOverlays();
   };
-  // Edits made on an older transcript of this recording stay with it: say so, or a reviewer
-  // would think the work lost (or never done).
+  // Edits made on an older transcript of this recording stay with it until an editor carries
+  // them (review-edit.js: ew.carryEarlier): say so, or a reviewer would think the work lost.
   ew.renderEarlier = function (earlier) {
     var note = $("rv-earlier");
     var edits = earlier.edits || 0;
     note.hidden = edits === 0;
-    if (edits === 0) { note.textContent = ""; return; }
+    note.textContent = "";
+    if (edits === 0) return;
     var transcripts = earlier.transcripts || 1;
     var one = edits === 1;
-    note.textContent = (one ? "1 edit was" : edits + " edits were") + " made on " +
+    var made = (one ? "1 edit was" : edits + " edits were") + " made on " +
       (transcripts === 1 ? "an earlier transcript" : transcripts + " earlier transcripts") +
-      " of this recording. " + (one ? "It stays" : "They stay") + " in the case and its " +
+      " of this recording. ";
+    if (earlier.carried_by) {
+      var left = earlier.left || 0;
+      note.textContent = made + (earlier.carried === 1 ? "1 edit was" : (earlier.carried || 0) +
+        " edits were") + " carried to this transcript by " + window.earwitness.shown(earlier.carried_by) +
+        (left ? "; " + left + (left === 1 ? " thing" : " things") + " could not be and " +
+          (left === 1 ? "is" : "are") + " to be redone." : ".");
+      return;
+    }
+    note.textContent = made + (one ? "It stays" : "They stay") + " in the case and its " +
       "custody log, but this transcript does not show " + (one ? "it" : "them") +
-      "; only redactions apply to every transcript.";
+      " until " + (one ? "it is" : "they are") + " carried here; only redactions apply to " +
+      "every transcript.";
+    if (ew.canEdit) {
+      var carry = ew.button("Carry " + (one ? "it" : "them") + " here…", "rv-carry");
+      carry.addEventListener("click", function () { ew.carryEarlier(carry); });
+      note.appendChild(document.createTextNode(" "));
+      note.appendChild(carry);
+    }
   };
   ew.index = function () {
     st.byId = {};

@@ -65,6 +65,34 @@
     });
   }
 
+  // ---- carrying an earlier transcript's review ----------------------------------------------
+  // First a dry run, so the editor sees what would go and what would not before anything is
+  // recorded; then the carry, and the review as it now is.
+  function leftLines(left) {
+    return left.map(function (item) {
+      return ew.timecode(item.start) + "–" + ew.timecode(item.end) + "  " + item.what + ": " + item.why;
+    });
+  }
+  ew.carryEarlier = function (button) {
+    button.disabled = true;
+    ew.call("POST", ew.api + "/carry", { dry_run: true }).then(function (plan) {
+      if (!plan.ok) { say(plan.json.error || "could not plan the carry", true); button.disabled = false; return; }
+      var left = plan.json.left || [];
+      var question = "Carry " + plan.json.edits + (plan.json.edits === 1 ? " edit" : " edits") +
+        " of the earlier transcript's review to this one?" +
+        (left.length ? "\n\nThese cannot be carried and are to be redone:\n" + leftLines(left).join("\n") : "");
+      if (!window.confirm(question)) { button.disabled = false; return; }
+      return ew.call("POST", ew.api + "/carry", { dry_run: false }).then(function (done) {
+        if (!done.ok) { say(done.json.error || "could not carry the review", true); button.disabled = false; return; }
+        var gone = done.json.left || [];
+        return reload().then(function () {
+          say("Carried " + done.json.edits + (done.json.edits === 1 ? " edit" : " edits") +
+            (gone.length ? "; to redo: " + leftLines(gone).join("; ") : ""));
+        });
+      });
+    });
+  };
+
   // ---- the segment editor -------------------------------------------------------------------
   function caretWord() {  // words wholly before the caret in the editor
     var area = st.editing.area, before = area.value.slice(0, area.selectionStart);

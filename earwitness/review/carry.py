@@ -1,0 +1,488 @@
+"""Carrying a review to a newer transcript of the same recording: what can go, what cannot.
+
+A transcript made again (a better model, a new rule for the English, speakers found again)
+starts a review of its own; the edits made on the older one stay with it. ``plan_carry``
+works out which results of those edits can be made again on the newer transcript, as edits of
+the same kinds, and which cannot, with why, so that a reviewer redoes only those:
+
+- The turns of segments a reviewer changed, where the newer transcript has speech in that
+  time: its segments there are merged and split at the words nearest the reviewed turns.
+- The words of a segment a reviewer corrected (typed or marked); a segment nobody corrected
+  keeps the newer words, which is why the transcript was made again.
+- The English of a segment a reviewer corrected, likewise.
+- A speaker a reviewer set, under the newer transcript's label for the same voice (the label
+  that holds most of the older label's time, and the other way round), and the names given.
+- Marks, annotations and quotes, at their times.
+
+Redactions cover a time of the recording, so they apply to every transcript of it already and
+are not carried. Nothing is carried onto a segment already edited on the newer transcript.
+
+Each carried edit keeps the account of whoever made what it carries (the last to touch the
+segment, for the words). The plan is made by applying each edit to the newer review in turn
+(``review.state.apply``), so it holds only edits that apply, in an order that applies, and its
+``state`` is the review as it will read once they are recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from earwitness.review.edits import (
+    AddAnnotation,
+    AddQuote,
+    CorrectText,
+    Edit,
+    EditConflict,
+    EditRefused,
+    MarkRange,
+    MergeSegments,
+    MergeSpeakers,
+    MoveBoundary,
+    Redact,
+    RenameSpeaker,
+    SetSpeaker,
+    SplitSegment,
+)
+from earwitness.review.records import Mark, ReviewState
+from earwitness.review.segments import tokens
+from earwitness.review.state import UNCHANGED, apply, start
+from earwitness.speech.types import Segment, Transcript
+
+OVERLAP_S = 0.1  # segments of the two transcripts overlapping by more hold the same speech…
+OVERLAP_SHARE = 0.2  # …or by more than this share of the shorter of them
+SAME_VOICE = 0.5  # an older label's share of time a newer label must hold to be its voice
+VOICE_FRAME_S = 0.1
+
+__all__ = ["CarriedEdit", "CarryPlan", "LeftBehind", "plan_carry"]
+
+
+@dataclass(frozen=True)
+class CarriedEdit:
+    edit: Edit
+    account: str  # who made what the edit carries
+
+
+@dataclass(frozen=True)
+class LeftBehind:
+    """Something of the older review not carried: where, what, and why not (in words that
+    quote none of the transcript's, nor a speaker's name: a summary may be logged)."""
+
+    start: float
+    end: float
+    what: str
+    why: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"start": self.start, "end": self.end, "what": self.what, "why": self.why}
+
+
+@dataclass(frozen=True)
+class CarryPlan:
+    edits: tuple[CarriedEdit, ...]
+    left: tuple[LeftBehind, ...]
+    state: ReviewState  # the newer review with every carried edit applied
+
+
+@dataclass
+class _Changed:
+    """What reviewers changed of each segment of the older review, by segment id."""
+
+    authors: dict[int, list[str]] = field(default_factory=dict)
+    words: set[int] = field(default_factory=set)
+    english: set[int] = field(default_factory=set)
+    speaker: set[int] = field(default_factory=set)
+
+
+def plan_carry(
+    older_asr: Transcript,
+    older_edits: Iterable[tuple[Edit, str, int]],
+    newer_asr: Transcript,
+    newer_edits: Iterable[tuple[Edit, str, int]] = (),
+) -> CarryPlan:
+    """The edits that carry the review ``older_edits`` made on ``older_asr`` to the review
+    ``newer_edits`` of ``newer_asr``, a newer transcript of the same recording, and what they
+    leave behind. Edits are ``(edit, account, custody seq)`` as stored, redactions included."""
+    older_edits = list(older_edits)
+    older, changed = _replayed(older_asr, older_edits)
+    newer, corrected = _replayed(newer_asr, newer_edits)
+    plan = _Planner(newer, set(corrected.authors))
+    # Marks go first: where nothing was recognised a mark is a segment of its own, which the
+    # reviewed segments are then matched with like any other. A mark that would change
+    # nothing in the newer words as they are is tried again once the words are carried.
+    marks = [m for m in older.marks if m not in plan.state.marks]
+    later = [m for m in marks if plan.add(_mark(m), _last(changed, older, m), m, quiet=True)]
+    pairs = plan.turns(older, changed)
+    english = _english(older)
+    labels = _same_voices(older.asr, newer.asr)
+    for reviewed, sid in pairs:
+        author = changed.authors[reviewed.id][-1]
+        if reviewed.id in changed.words:
+            plan.correct(sid, reviewed.text, "original", author, reviewed)
+        if reviewed.id in changed.english:
+            plan.correct(sid, english.get(reviewed.id, ""), "translation", author, reviewed)
+        if reviewed.id in changed.speaker | plan.reshaped and reviewed.speaker is not None:
+            plan.speaker(sid, _label(reviewed.speaker, labels, newer.asr), author, reviewed)
+    for mark in later:
+        problem = plan.add(_mark(mark), _last(changed, older, mark), mark, quiet=True)
+        if problem and UNCHANGED not in problem:  # unchanged: the carried words show it
+            plan.leave([mark], "the mark", problem)
+    for label, name in older.speaker_names.items():
+        target = _label(label, labels, newer.asr)
+        if target is None:
+            plan.leave([], "a speaker's name", f"no voice of the newer transcript is {label!r}")
+        elif newer.speaker_names.get(target, name) != name:
+            plan.leave([], "a speaker's name", f"{target!r} is named otherwise there already")
+        elif plan.state.speaker_names.get(target) != name:
+            plan.add(RenameSpeaker(target, name), _namer(older_edits, label), None)
+    for note in older.annotations:
+        if not any(_same_note(note, other) for other in plan.state.annotations):
+            annotate = AddAnnotation(note.start, note.end, note.text, note.tags, note.kind)
+            plan.add(annotate, note.account, note)
+    for quote in older.quotes:
+        if not any(_same_quote(quote, other) for other in plan.state.quotes):
+            cite = AddQuote(quote.collection, quote.start, quote.end, quote.note)
+            if (
+                not plan.add(cite, quote.account, quote)
+                and plan.state.quotes[-1].text != quote.text
+            ):
+                plan.leave([quote], "the quote's words", "carried, but they read differently now")
+    return CarryPlan(tuple(plan.edits), tuple(plan.left), plan.state)
+
+
+class _Planner:
+    """The newer review as carried edits are applied to it, and what was left behind."""
+
+    def __init__(self, newer: ReviewState, edited: set[int]) -> None:
+        self.state = newer
+        self.edited = edited  # segments corrected on the newer transcript (not by redactions)
+        self.edits: list[CarriedEdit] = []
+        self.left: list[LeftBehind] = []
+        self.reshaped: set[int] = set()  # reviewed segments cut again by merging and splitting
+
+    def add(self, edit: Edit, account: str, about: object, quiet: bool = False) -> str | None:
+        """Apply and keep ``edit``: None, or why it does not apply (left behind unless
+        ``quiet``)."""
+        try:
+            self.state = apply(self.state, edit, account)
+        except (EditRefused, EditConflict) as exc:
+            if not quiet:
+                self.leave([about] if about is not None else [], _what(edit), str(exc))
+            return str(exc)
+        self.edits.append(CarriedEdit(edit, account))
+        return None
+
+    def leave(self, about: Sequence[object], what: str, why: str) -> None:
+        starts = [getattr(a, "start", 0.0) for a in about] or [0.0]
+        ends = [getattr(a, "end", 0.0) for a in about] or [0.0]
+        self.left.append(LeftBehind(min(starts), max(ends), what, why))
+
+    def turns(self, older: ReviewState, changed: _Changed) -> list[tuple[Segment, int]]:
+        """(reviewed segment, newer segment id) for every segment a reviewer changed that
+        the newer transcript has speech for, its segments there cut at the reviewed turns."""
+        pairs = []
+        for reviewed, newer_ids in _groups(
+            older.transcript.segments, self.state.transcript.segments
+        ):
+            if not any(s.id in changed.authors for s in reviewed):
+                continue
+            author = changed.authors[next(s.id for s in reviewed if s.id in changed.authors)][-1]
+            if not newer_ids:
+                self.leave(
+                    reviewed, "the reviewed segment", "the newer transcript has no speech there"
+                )
+            elif self.edited.intersection(newer_ids):
+                if not _reads_as(reviewed, newer_ids, self.state.transcript.segments):
+                    self.leave(
+                        reviewed, "the reviewed segment", "edited on the newer transcript already"
+                    )
+            else:
+                cut = self._cut(reviewed, newer_ids, author)
+                if cut is None:
+                    self.leave(
+                        reviewed, "the reviewed turns", "no words of the newer transcript meet them"
+                    )
+                else:
+                    pairs += [
+                        (s, sid)
+                        for s, sid in zip(reviewed, cut, strict=True)
+                        if s.id in changed.authors
+                    ]
+        return pairs
+
+    def _cut(self, reviewed: list[Segment], newer_ids: list[int], author: str) -> list[int] | None:
+        """The newer segments ``newer_ids`` merged and split to the turns of ``reviewed``:
+        the newer ids in order, one per reviewed segment; None if the words do not allow it."""
+        if len(reviewed) == len(newer_ids) == 1:
+            return newer_ids
+        segments = {s.id: s for s in self.state.transcript.segments}
+        if any(not segments[sid].words for sid in newer_ids):
+            return None
+        words = [w for sid in newer_ids for w in segments[sid].words]
+        turns = [(a.end + b.start) / 2 for a, b in itertools.pairwise(reviewed)]
+        at = [sum(1 for w in words if (w.start + w.end) / 2 < turn) for turn in turns]
+        if any(not 0 < a < len(words) for a in at) or any(
+            b <= a for a, b in itertools.pairwise(at)
+        ):
+            return None
+        if len(reviewed) == len(newer_ids) and self._all(
+            self._moves(newer_ids, segments, at), author
+        ):
+            return newer_ids  # turns moved, each segment keeping its own English
+        edits: list[Edit] = [MergeSegments(newer_ids[0], sid) for sid in newer_ids[1:]]
+        ids, taken = [newer_ids[0]], 0
+        for count in at:
+            edits.append(SplitSegment(ids[-1], count - taken))
+            ids.append(self.state.next_segment_id + len(ids) - 1)
+            taken = count
+        if not self._all(edits, author):
+            return None
+        # Merged and split, every part took the first one's speaker: each says its own again.
+        self.reshaped.update(s.id for s in reviewed)
+        return ids
+
+    def _all(self, edits: list[Edit], author: str) -> bool:
+        """Apply every one of ``edits``, or none of them."""
+        before = (self.state, len(self.edits))
+        for edit in edits:
+            try:
+                self.state = apply(self.state, edit, author)
+            except (EditRefused, EditConflict):
+                self.state, kept = before
+                del self.edits[kept:]
+                return False
+            self.edits.append(CarriedEdit(edit, author))
+        return True
+
+    @staticmethod
+    def _moves(ids: list[int], segments: dict[int, Segment], at: list[int]) -> list[Edit]:
+        """The boundary moves that leave ``at[k]`` words before the k-th turn of ``ids``."""
+        counts = [len(segments[sid].words) for sid in ids]
+        moves: list[Edit] = []
+        before = 0
+        for k, count in enumerate(at):
+            in_first = count - before
+            if in_first != counts[k]:
+                moves.append(MoveBoundary(ids[k], ids[k + 1], in_first))
+                counts[k + 1] += counts[k] - in_first
+                counts[k] = in_first
+            before = count
+        return moves
+
+    def correct(self, sid: int, text: str, track: str, author: str, about: Segment) -> None:
+        now = self.state.transcript
+        i = [s.id for s in now.segments].index(sid)
+        if track == "translation":
+            if now.translation is None:
+                self.leave([about], "the English", "the newer transcript has no English")
+                return
+            current = now.translation[i].text
+        else:
+            current = now.segments[i].text
+        if tokens(current) != tokens(text):
+            self.add(CorrectText(sid, text, track), author, about)
+
+    def speaker(self, sid: int, label: str | None, author: str, about: Segment) -> None:
+        if label is None:
+            self.leave(
+                [about], "the speaker", f"no voice of the newer transcript is {about.speaker!r}"
+            )
+            return
+        current = next(s for s in self.state.transcript.segments if s.id == sid)
+        if current.speaker != label or any(w.speaker not in (None, label) for w in current.words):
+            self.add(SetSpeaker(sid, label), author, about)
+
+
+def _replayed(
+    asr: Transcript, edits: Iterable[tuple[Edit, str, int]]
+) -> tuple[ReviewState, _Changed]:
+    """The older review, and what reviewers changed of each of its segments."""
+    state, changed = start(asr), _Changed()
+    for edit, account, _seq in edits:
+        try:
+            after = apply(state, edit, account)
+        except EditRefused:
+            continue
+        if not isinstance(edit, Redact):  # a redaction applies to every transcript already
+            _follow(changed, state, after, edit, account)
+        state = after
+    return state, changed
+
+
+def _follow(
+    changed: _Changed, before: ReviewState, after: ReviewState, edit: Edit, account: str
+) -> None:
+    moved = {sid for sid, v in after.versions.items() if before.versions.get(sid) != v}
+    if isinstance(edit, SplitSegment):  # the second part holds words of the first
+        for sid in moved - set(before.versions):
+            changed.authors[sid] = list(changed.authors.get(edit.segment_id, []))
+            for kind in (changed.words, changed.speaker):
+                if edit.segment_id in kind:
+                    kind.add(sid)
+    if isinstance(edit, MergeSegments | MoveBoundary):  # words move between the two
+        for kind in (changed.words, changed.english):
+            if edit.first_id in kind or edit.second_id in kind:
+                kind.update(moved)
+        changed.speaker.update(moved)  # and are said by the speaker of where they land
+    if isinstance(edit, CorrectText):
+        (changed.english if edit.track == "translation" else changed.words).add(edit.segment_id)
+    if isinstance(edit, MarkRange):
+        changed.words.update(moved)
+    if isinstance(edit, SetSpeaker | MergeSpeakers):
+        changed.speaker.update(moved)
+    for sid in moved:
+        changed.authors.setdefault(sid, []).append(account)
+
+
+def _groups(
+    older: Sequence[Segment], newer: Sequence[Segment]
+) -> list[tuple[list[Segment], list[int]]]:
+    """The older segments in runs that hold the same speech as runs of newer ones (segments
+    that overlap by more than a moment or share a word, joined while any of a run does so
+    with any of the other), each run of
+    older segments with the ids of its newer ones (none where the newer has nothing there)."""
+    parent = list(range(len(older) + len(newer)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    low = 0
+    for i, a in enumerate(older):
+        while low < len(newer) and newer[low].end <= a.start:
+            low += 1
+        for j in range(low, len(newer)):
+            b = newer[j]
+            if b.start >= a.end:
+                break
+            shared = min(a.end, b.end) - max(a.start, b.start)
+            shorter = min(a.end - a.start, b.end - b.start)
+            if (
+                shared > OVERLAP_S
+                or shared > OVERLAP_SHARE * shorter > 0
+                or _holds_word_of(a, b)
+                or _holds_word_of(b, a)
+            ):
+                parent[root(len(older) + j)] = root(i)
+    runs: dict[int, tuple[list[Segment], list[int]]] = {}
+    for i, segment in enumerate(older):
+        runs.setdefault(root(i), ([], []))[0].append(segment)
+    for j, segment in enumerate(newer):
+        found = runs.get(root(len(older) + j))
+        if found is not None:
+            found[1].append(segment.id)
+    position = {segment.id: k for k, segment in enumerate(newer)}
+    result = []
+    for reviewed, ids in runs.values():
+        positions = [position[sid] for sid in ids]
+        if positions and positions != list(range(positions[0], positions[-1] + 1)):
+            ids = []  # not one run in the newer transcript: nothing to merge into one
+        result.append((reviewed, ids))
+    return result
+
+
+def _mark(mark: Mark) -> MarkRange:
+    return MarkRange(mark.start, mark.end, mark.mark)
+
+
+def _reads_as(reviewed: list[Segment], ids: list[int], segments: Sequence[Segment]) -> bool:
+    """Whether the newer segments ``ids`` are cut and read as the reviewed ones."""
+    by_id = {s.id: s for s in segments}
+    newer = [by_id[sid] for sid in ids]
+    return len(newer) == len(reviewed) and all(
+        tokens(a.text) == tokens(b.text) and a.speaker == b.speaker
+        for a, b in zip(reviewed, newer, strict=True)
+    )
+
+
+def _holds_word_of(segment: Segment, other: Segment) -> bool:
+    """Whether a word of ``other`` was spoken within ``segment`` (its middle inside)."""
+    return any(segment.start < (w.start + w.end) / 2 < segment.end for w in other.words)
+
+
+def _same_voices(older: Transcript, newer: Transcript) -> dict[str, str]:
+    """Older speaker label → newer label of the same voice: each holds the larger share of
+    the other's time, and at least ``SAME_VOICE`` of the older label's (counted in frames of
+    ``VOICE_FRAME_S``, a word's label over its frames)."""
+    old_frames, new_frames = _voice_frames(older), _voice_frames(newer)
+    shared: dict[tuple[str, str], int] = {}
+    total: dict[str, int] = {}
+    for frame, old in old_frames.items():
+        total[old] = total.get(old, 0) + 1
+        new = new_frames.get(frame)
+        if new is not None:
+            shared[old, new] = shared.get((old, new), 0) + 1
+    best_newer: dict[str, tuple[int, str]] = {}
+    best_older: dict[str, tuple[int, str]] = {}
+    for (old, new), frames in shared.items():
+        best_newer[old] = max(best_newer.get(old, (0, "")), (frames, new))
+        best_older[new] = max(best_older.get(new, (0, "")), (frames, old))
+    return {
+        old: new
+        for old, (frames, new) in best_newer.items()
+        if best_older[new][1] == old and frames >= SAME_VOICE * total[old]
+    }
+
+
+def _voice_frames(transcript: Transcript) -> dict[int, str]:
+    frames: dict[int, str] = {}
+    for segment in transcript.segments:
+        spans = [(w.start, w.end, w.speaker or segment.speaker) for w in segment.words]
+        for start_s, end_s, label in spans or [(segment.start, segment.end, segment.speaker)]:
+            if label is not None:
+                for frame in range(round(start_s / VOICE_FRAME_S), round(end_s / VOICE_FRAME_S)):
+                    frames[frame] = label
+    return frames
+
+
+def _label(label: str, same: dict[str, str], newer: Transcript) -> str | None:
+    """The newer transcript's label for the voice ``label`` names in the older one; the label
+    itself where the newer transcript does not use it (a label a reviewer made up)."""
+    if label in same:
+        return same[label]
+    used = {s.speaker for s in newer.segments} | {
+        w.speaker for s in newer.segments for w in s.words
+    }
+    return None if label in used or label in same.values() else label
+
+
+def _english(state: ReviewState) -> dict[int, str]:
+    translation = state.transcript.translation or ()
+    return {line.id: line.text for line in translation}
+
+
+def _last(changed: _Changed, older: ReviewState, about: object) -> str:
+    """The account of the last correction of a segment that ``about`` overlaps."""
+    start_s, end_s = getattr(about, "start", 0.0), getattr(about, "end", 0.0)
+    for segment in older.transcript.segments:
+        if segment.id in changed.authors and segment.start < end_s and start_s < segment.end:
+            return changed.authors[segment.id][-1]
+    return older.reviewers[-1] if older.reviewers else "unknown"
+
+
+def _namer(edits: Iterable[tuple[Edit, str, int]], label: str) -> str:
+    found = [a for e, a, _ in edits if isinstance(e, RenameSpeaker) and e.label == label]
+    return found[-1] if found else "unknown"
+
+
+def _same_note(a: object, b: object) -> bool:
+    keys = ("start", "end", "text", "tags", "kind")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
+def _same_quote(a: object, b: object) -> bool:
+    return all(getattr(a, k) == getattr(b, k) for k in ("collection", "start", "end", "note"))
+
+
+def _what(edit: Edit) -> str:
+    return {
+        "correct_text": "the corrected words",
+        "set_speaker": "the speaker",
+        "rename_speaker": "a speaker's name",
+        "mark_range": "the mark",
+        "add_annotation": "the annotation",
+        "add_quote": "the quote",
+    }.get(edit.kind, edit.kind)
