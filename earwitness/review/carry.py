@@ -122,18 +122,25 @@ def plan_carry(
             plan.correct(sid, reviewed.text, "original", author, reviewed)
         if reviewed.id in changed.english:
             plan.correct(sid, english.get(reviewed.id, ""), "translation", author, reviewed)
-        if reviewed.id in changed.speaker | plan.reshaped and reviewed.speaker is not None:
+        if reviewed.id in changed.speaker and reviewed.speaker is not None:
             plan.speaker(sid, _label(reviewed.speaker, labels, newer.asr), author, reviewed)
+        elif reviewed.id in plan.reshaped and reviewed.speaker in labels:
+            # Cut again, each part took the first one's speaker: the ASR's voice of its own
+            # where the newer transcript has that voice (none, if it was made without speakers).
+            plan.speaker(sid, labels[reviewed.speaker], author, reviewed)
     for mark in later:
         problem = plan.add(_mark(mark), _last(changed, older, mark), mark, quiet=True)
         if problem and UNCHANGED not in problem:  # unchanged: the carried words show it
             plan.leave([mark], "the mark", problem)
     for label, name in older.speaker_names.items():
         target = _label(label, labels, newer.asr)
-        if target is None:
-            plan.leave([], "a speaker's name", f"no voice of the newer transcript is {label!r}")
+        spoken = [s for s in older.transcript.segments if s.speaker == label]
+        if target is None or target not in _speakers(plan.state.transcript):
+            why = f"no voice of the newer transcript is {label!r}"
+            plan.leave(spoken, "a speaker's name", why)
         elif newer.speaker_names.get(target, name) != name:
-            plan.leave([], "a speaker's name", f"{target!r} is named otherwise there already")
+            why = f"{target!r} is named otherwise there already"
+            plan.leave(spoken, "a speaker's name", why)
         elif plan.state.speaker_names.get(target) != name:
             plan.add(RenameSpeaker(target, name), _namer(older_edits, label), None)
     for note in older.annotations:
@@ -238,7 +245,6 @@ class _Planner:
             taken = count
         if not self._all(edits, author):
             return None
-        # Merged and split, every part took the first one's speaker: each says its own again.
         self.reshaped.update(s.id for s in reviewed)
         return ids
 
@@ -443,10 +449,12 @@ def _label(label: str, same: dict[str, str], newer: Transcript) -> str | None:
     itself where the newer transcript does not use it (a label a reviewer made up)."""
     if label in same:
         return same[label]
-    used = {s.speaker for s in newer.segments} | {
-        w.speaker for s in newer.segments for w in s.words
-    }
-    return None if label in used or label in same.values() else label
+    return None if label in _speakers(newer) or label in same.values() else label
+
+
+def _speakers(transcript: Transcript) -> set[str | None]:
+    segments = transcript.segments
+    return {s.speaker for s in segments} | {w.speaker for s in segments for w in s.words}
 
 
 def _english(state: ReviewState) -> dict[int, str]:

@@ -160,6 +160,20 @@ def test_a_name_given_otherwise_on_the_newer_transcript_stays() -> None:
     assert "Viktor" not in left.why  # names stay out of what may be logged
 
 
+def test_a_transcript_made_without_speakers_gets_none_from_the_carry() -> None:
+    older = sample()
+    edits = edited(older, (SplitSegment(2, 1), "anna"), (RenameSpeaker("S1", "Viktor"), "anna"))
+    unlabelled = tuple(
+        replace(s, speaker=None, words=tuple(replace(w, speaker=None) for w in s.words))
+        for s in older.segments
+    )
+    plan = plan_carry(older, edits, replace(older, segments=unlabelled))
+    assert [s.speaker for s in plan.state.transcript.segments] == [None] * 4
+    [left] = plan.left
+    assert left.why == "no voice of the newer transcript is 'S1'"
+    assert (left.start, left.end) == (0.0, 7.4)  # where S1 speaks in the older review
+
+
 def test_marks_are_carried_at_their_times() -> None:
     older = sample()
     edits = edited(older, (MarkRange(3.4, 4.5, "inaudible"), "anna"))
