@@ -16,6 +16,8 @@ second time; ``dry_run`` plans and records nothing.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
 from earwitness.errors import EarwitnessError
@@ -28,15 +30,28 @@ from earwitness.jobs.review import (
     review_edits,
 )
 from earwitness.jobs.transcribe import TRANSCRIPT
-from earwitness.review.carry import CarryPlan, plan_carry
+from earwitness.review.carry import CarryPlan, LeftBehind, plan_carry
 from earwitness.review.edits import Redact
-from earwitness.vault.artefacts import ArtefactRecord, list_artefacts, store_artefact
+from earwitness.vault.artefacts import (
+    ArtefactRecord,
+    ArtefactTampered,
+    list_artefacts,
+    read_verified,
+    store_artefact,
+)
 from earwitness.vault.case import Case
 from earwitness.vault.custody import canonical_json
 
 CARRY_SCHEMA = "earwitness.review-carry/1"
 
-__all__ = ["CARRY_STAGE", "Carry", "CarryRefused", "carry_review", "carry_sources"]
+__all__ = [
+    "CARRY_STAGE",
+    "Carry",
+    "CarryRefused",
+    "carry_review",
+    "carry_sources",
+    "left_behind",
+]
 
 
 class CarryRefused(EarwitnessError):
@@ -185,3 +200,49 @@ def _record_summary(
         params=params,
         action="review",
     )
+
+
+MAX_SHOWN = 1000  # things left behind read back for a page; the summary keeps them all
+
+
+def left_behind(case: Case, exhibit_sha256: str, base_object_sha256: str) -> tuple[LeftBehind, ...]:
+    """What the carries to the transcript ``base_object_sha256`` left behind, read back from
+    their review_carry artefacts (verified; their JSON taken as hostile: a malformed entry is
+    refused as tampering, not shown)."""
+    found: list[LeftBehind] = []
+    for record in list_artefacts(case, exhibit_sha256):
+        if (
+            record.stage != CARRY_STAGE
+            or record.params.get("base_transcript_sha256") != base_object_sha256
+        ):
+            continue
+        what = f"review carry {record.object_sha256[:12]} (custody event {record.seq})"
+        try:
+            parsed = json.loads(read_verified(case, record))
+        except ValueError:
+            raise ArtefactTampered(f"{what}: not JSON") from None
+        entries = parsed.get("left") if isinstance(parsed, dict) else None
+        if parsed.get("schema") != CARRY_SCHEMA or not isinstance(entries, list):
+            raise ArtefactTampered(f"{what}: not a review carry")
+        for entry in entries[: MAX_SHOWN - len(found)]:
+            item = _left_item(entry)
+            if item is None:
+                raise ArtefactTampered(f"{what}: an entry of what was left behind is malformed")
+            found.append(item)
+    return tuple(found)
+
+
+def _left_item(entry: object) -> LeftBehind | None:
+    if not isinstance(entry, dict):
+        return None
+    start, end, what, why = (entry.get(key) for key in ("start", "end", "what", "why"))
+    # type(), not isinstance(): JSON's true is an int to Python, and no time.
+    try:
+        times = [float(t) for t in (start, end) if type(t) is int or type(t) is float]
+    except OverflowError:
+        return None
+    if len(times) != 2 or not all(math.isfinite(t) for t in times):
+        return None
+    if not isinstance(what, str) or not isinstance(why, str):
+        return None
+    return LeftBehind(times[0], times[1], what[:200], why[:500])

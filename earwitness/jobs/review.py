@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from earwitness.jobs.transcribe import TRANSCRIPT
+from earwitness.review.carry import LeftBehind
 from earwitness.review.edits import Edit, EditInvalid, Redact, edit_from_dict
 from earwitness.review.state import ReviewState, replay
 from earwitness.speech.types import Transcript
@@ -60,11 +61,14 @@ class EarlierEdits:
     carried: int = 0
     left: int = 0
     carried_by: str | None = None
+    to_redo: tuple[LeftBehind, ...] = ()  # what the carries left behind, when read
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"edits": self.edits, "transcripts": self.transcripts}
         if self.carried_by is not None:
             data.update(carried=self.carried, left=self.left, carried_by=self.carried_by)
+        if self.to_redo:
+            data["to_redo"] = [item.to_dict() for item in self.to_redo]
         return data
 
 

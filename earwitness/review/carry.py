@@ -45,15 +45,17 @@ from earwitness.review.edits import (
     SetSpeaker,
     SplitSegment,
 )
+from earwitness.review.matching import (
+    newer_label,
+    reads_as,
+    same_speech,
+    same_voices,
+    speakers_of,
+)
 from earwitness.review.records import Mark, ReviewState
 from earwitness.review.segments import tokens
 from earwitness.review.state import UNCHANGED, apply, start
 from earwitness.speech.types import Segment, Transcript
-
-OVERLAP_S = 0.1  # segments of the two transcripts overlapping by more hold the same speech…
-OVERLAP_SHARE = 0.2  # …or by more than this share of the shorter of them
-SAME_VOICE = 0.5  # an older label's share of time a newer label must hold to be its voice
-VOICE_FRAME_S = 0.1
 
 __all__ = ["CarriedEdit", "CarryPlan", "LeftBehind", "plan_carry"]
 
@@ -115,7 +117,7 @@ def plan_carry(
     later = [m for m in marks if plan.add(_mark(m), _last(changed, older, m), m, quiet=True)]
     pairs = plan.turns(older, changed)
     english = _english(older)
-    labels = _same_voices(older.asr, newer.asr)
+    labels = same_voices(older.asr, newer.asr)
     for reviewed, sid in pairs:
         author = changed.authors[reviewed.id][-1]
         if reviewed.id in changed.words:
@@ -123,7 +125,7 @@ def plan_carry(
         if reviewed.id in changed.english:
             plan.correct(sid, english.get(reviewed.id, ""), "translation", author, reviewed)
         if reviewed.id in changed.speaker and reviewed.speaker is not None:
-            plan.speaker(sid, _label(reviewed.speaker, labels, newer.asr), author, reviewed)
+            plan.speaker(sid, newer_label(reviewed.speaker, labels, newer.asr), author, reviewed)
         elif reviewed.id in plan.reshaped and reviewed.speaker in labels:
             # Cut again, each part took the first one's speaker: the ASR's voice of its own
             # where the newer transcript has that voice (none, if it was made without speakers).
@@ -133,9 +135,9 @@ def plan_carry(
         if problem and UNCHANGED not in problem:  # unchanged: the carried words show it
             plan.leave([mark], "the mark", problem)
     for label, name in older.speaker_names.items():
-        target = _label(label, labels, newer.asr)
+        target = newer_label(label, labels, newer.asr)
         spoken = [s for s in older.transcript.segments if s.speaker == label]
-        if target is None or target not in _speakers(plan.state.transcript):
+        if target is None or target not in speakers_of(plan.state.transcript):
             why = f"no voice of the newer transcript is {label!r}"
             plan.leave(spoken, "a speaker's name", why)
         elif newer.speaker_names.get(target, name) != name:
@@ -189,7 +191,7 @@ class _Planner:
         """(reviewed segment, newer segment id) for every segment a reviewer changed that
         the newer transcript has speech for, its segments there cut at the reviewed turns."""
         pairs = []
-        for reviewed, newer_ids in _groups(
+        for reviewed, newer_ids in same_speech(
             older.transcript.segments, self.state.transcript.segments
         ):
             if not any(s.id in changed.authors for s in reviewed):
@@ -200,7 +202,7 @@ class _Planner:
                     reviewed, "the reviewed segment", "the newer transcript has no speech there"
                 )
             elif self.edited.intersection(newer_ids):
-                if not _reads_as(reviewed, newer_ids, self.state.transcript.segments):
+                if not reads_as(reviewed, newer_ids, self.state.transcript.segments):
                     self.leave(
                         reviewed, "the reviewed segment", "edited on the newer transcript already"
                     )
@@ -341,120 +343,8 @@ def _follow(
         changed.authors.setdefault(sid, []).append(account)
 
 
-def _groups(
-    older: Sequence[Segment], newer: Sequence[Segment]
-) -> list[tuple[list[Segment], list[int]]]:
-    """The older segments in runs that hold the same speech as runs of newer ones (segments
-    that overlap by more than a moment or share a word, joined while any of a run does so
-    with any of the other), each run of
-    older segments with the ids of its newer ones (none where the newer has nothing there)."""
-    parent = list(range(len(older) + len(newer)))
-
-    def root(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    low = 0
-    for i, a in enumerate(older):
-        while low < len(newer) and newer[low].end <= a.start:
-            low += 1
-        for j in range(low, len(newer)):
-            b = newer[j]
-            if b.start >= a.end:
-                break
-            shared = min(a.end, b.end) - max(a.start, b.start)
-            shorter = min(a.end - a.start, b.end - b.start)
-            if (
-                shared > OVERLAP_S
-                or shared > OVERLAP_SHARE * shorter > 0
-                or _holds_word_of(a, b)
-                or _holds_word_of(b, a)
-            ):
-                parent[root(len(older) + j)] = root(i)
-    runs: dict[int, tuple[list[Segment], list[int]]] = {}
-    for i, segment in enumerate(older):
-        runs.setdefault(root(i), ([], []))[0].append(segment)
-    for j, segment in enumerate(newer):
-        found = runs.get(root(len(older) + j))
-        if found is not None:
-            found[1].append(segment.id)
-    position = {segment.id: k for k, segment in enumerate(newer)}
-    result = []
-    for reviewed, ids in runs.values():
-        positions = [position[sid] for sid in ids]
-        if positions and positions != list(range(positions[0], positions[-1] + 1)):
-            ids = []  # not one run in the newer transcript: nothing to merge into one
-        result.append((reviewed, ids))
-    return result
-
-
 def _mark(mark: Mark) -> MarkRange:
     return MarkRange(mark.start, mark.end, mark.mark)
-
-
-def _reads_as(reviewed: list[Segment], ids: list[int], segments: Sequence[Segment]) -> bool:
-    """Whether the newer segments ``ids`` are cut and read as the reviewed ones."""
-    by_id = {s.id: s for s in segments}
-    newer = [by_id[sid] for sid in ids]
-    return len(newer) == len(reviewed) and all(
-        tokens(a.text) == tokens(b.text) and a.speaker == b.speaker
-        for a, b in zip(reviewed, newer, strict=True)
-    )
-
-
-def _holds_word_of(segment: Segment, other: Segment) -> bool:
-    """Whether a word of ``other`` was spoken within ``segment`` (its middle inside)."""
-    return any(segment.start < (w.start + w.end) / 2 < segment.end for w in other.words)
-
-
-def _same_voices(older: Transcript, newer: Transcript) -> dict[str, str]:
-    """Older speaker label → newer label of the same voice: each holds the larger share of
-    the other's time, and at least ``SAME_VOICE`` of the older label's (counted in frames of
-    ``VOICE_FRAME_S``, a word's label over its frames)."""
-    old_frames, new_frames = _voice_frames(older), _voice_frames(newer)
-    shared: dict[tuple[str, str], int] = {}
-    total: dict[str, int] = {}
-    for frame, old in old_frames.items():
-        total[old] = total.get(old, 0) + 1
-        new = new_frames.get(frame)
-        if new is not None:
-            shared[old, new] = shared.get((old, new), 0) + 1
-    best_newer: dict[str, tuple[int, str]] = {}
-    best_older: dict[str, tuple[int, str]] = {}
-    for (old, new), frames in shared.items():
-        best_newer[old] = max(best_newer.get(old, (0, "")), (frames, new))
-        best_older[new] = max(best_older.get(new, (0, "")), (frames, old))
-    return {
-        old: new
-        for old, (frames, new) in best_newer.items()
-        if best_older[new][1] == old and frames >= SAME_VOICE * total[old]
-    }
-
-
-def _voice_frames(transcript: Transcript) -> dict[int, str]:
-    frames: dict[int, str] = {}
-    for segment in transcript.segments:
-        spans = [(w.start, w.end, w.speaker or segment.speaker) for w in segment.words]
-        for start_s, end_s, label in spans or [(segment.start, segment.end, segment.speaker)]:
-            if label is not None:
-                for frame in range(round(start_s / VOICE_FRAME_S), round(end_s / VOICE_FRAME_S)):
-                    frames[frame] = label
-    return frames
-
-
-def _label(label: str, same: dict[str, str], newer: Transcript) -> str | None:
-    """The newer transcript's label for the voice ``label`` names in the older one; the label
-    itself where the newer transcript does not use it (a label a reviewer made up)."""
-    if label in same:
-        return same[label]
-    return None if label in _speakers(newer) or label in same.values() else label
-
-
-def _speakers(transcript: Transcript) -> set[str | None]:
-    segments = transcript.segments
-    return {s.speaker for s in segments} | {w.speaker for s in segments for w in s.words}
 
 
 def _english(state: ReviewState) -> dict[int, str]:

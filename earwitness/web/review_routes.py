@@ -33,6 +33,7 @@ import gzip
 import json
 import re
 import threading
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -40,11 +41,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from earwitness.errors import EarwitnessError, ExhibitNotFound
+from earwitness.jobs.carry_review import carry_review, left_behind
 from earwitness.jobs.recording import exhibit_run
 from earwitness.jobs.review import earlier_edits
 from earwitness.review.diff import diff
 from earwitness.review.provenance import describe
-from earwitness.vault.artefacts import verified_projection
+from earwitness.vault.artefacts import ArtefactTampered, verified_projection
 from earwitness.vault.refs import exhibits_named
 from earwitness.vault.verified_log import exhibit_record
 from earwitness.web import review_service as service
@@ -151,6 +153,12 @@ def get_review(sha256: str, request: Request, _account: Viewer, bench: Bench) ->
             read_examination(bench.case, examination) if examination else ((), NO_SUMMARY)
         )
         earlier = earlier_edits(bench.case, sha256, found.base.object_sha256)
+        if earlier.left:
+            try:
+                to_redo = left_behind(bench.case, sha256, found.base.object_sha256)
+            except ArtefactTampered as exc:
+                raise service.ReviewUnavailable(f"review of exhibit {sha256[:12]}: {exc}") from None
+            earlier = replace(earlier, to_redo=to_redo)
         body = review_json(
             sha256, name, found.base.object_sha256, found.state, findings, earlier, summary
         )
@@ -251,7 +259,6 @@ async def post_carry(sha256: str, request: Request, account: Editor, bench: Benc
 
 
 def _carry(bench: Workbench, sha256: str, dry_run: bool, account: Account) -> Response:
-    from earwitness.jobs.carry_review import carry_review
     from earwitness.web.indexing import index_review
 
     _exhibit(bench, sha256)

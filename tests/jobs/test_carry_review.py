@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from earwitness.jobs.carry_review import CarryRefused, carry_review, carry_sources
+from earwitness.jobs.carry_review import CarryRefused, carry_review, carry_sources, left_behind
 from earwitness.jobs.review import earlier_edits, record_edit, reviewed_state
 from earwitness.jobs.reviewed import newest_shown
 from earwitness.jobs.transcribe import TRANSCRIPT
 from earwitness.reports.dossier_transcript import version_shown
 from earwitness.review.edits import AddAnnotation, CorrectText, Redact, SetSpeaker
 from earwitness.review.segments import tokens
-from earwitness.vault.artefacts import ArtefactRecord, list_artefacts, store_artefact
+from earwitness.vault.artefacts import (
+    ArtefactRecord,
+    ArtefactTampered,
+    list_artefacts,
+    store_artefact,
+)
 from earwitness.vault.case import Case
 from earwitness.vault.custody import iter_events
 from earwitness.vault.intake import ingest_paths
@@ -151,3 +156,32 @@ def test_nothing_to_carry_and_an_unknown_source_are_refused(
     store_transcript(case, exhibit, "third")
     # The newest older transcript with edits is still the first one.
     assert carry_review(case, exhibit, "clara", dry_run=True).source == older
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b'{"schema": "earwitness.review-carry/1", "left": {"start": 0}}',
+        b'{"schema": "earwitness.review-carry/1", "left": [{"start": true, "end": 1, '
+        b'"what": "x", "why": "y"}]}',
+        b'{"schema": "earwitness.review-carry/1", "left": [{"start": 1e999, "end": 1, '
+        b'"what": "x", "why": "y"}]}',
+        b'{"schema": "something else", "left": []}',
+    ],
+)
+def test_a_malformed_carry_summary_is_refused_not_shown(
+    case: Case, exhibit: str, remade: tuple[ArtefactRecord, ArtefactRecord], content: bytes
+) -> None:
+    _older, newer = remade
+    store_artefact(
+        case,
+        exhibit,
+        "review_carry",
+        content,
+        filename="review-carry.json",
+        media_type="application/json",
+        params={"base_transcript_sha256": newer.object_sha256, "edits": 0, "left": 1},
+    )
+    with pytest.raises(ArtefactTampered, match="review carry"):
+        left_behind(case, exhibit, newer.object_sha256)

@@ -70,3 +70,23 @@ def test_an_editor_carries_the_review_and_the_page_says_so(
 
     twice = clara.post(f"/api/exhibits/{exhibit}/carry", json={})
     assert twice.status_code == 409 and "already" in twice.json()["error"]
+
+
+def test_what_a_carry_left_behind_is_listed_on_the_review(
+    app_client: Client, exhibit: str, workbench: Workbench
+):
+    anna = app_client("editor", name="anna")
+    assert _post(anna, exhibit, _correct(3, "call me after the trial"), {"3": 0}).status_code == 200
+    # Transcribed again, the last sentence not heard at all.
+    store_transcript(workbench.case, exhibit, make_transcript(exhibit, SENTENCES[:3]))
+    done = anna.post(f"/api/exhibits/{exhibit}/carry", json={})
+    assert done.status_code == 200 and done.json()["edits"] == 0
+    [item] = done.json()["left"]
+    assert item == {
+        "start": 1.5,
+        "end": 2.0,
+        "what": "the reviewed segment",
+        "why": "the newer transcript has no speech there",
+    }
+    earlier = _review(app_client("viewer"), exhibit)["earlier_edits"]
+    assert earlier["left"] == 1 and earlier["to_redo"] == [item]

@@ -119,7 +119,20 @@
       note.textContent = made + (earlier.carried === 1 ? "1 edit was" : (earlier.carried || 0) +
         " edits were") + " carried to this transcript by " + window.earwitness.shown(earlier.carried_by) +
         (left ? "; " + left + (left === 1 ? " thing" : " things") + " could not be and " +
-          (left === 1 ? "is" : "are") + " to be redone." : ".");
+          (left === 1 ? "is" : "are") + " to be redone:" : ".");
+      if (earlier.to_redo && earlier.to_redo.length) {
+        var list = ew.el("ul", "rv-redo");
+        earlier.to_redo.forEach(function (item) {
+          var row = ew.el("li");
+          var at = ew.button(ew.timecode(item.start), "rv-seek");
+          at.addEventListener("click", function () { ew.seek(item.start); });
+          row.appendChild(at);
+          row.appendChild(document.createTextNode(" " + window.earwitness.shown(item.what) + ": " +
+            window.earwitness.shown(item.why)));
+          list.appendChild(row);
+        });
+        note.appendChild(list);
+      }
       return;
     }
     note.textContent = made + (one ? "It stays" : "They stay") + " in the case and its " +
