@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 
 from earwitness.errors import EarwitnessError
-from earwitness.jobs.review import EDIT_STAGE
+from earwitness.jobs.review import CARRY_STAGE, EDIT_STAGE
 from earwitness.jobs.transcribe import TRANSCRIPT
 from earwitness.review.edits import (
     AddAnnotation,
@@ -163,16 +163,17 @@ def _remember(cache: ReviewCache, new: Reviewed, old: Reviewed | None) -> None:
 def _newer_review_rows(
     workbench: Workbench, exhibit: str, after_seq: int, up_to: int
 ) -> list[tuple[int, str]]:
-    """(seq, stage) of transcripts and review edits of the exhibit logged after ``after_seq``
-    and up to ``up_to`` (a catalog look-up: what it finds is then read through the verified
-    path)."""
+    """(seq, stage) of transcripts, review edits and carries of the exhibit logged after
+    ``after_seq`` and up to ``up_to`` (a catalog look-up: what it finds is then read through
+    the verified path). A carry rebuilds the review even where it carried no edit: what the
+    page says of earlier transcripts changed."""
     query = (
         select(Artefact.seq, Artefact.stage)
         .where(
             Artefact.exhibit_sha256 == exhibit,
             Artefact.seq > after_seq,
             Artefact.seq <= up_to,
-            Artefact.stage.in_((TRANSCRIPT.name, EDIT_STAGE)),
+            Artefact.stage.in_((TRANSCRIPT.name, EDIT_STAGE, CARRY_STAGE)),
         )
         .order_by(Artefact.seq)
     )

@@ -79,6 +79,7 @@ def test_what_a_carry_left_behind_is_listed_on_the_review(
     assert _post(anna, exhibit, _correct(3, "call me after the trial"), {"3": 0}).status_code == 200
     # Transcribed again, the last sentence not heard at all.
     store_transcript(workbench.case, exhibit, make_transcript(exhibit, SENTENCES[:3]))
+    assert "carried_by" not in _review(anna, exhibit)["earlier_edits"]  # read, and kept
     done = anna.post(f"/api/exhibits/{exhibit}/carry", json={})
     assert done.status_code == 200 and done.json()["edits"] == 0
     [item] = done.json()["left"]
