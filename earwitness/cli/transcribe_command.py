@@ -17,7 +17,7 @@ from earwitness.cli.options import (
     speech_options,
     write_output,
 )
-from earwitness.cli.targets import named_as, resolve_target
+from earwitness.cli.targets import Target, named_as, resolve_target
 from earwitness.cli.terminal import echo
 from earwitness.formats.transcript_formats import TRANSCRIPT_FORMATS
 from earwitness.speech.confidence import UNSURE_BELOW
@@ -26,6 +26,7 @@ from earwitness.speech.options import TranscribeOptions
 if TYPE_CHECKING:
     from earwitness.jobs.transcribe import TranscribeOutcome
     from earwitness.speech.transcribe import Progress
+    from earwitness.vault.case import Case
 
 # faster-whisper, CTranslate2 and ONNX Runtime load when transcribe runs, not at CLI start-up.
 
@@ -74,7 +75,7 @@ def transcribe(
     from earwitness.cli.progress import SPEECH_STAGES, stage_progress
 
     with named_as(exhibit), stage_progress(SPEECH_STAGES) as progress:
-        outcome = _transcribe(
+        outcome, target = _transcribe(
             exhibit,
             speech,
             model_spec,
@@ -91,6 +92,8 @@ def transcribe(
             "and parameters)",
             err=True,
         )
+    if target.case is not None and target.sha256 is not None and outcome.asr_sha256:
+        _note_earlier_review(target.case, target.sha256, outcome.asr_sha256, exhibit)
     body = outcome.body
     chosen = TRANSCRIPT_FORMATS[output_format]
     if chosen.binary and output is None:
@@ -112,14 +115,14 @@ def _transcribe(
     bilingual: bool,
     force: bool,
     mark_unsure: bool | None = None,
-) -> TranscribeOutcome:
+) -> tuple[TranscribeOutcome, Target]:
     """The transcript and the asked-for rendering (stored and logged inside a case)."""
     from earwitness.jobs.transcribe import transcribe_exhibit, transcribe_file
 
     target = resolve_target(reference, case_dir, "transcribed")
     if target.case is None or target.sha256 is None:
         path = target.path or Path(reference)
-        return transcribe_file(
+        made = transcribe_file(
             path,
             options,
             model_spec,
@@ -128,7 +131,8 @@ def _transcribe(
             bilingual=bilingual,
             mark_unsure=mark_unsure,
         )
-    return transcribe_exhibit(
+        return made, target
+    made = transcribe_exhibit(
         target.case,
         target.sha256,
         options,
@@ -139,3 +143,22 @@ def _transcribe(
         force=force,
         mark_unsure=mark_unsure,
     )
+    return made, target
+
+
+def _note_earlier_review(case: Case, sha256: str, asr_sha256: str, reference: str) -> None:
+    """Say so when the review of an earlier transcript is not on this one: made again, the
+    transcript starts a review of its own until someone carries the old one to it."""
+    from earwitness.jobs.review import earlier_edits
+    from earwitness.text import shell_word
+
+    earlier = earlier_edits(case, sha256, asr_sha256)
+    if earlier.edits and earlier.carried_by is None:
+        count = "1 review edit was" if earlier.edits == 1 else f"{earlier.edits} review edits were"
+        where = "an earlier transcript" if earlier.transcripts == 1 else "earlier transcripts"
+        echo(
+            f"earwitness: note: {count} made on {where} of this recording; this "
+            f"one shows them once carried: earwitness carry-review {shell_word(reference)} "
+            "--by NAME (--dry-run first to see what would go)",
+            err=True,
+        )

@@ -11,6 +11,10 @@ import pytest
 from docx import Document
 
 from earwitness.formats.subtitles import read_srt
+from earwitness.jobs.review import newest_transcript, record_edit
+from earwitness.review.edits import CorrectText
+from earwitness.vault.case import Case
+from earwitness.vault.refs import resolve_exhibit
 from tests.cli.helpers import run
 from tests.conftest import REPO, shared
 
@@ -76,10 +80,23 @@ def test_a_different_request_is_a_new_artefact(tmp_path: Path) -> None:
     run("init", case, check=True)
     run("ingest", SAMPLE_RU, cwd=case, check=True)
     run("transcribe", "briefing-ru.mp3", "--speakers", "none", cwd=case, check=True)
+    # A reviewer corrects the first transcript (as the workbench records it).
+    opened = Case.open(case)
+    exhibit = resolve_exhibit(opened, "briefing-ru.mp3")
+    base = newest_transcript(opened, exhibit)
+    assert base is not None
+    record_edit(opened, exhibit, base, CorrectText(0, "Слушайте все внимательно"), "anna")
     result = run("transcribe", "briefing-ru.mp3", "--speakers", "1", cwd=case)
     assert result.returncode == 0 and "taken from the case" not in result.stderr
     events = [json.loads(line) for line in run("log", "--json", cwd=case).stdout.splitlines()]
     assert sum(e["action"] == "transcribe" for e in events) >= 2
+    # The new transcript does not show the correction, and the command says how to carry it.
+    assert "внимательно" in result.stdout and "все внимательно" not in result.stdout
+    assert "1 review edit was made on an earlier transcript" in result.stderr
+    assert "earwitness carry-review briefing-ru.mp3 --by NAME" in result.stderr
+    run("carry-review", "briefing-ru.mp3", "--by", "clara", cwd=case, check=True)
+    carried = run("transcribe", "briefing-ru.mp3", "--speakers", "1", cwd=case)
+    assert "Слушайте все внимательно" in carried.stdout and "carry-review" not in carried.stderr
 
 
 def test_a_prompt_is_part_of_the_request_and_of_its_record(tmp_path: Path) -> None:
