@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from earwitness.forensics.registry import check_title
+from earwitness.jobs.review import newest_transcript, record_edit
+from earwitness.review.edits import AddAnnotation
 from earwitness.vault.case import Case
 from earwitness.vault.custody import iter_events
 from tests.conftest import write_wav
@@ -65,6 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     other = write_wav(folder / "source" / "other.wav", seconds=3.0, rate=16000, seed=3)
     turns = write_wav(folder / "source" / "turns.wav", seconds=12.0, rate=16000, seed=5)
     again = write_wav(folder / "source" / "again.wav", seconds=3.0, rate=16000, seed=7)
+    twice = write_wav(folder / "source" / "twice.wav", seconds=3.0, rate=16000, seed=11)
     spec = {
         "exhibits": [
             {
@@ -90,6 +93,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 "key": "again",
                 "audio": str(again),
                 "name": "again.wav",
+                "transcript": transcript_dict(AGAIN[:1]),
+            },
+            {
+                "key": "twice",
+                "audio": str(twice),
+                "name": "twice.wav",
                 "transcript": transcript_dict(AGAIN[:1]),
             },
         ],
@@ -306,6 +315,48 @@ def test_corrections_on_an_earlier_transcript_are_named_then_carried(
     assert segment_text(page, 0) == "Тише, тише, товарищи."
     assert edit_events(server, "ed2")[-1] == "correct_text"
     sync_api.expect(note.locator("button")).to_have_count(0)
+
+
+def test_what_a_carry_cannot_take_is_listed_to_redo(
+    person: Any, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = review(person(), server, "ed1", key="twice")
+    edit_segment(page, 0, "Тише, тише, товарищи.")
+    sync_api.expect(page.locator("#seg-0 .seg-text")).to_have_text("Тише, тише, товарищи.")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(server.case_root.parent / "config"))
+    case = Case.open(server.case_root)
+    sha = server.exhibits["twice"]
+    older = newest_transcript(case, sha)
+    assert older is not None
+    record_edit(case, sha, older, AddAnnotation(0.5, 1.5, "проверить голос"), "rita")
+    store_transcript(case, sha, transcript_dict(AGAIN[1:]))
+    page.reload()
+    review_ready(page)
+    # Someone corrects the same line of the new transcript before the carry.
+    edit_segment(page, 0, "Тише, тише, ребята мои.")
+    sync_api.expect(page.locator("#seg-0 .seg-text")).to_have_text("Тише, тише, ребята мои.")
+    questions: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    note = page.locator("#rv-earlier")
+    note.locator("button.rv-carry").click()
+    sync_api.expect(note).to_contain_text("1 edit was carried to this transcript by ed1")
+    sync_api.expect(note).to_contain_text("1 thing could not be and is to be redone")
+    item = note.locator("ul.rv-redo li")
+    sync_api.expect(item).to_have_count(1)
+    sync_api.expect(item).to_contain_text("the reviewed segment: edited on the newer transcript")
+    assert "These cannot be carried" in questions[0]
+    assert segment_text(page, 0) == "Тише, тише, ребята мои."  # not overwritten
+    sync_api.expect(page.locator("#annotations")).to_contain_text("проверить голос")
+    page.reload()  # the list stays for whoever opens the review later
+    review_ready(page)
+    sync_api.expect(page.locator("#rv-earlier ul.rv-redo li")).to_have_count(1)
+    page.locator("#rv-earlier .rv-seek").click()
+    assert page.evaluate("document.getElementById('audio').currentTime") < 0.1
 
 
 def test_two_editors_change_different_segments_and_both_stay(person: Any, server: Server) -> None:
