@@ -114,7 +114,7 @@ def plan_carry(
     # reviewed segments are then matched with like any other. A mark that would change
     # nothing in the newer words as they are is tried again once the words are carried.
     marks = [m for m in older.marks if m not in plan.state.marks]
-    later = [m for m in marks if plan.add(_mark(m), _last(changed, older, m), m, quiet=True)]
+    later = [m for m in marks if plan.add(_mark(m), _marker(older_edits, m), m, quiet=True)]
     pairs = plan.turns(older, changed)
     english = _english(older)
     labels = same_voices(older.asr, newer.asr)
@@ -131,7 +131,7 @@ def plan_carry(
             # where the newer transcript has that voice (none, if it was made without speakers).
             plan.speaker(sid, labels[reviewed.speaker], author, reviewed)
     for mark in later:
-        problem = plan.add(_mark(mark), _last(changed, older, mark), mark, quiet=True)
+        problem = plan.add(_mark(mark), _marker(older_edits, mark), mark, quiet=True)
         if problem and UNCHANGED not in problem:  # unchanged: the carried words show it
             plan.leave([mark], "the mark", problem)
     for label, name in older.speaker_names.items():
@@ -152,10 +152,8 @@ def plan_carry(
     for quote in older.quotes:
         if not any(_same_quote(quote, other) for other in plan.state.quotes):
             cite = AddQuote(quote.collection, quote.start, quote.end, quote.note)
-            if (
-                not plan.add(cite, quote.account, quote)
-                and plan.state.quotes[-1].text != quote.text
-            ):
+            carried = plan.add(cite, quote.account, quote) is None
+            if carried and plan.state.quotes[-1].text != quote.text:
                 plan.leave([quote], "the quote's words", "carried, but they read differently now")
     return CarryPlan(tuple(plan.edits), tuple(plan.left), plan.state)
 
@@ -352,13 +350,10 @@ def _english(state: ReviewState) -> dict[int, str]:
     return {line.id: line.text for line in translation}
 
 
-def _last(changed: _Changed, older: ReviewState, about: object) -> str:
-    """The account of the last correction of a segment that ``about`` overlaps."""
-    start_s, end_s = getattr(about, "start", 0.0), getattr(about, "end", 0.0)
-    for segment in older.transcript.segments:
-        if segment.id in changed.authors and segment.start < end_s and start_s < segment.end:
-            return changed.authors[segment.id][-1]
-    return older.reviewers[-1] if older.reviewers else "unknown"
+def _marker(edits: Iterable[tuple[Edit, str, int]], mark: Mark) -> str:
+    """The account that made ``mark`` (the last of them, if two made the same)."""
+    found = [a for e, a, _ in edits if isinstance(e, MarkRange) and _mark(mark) == e]
+    return found[-1] if found else "unknown"
 
 
 def _namer(edits: Iterable[tuple[Edit, str, int]], label: str) -> str:

@@ -176,12 +176,18 @@ def test_a_transcript_made_without_speakers_gets_none_from_the_carry() -> None:
 
 def test_marks_are_carried_at_their_times() -> None:
     older = sample()
-    edits = edited(older, (MarkRange(3.4, 4.5, "inaudible"), "anna"))
+    edits = edited(
+        older,
+        (CorrectText(1, "who are you today"), "anna"),
+        (MarkRange(3.4, 4.5, "inaudible"), "boris"),
+    )
     newer = replace(older, translation=None)
     plan = plan_carry(older, edits, newer)
     assert plan.left == ()
     assert plan.state.marks == replay(older, edits).marks
-    assert reads(plan.state)[1][0] == ["how", "[inaudible]", "today"]
+    assert reads(plan.state)[1][0] == ["who", "[inaudible]", "today"]
+    # The mark is Boris's, though Anna corrected the line it lies in.
+    assert [c.account for c in plan.edits if isinstance(c.edit, MarkRange)] == ["boris"]
 
 
 def test_redactions_are_not_carried_they_apply_already() -> None:
