@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/review_carry.py [--segments 1400] [--edits 300] [--runs 3]
 
-What it measures. A fresh case holds one recording with a generated transcript of
-``--segments`` segments (5 s each, words timed, two speakers, English), and ``--edits`` review
-edits on it, recorded as the workbench records them: corrections of the words and of the
-English, speakers set, splits, annotations and quotes, spread over the recording. The
+What it measures. A fresh case holds one recording with ``review_save.py``'s generated
+transcript of ``--segments`` segments (5 s each here, words timed, two speakers, English), and
+``--edits`` review edits on it, recorded as the workbench records them: corrections of the
+words and of the English, speakers set, splits, annotations and quotes, spread over the
+recording. The
 recording is then "transcribed again": the same words, every tenth pair of segments cut as one,
 the speaker labels swapped, new English. Then, in the same run:
 
@@ -38,35 +39,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
-WORDS = ["деньги", "банк", "встреча", "Минск", "завтра", "никто", "не", "должен", "знать"]
-
-
-def make_transcript(sha256: str, segments: int, rng: random.Random):
-    from earwitness.speech.types import Segment, Transcript, Word
-
-    made, english = [], []
-    for index in range(segments):
-        start = index * 5.0
-        tokens = [rng.choice(WORDS) for _ in range(8)]
-        words = tuple(
-            Word(start + k * 0.5, start + k * 0.5 + 0.4, " " + token, 0.9, f"S{index % 2 + 1}")
-            for k, token in enumerate(tokens)
-        )
-        text = "".join(w.word for w in words)
-        made.append(Segment(index, start, words[-1].end, text, words, f"S{index % 2 + 1}"))
-        english.append(Segment(index, start, words[-1].end, f" line {index}"))
-    return Transcript(
-        exhibit_sha256=sha256,
-        language="ru",
-        segments=tuple(made),
-        model_name="generated",
-        model_sha256="0" * 64,
-        translation_language="en",
-        translation=tuple(english),
-        translation_method="generated",
-        duration=segments * 5.0,
-    )
+from review_save import make_transcript  # noqa: E402  (the workbench benches' transcript)
 
 
 def made_again(older):
@@ -150,7 +125,7 @@ def one_run(root: Path, segments: int, count: int) -> tuple[float, float, float,
     write_wav(root / "call.wav", 10.0)
     (outcome,) = ingest_paths(case, [root / "call.wav"])
     sha256 = str(outcome.sha256)
-    older = make_transcript(sha256, segments, rng)
+    older = make_transcript(sha256, segments, seconds_each=5.0)
     base = store(case, sha256, older)
     for edit in review_edits(older, count, rng):
         record_edit(case, sha256, base, edit, rng.choice(["anna", "boris"]))

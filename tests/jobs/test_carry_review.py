@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from earwitness.jobs.carry_review import CarryRefused, carry_review, carry_sources, left_behind
 from earwitness.jobs.review import earlier_edits, record_edit, reviewed_state
 from earwitness.jobs.reviewed import newest_shown
-from earwitness.jobs.transcribe import TRANSCRIPT
 from earwitness.reports.dossier_transcript import version_shown
 from earwitness.review.edits import AddAnnotation, CorrectText, Redact, SetSpeaker
 from earwitness.review.segments import tokens
@@ -24,17 +22,11 @@ from earwitness.vault.artefacts import (
 )
 from earwitness.vault.case import Case
 from earwitness.vault.custody import iter_events
-from earwitness.vault.intake import ingest_paths
 from earwitness.vault.verify import verify_case
-from tests.conftest import write_wav
+from tests.jobs.test_review import exhibit, store_asr
 from tests.review.samples import sample
 
-
-@pytest.fixture
-def exhibit(case: Case, tmp_path: Path) -> str:
-    (outcome,) = ingest_paths(case, [write_wav(tmp_path / "in" / "a.wav")])
-    assert outcome.sha256
-    return outcome.sha256
+__all__ = ["exhibit"]  # the fixture
 
 
 def store_transcript(case: Case, exhibit: str, english: str) -> ArtefactRecord:
@@ -44,17 +36,7 @@ def store_transcript(case: Case, exhibit: str, english: str) -> ArtefactRecord:
         exhibit_sha256=exhibit,
         translation=tuple(replace(t, text=f"{english} {t.id}") for t in older.translation or ()),
     )
-    return store_artefact(
-        case,
-        exhibit,
-        TRANSCRIPT.name,
-        json.dumps(asr.to_dict()).encode(),
-        filename=TRANSCRIPT.filename,
-        media_type=TRANSCRIPT.media_type,
-        params={"english": english},
-        model_sha256=asr.model_sha256,
-        action=TRANSCRIPT.action,
-    )
+    return store_asr(case, exhibit, asr, {"english": english})
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from earwitness.jobs.transcribe import TRANSCRIPT
 from earwitness.review.edits import CorrectText, Redact, RenameSpeaker, SplitSegment
 from earwitness.review.provenance import describe
 from earwitness.review.state import apply, start
+from earwitness.speech.types import Transcript
 from earwitness.vault.artefacts import ArtefactRecord, ArtefactTampered, store_artefact
 from earwitness.vault.case import Case
 from earwitness.vault.custody import canonical_json, iter_events
@@ -36,9 +37,8 @@ def exhibit(case: Case, tmp_path: Path) -> str:
     return outcome.sha256
 
 
-def _store_transcript(case: Case, exhibit: str, model: str = "b" * 64) -> ArtefactRecord:
-    """A hand-made ASR transcript stored as the TRANSCRIPT stage stores one (no Whisper run)."""
-    asr = replace(sample(), exhibit_sha256=exhibit, model_sha256=model)
+def store_asr(case: Case, exhibit: str, asr: Transcript, params: dict) -> ArtefactRecord:
+    """``asr`` stored as the TRANSCRIPT stage stores one (no Whisper run)."""
     return store_artefact(
         case,
         exhibit,
@@ -46,10 +46,16 @@ def _store_transcript(case: Case, exhibit: str, model: str = "b" * 64) -> Artefa
         json.dumps(asr.to_dict()).encode(),
         filename=TRANSCRIPT.filename,
         media_type=TRANSCRIPT.media_type,
-        params={"model": model},
-        model_sha256=model,
+        params=params,
+        model_sha256=asr.model_sha256,
         action=TRANSCRIPT.action,
     )
+
+
+def _store_transcript(case: Case, exhibit: str, model: str = "b" * 64) -> ArtefactRecord:
+    """A hand-made ASR transcript, stored."""
+    asr = replace(sample(), exhibit_sha256=exhibit, model_sha256=model)
+    return store_asr(case, exhibit, asr, {"model": model})
 
 
 def test_an_edit_is_a_signed_review_event_without_its_words(case: Case, exhibit: str) -> None:

@@ -3,6 +3,8 @@ ones (segments in time order, words inside them, text = words joined, as Whisper
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import strategies as st
 
 from earwitness.speech.types import Segment, Transcript, Word
@@ -49,6 +51,18 @@ def sample() -> Transcript:
         segment(1, 3.0, "how are you today", "S2"),
         segment(2, 6.0, "fine thanks Минск", "S1"),
     )
+
+
+def relabelled(asr: Transcript, labels: dict[str | None, str | None]) -> Transcript:
+    """``asr`` diarized again: each speaker label as ``labels`` renames it (segments, words and
+    English alike; a label not named stays)."""
+
+    def again(line: Segment) -> Segment:
+        words = tuple(replace(w, speaker=labels.get(w.speaker, w.speaker)) for w in line.words)
+        return replace(line, speaker=labels.get(line.speaker, line.speaker), words=words)
+
+    english = None if asr.translation is None else tuple(again(t) for t in asr.translation)
+    return replace(asr, segments=tuple(again(s) for s in asr.segments), translation=english)
 
 
 @st.composite

@@ -24,7 +24,7 @@ from earwitness.review.records import ReviewState
 from earwitness.review.segments import tokens
 from earwitness.review.state import apply, replay, start
 from earwitness.speech.types import Transcript
-from tests.review.samples import sample, segment, transcript
+from tests.review.samples import relabelled, sample, segment, transcript
 from tests.review.test_properties import an_edit, check_well_formed, transcripts
 
 
@@ -129,17 +129,7 @@ def test_a_segment_edited_on_the_newer_transcript_is_not_overwritten() -> None:
 def test_speakers_follow_the_voice_not_the_label() -> None:
     older = sample()
     # Diarized again: the same two voices, labels swapped.
-    swap = {"S1": "S2", "S2": "S1"}
-    newer = transcript(
-        *(
-            replace(
-                s,
-                speaker=swap[s.speaker or ""],
-                words=tuple(replace(w, speaker=swap[w.speaker or ""]) for w in s.words),
-            )
-            for s in older.segments
-        )
-    )
+    newer = relabelled(older, {"S1": "S2", "S2": "S1"})
     edits = edited(older, (SetSpeaker(2, "S2"), "anna"), (RenameSpeaker("S2", "Viktor"), "anna"))
     plan = plan_carry(older, edits, newer)
     assert plan.left == ()
@@ -163,11 +153,7 @@ def test_a_name_given_otherwise_on_the_newer_transcript_stays() -> None:
 def test_a_transcript_made_without_speakers_gets_none_from_the_carry() -> None:
     older = sample()
     edits = edited(older, (SplitSegment(2, 1), "anna"), (RenameSpeaker("S1", "Viktor"), "anna"))
-    unlabelled = tuple(
-        replace(s, speaker=None, words=tuple(replace(w, speaker=None) for w in s.words))
-        for s in older.segments
-    )
-    plan = plan_carry(older, edits, replace(older, segments=unlabelled))
+    plan = plan_carry(older, edits, relabelled(older, {"S1": None, "S2": None}))
     assert [s.speaker for s in plan.state.transcript.segments] == [None] * 4
     [left] = plan.left
     assert left.why == "no voice of the newer transcript is 'S1'"

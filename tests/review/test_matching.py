@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from hypothesis import given, settings
 
 from earwitness.review.matching import newer_label, same_speech, same_voices
 from earwitness.speech.types import Transcript
-from tests.review.samples import sample, segment, transcript, transcripts
+from tests.review.samples import relabelled, sample, segment, transcripts
 
 
 @settings(max_examples=150, deadline=None)
@@ -36,17 +34,7 @@ def test_a_segment_cut_in_two_is_one_run_with_both_parts() -> None:
 
 def test_voices_pair_by_time_and_an_unknown_label_stays_itself() -> None:
     older = sample()
-    swap = {"S1": "S2", "S2": "S1"}
-    newer = transcript(
-        *(
-            replace(
-                s,
-                speaker=swap[s.speaker or ""],
-                words=tuple(replace(w, speaker=swap[w.speaker or ""]) for w in s.words),
-            )
-            for s in older.segments
-        )
-    )
+    newer = relabelled(older, {"S1": "S2", "S2": "S1"})
     same = same_voices(older, newer)
     assert same == {"S1": "S2", "S2": "S1"}
     assert newer_label("S9", same, newer) == "S9"  # a label a reviewer made up
