@@ -70,7 +70,9 @@
   // recorded; then the carry, and the review as it now is.
   function leftLines(left) {
     return left.map(function (item) {
-      return ew.timecode(item.start) + "–" + ew.timecode(item.end) + "  " + item.what + ": " + item.why;
+      var shown = window.earwitness.shown;  // a reviewer's speaker label may reverse a line
+      return ew.timecode(item.start) + "–" + ew.timecode(item.end) + "  " + shown(item.what) + ": " +
+        shown(item.why);
     });
   }
   ew.carryEarlier = function (button) {
