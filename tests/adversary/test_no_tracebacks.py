@@ -177,6 +177,7 @@ CASE_COMMANDS: list[list[str]] = [
     ["lock"],
     ["unlock"],
     ["transcribe", "{ref}", "--model", "{out}/no-such-model"],
+    ["carry-review", "{ref}", "--by", "clara"],
     ["user", "list"],
 ]
 
@@ -241,6 +242,9 @@ BAD_INPUTS: list[list[str]] = [
     ["log", "no-such-exhibit"],
     ["signoff", "no-such-exhibit", "--name", "A. Examiner", "--role", "examiner"],
     ["signoff", "{ref}", "--name", " ", "--role", "examiner"],
+    ["carry-review", "no-such-exhibit", "--by", "clara"],
+    ["carry-review", "{ref}", "--by", " "],
+    ["carry-review", "{ref}", "--by", "clara", "--from", "\u202eff"],
     ["serve", "--db", "mysql://x/y"],
     ["user", "add", "bad name", "--role", "owner", "--password-stdin"],
 ]
