@@ -54,7 +54,7 @@ from earwitness.review.matching import (
 )
 from earwitness.review.records import Mark, ReviewState
 from earwitness.review.segments import tokens
-from earwitness.review.state import UNCHANGED, apply, start
+from earwitness.review.state import UNCHANGED, apply, quoted_text, start
 from earwitness.speech.types import Segment, Transcript
 
 __all__ = ["CarriedEdit", "CarryPlan", "LeftBehind", "plan_carry"]
@@ -153,7 +153,10 @@ def plan_carry(
         if not any(_same_quote(quote, other) for other in plan.state.quotes):
             cite = AddQuote(quote.collection, quote.start, quote.end, quote.note)
             carried = plan.add(cite, quote.account, quote) is None
-            if carried and plan.state.quotes[-1].text != quote.text:
+            # Against the older review's words there now, not when quoted: a correction made
+            # after the quote changed those already.
+            now = quoted_text(older.transcript, quote.start, quote.end)
+            if carried and plan.state.quotes[-1].text != now:
                 plan.leave([quote], "the quote's words", "carried, but they read differently now")
     return CarryPlan(tuple(plan.edits), tuple(plan.left), plan.state)
 

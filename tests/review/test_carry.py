@@ -160,6 +160,29 @@ def test_a_transcript_made_without_speakers_gets_none_from_the_carry() -> None:
     assert (left.start, left.end) == (0.0, 7.4)  # where S1 speaks in the older review
 
 
+def test_a_quote_is_said_to_read_differently_only_when_the_carry_changed_it() -> None:
+    older = sample()
+    # Quoted, then corrected: the older review's words there changed already.
+    edits = edited(
+        older,
+        (AddQuote("press", 6.0, 7.5, ""), "anna"),
+        (CorrectText(2, "fine thanks Vitya"), "anna"),
+        (AddQuote("press", 3.0, 5.0, ""), "boris"),
+    )
+    heard_otherwise = replace(
+        older,
+        segments=(
+            *older.segments[:1],
+            segment(1, 3.0, "how are we today", "S2"),
+            older.segments[2],
+        ),
+    )
+    plan = plan_carry(older, edits, heard_otherwise)
+    assert [q.text for q in plan.state.quotes] == ["fine thanks Vitya", "how are we today"]
+    [left] = plan.left  # the second: its words were not corrected, the newer ones differ
+    assert (left.start, left.what) == (3.0, "the quote's words")
+
+
 def test_marks_are_carried_at_their_times() -> None:
     older = sample()
     edits = edited(
