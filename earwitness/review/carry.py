@@ -152,11 +152,14 @@ def plan_carry(
     for quote in older.quotes:
         if not any(_same_quote(quote, other) for other in plan.state.quotes):
             cite = AddQuote(quote.collection, quote.start, quote.end, quote.note)
-            carried = plan.add(cite, quote.account, quote) is None
+            if plan.add(cite, quote.account, quote) is not None:
+                continue
             # Against the older review's words there now, not when quoted: a correction made
             # after the quote changed those already.
-            now = quoted_text(older.transcript, quote.start, quote.end)
-            if carried and plan.state.quotes[-1].text != now:
+            reads = plan.state.quotes[-1].text
+            if reads != quote.text and reads != quoted_text(
+                older.transcript, quote.start, quote.end
+            ):
                 plan.leave([quote], "the quote's words", "carried, but they read differently now")
     return CarryPlan(tuple(plan.edits), tuple(plan.left), plan.state)
 
