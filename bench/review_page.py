@@ -94,7 +94,7 @@ def time_page(watched: Watched, server: Server, key: str, at: str = "") -> dict[
     page = watched.page()
     began = time.perf_counter()
     page.goto(f"{server.url}/exhibits/{server.exhibits[key]}{at}")
-    page.wait_for_function("() => document.body.dataset.ready === '1'", timeout=30000)
+    page.wait_for_function("() => document.body?.dataset.ready === '1'", timeout=30000)
     ready = time.perf_counter() - began
     if not at:
         word = page.locator("#w-0-1")

@@ -232,7 +232,8 @@ class Watched:
 
 
 def review_ready(page: Any, timeout: float = 15000) -> None:
-    page.wait_for_function("() => document.body.dataset.ready === '1'", timeout=timeout)
+    # Right after a click that navigates, the predicate can run before the new page has a body.
+    page.wait_for_function("() => document.body?.dataset.ready === '1'", timeout=timeout)
 
 
 # ---- the server process -------------------------------------------------------------------
