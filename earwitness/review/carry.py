@@ -195,6 +195,7 @@ class _Planner:
         """(reviewed segment, newer segment id) for every segment a reviewer changed that
         the newer transcript has speech for, its segments there cut at the reviewed turns."""
         pairs = []
+        english = _english(older)
         for reviewed, newer_ids in same_speech(
             older.transcript.segments, self.state.transcript.segments
         ):
@@ -206,7 +207,11 @@ class _Planner:
                     reviewed, "the reviewed segment", "the newer transcript has no speech there"
                 )
             elif self.edited.intersection(newer_ids):
-                if not reads_as(reviewed, newer_ids, self.state.transcript.segments):
+                if not reads_as(reviewed, newer_ids, self.state.transcript.segments) or any(
+                    self._english_differs(s, sid, english)
+                    for s, sid in zip(reviewed, newer_ids, strict=True)
+                    if s.id in changed.english
+                ):
                     self.leave(
                         reviewed, "the reviewed segment", "edited on the newer transcript already"
                     )
@@ -281,6 +286,10 @@ class _Planner:
                 counts[k] = in_first
             before = count
         return moves
+
+    def _english_differs(self, reviewed: Segment, sid: int, english: dict[int, str]) -> bool:
+        lines = {t.id: t.text for t in self.state.transcript.translation or ()}
+        return tokens(lines.get(sid, "")) != tokens(english.get(reviewed.id, ""))
 
     def correct(self, sid: int, text: str, track: str, author: str, about: Segment) -> None:
         now = self.state.transcript

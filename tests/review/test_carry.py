@@ -137,6 +137,24 @@ def test_speakers_follow_the_voice_not_the_label() -> None:
     assert plan.state.speaker_names == {"S1": "Viktor"}
 
 
+def test_a_carry_cut_short_is_finished_or_its_gap_listed() -> None:
+    older = sample()
+    edits = edited(
+        older,
+        (CorrectText(1, "how are you Vitya"), "anna"),
+        (CorrectText(1, "how are you, Vitya?", "translation"), "anna"),
+        (CorrectText(2, "fine thanks"), "boris"),
+    )
+    plan = plan_carry(older, edits, older)
+    assert [c.edit.segment_ids for c in plan.edits] == [(1,), (1,), (2,)]
+    # Only the first edit was recorded before the process died: the words of line 1.
+    recorded = [(plan.edits[0].edit, "anna", 50)]
+    again = plan_carry(older, edits, older, recorded)
+    assert [c.edit for c in again.edits] == [plan.edits[2].edit]  # line 2 goes now
+    [left] = again.left  # line 1's English cannot: the line was edited, and says so
+    assert (left.start, left.why) == (3.0, "edited on the newer transcript already")
+
+
 def test_a_name_given_otherwise_on_the_newer_transcript_stays() -> None:
     older = sample()
     edits = edited(
