@@ -115,8 +115,8 @@ def plan_carry(
     # nothing in the newer words as they are is tried again once the words are carried.
     marks = [m for m in older.marks if m not in plan.state.marks]
     later = [m for m in marks if plan.add(_mark(m), _marker(older_edits, m), m, quiet=True)]
-    pairs = plan.turns(older, changed)
     english = _english(older)
+    pairs = plan.turns(older, changed, english)
     labels = same_voices(older.asr, newer.asr)
     for reviewed, sid in pairs:
         author = changed.authors[reviewed.id][-1]
@@ -191,11 +191,12 @@ class _Planner:
         ends = [getattr(a, "end", 0.0) for a in about] or [0.0]
         self.left.append(LeftBehind(min(starts), max(ends), what, why))
 
-    def turns(self, older: ReviewState, changed: _Changed) -> list[tuple[Segment, int]]:
+    def turns(
+        self, older: ReviewState, changed: _Changed, english: dict[int, str]
+    ) -> list[tuple[Segment, int]]:
         """(reviewed segment, newer segment id) for every segment a reviewer changed that
         the newer transcript has speech for, its segments there cut at the reviewed turns."""
         pairs = []
-        english = _english(older)
         for reviewed, newer_ids in same_speech(
             older.transcript.segments, self.state.transcript.segments
         ):
