@@ -80,3 +80,10 @@ def _escape(ch: str) -> str:
     # A character is written \uNNNN even below 0x100, so "\xNN" always means a byte that
     # did not decode, never a character that is there.
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def timecode(seconds: float) -> str:
+    """``HH:MM:SS.s``, as reports and the command line show a time in a recording."""
+    hours, rest = divmod(max(seconds, 0.0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{int(hours):02}:{int(minutes):02}:{secs:04.1f}"

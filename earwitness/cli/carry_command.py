@@ -38,8 +38,8 @@ def carry_review(
     transcript's. What cannot be carried is listed with its time and why, to be redone.
     Redactions apply to every transcript of a recording already.
     """
-    from earwitness.forensics.examine import timecode
     from earwitness.jobs.carry_review import carry_review as carry
+    from earwitness.text import timecode
 
     case = Case.open(case_dir)
     sha256 = resolve_exhibit(case, exhibit)

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 
 def _text(report: dict) -> str:
-    from earwitness.forensics.examine import INDICATION, timecode
+    from earwitness.forensics.findings import INDICATION
+    from earwitness.text import timecode
 
     summary = report["summary"]
     lines = [summary["text"], ""]

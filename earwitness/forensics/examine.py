@@ -31,14 +31,12 @@ from earwitness.forensics.examination import (
     ToolRecord,
     clean,
 )
-from earwitness.forensics.findings import CheckResult, Finding
+from earwitness.forensics.findings import INDICATION, CheckResult, Finding
 from earwitness.forensics.limits import file_limitations
 from earwitness.forensics.options import ExamOptions
 from earwitness.forensics.recording import ExhibitFacts, Recording
 from earwitness.forensics.truncation import shortfall
-from earwitness.text import shown
-
-INDICATION = 0.5  # a finding scored at least this much is called an indication in the summary
+from earwitness.text import shown, timecode
 
 __all__ = [
     "INDICATION",
@@ -209,12 +207,6 @@ def _schema_media(facts: ExhibitFacts) -> dict[str, Any]:
     if not facts.media:
         return {"container": "unknown", "codec": "none", "sample_rate": 0, "channels": 0}
     return clean(facts.media)
-
-
-def timecode(seconds: float) -> str:
-    hours, rest = divmod(max(seconds, 0.0), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{int(hours):02}:{int(minutes):02}:{secs:04.1f}"
 
 
 def summary_text(

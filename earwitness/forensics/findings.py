@@ -14,6 +14,8 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
+INDICATION = 0.5  # a finding scored at least this much is called an indication in the summary
+
 FindingKind = Literal[
     "edit_point",
     "reencoding",

@@ -26,7 +26,6 @@ from typing import BinaryIO
 
 import numpy as np
 from numpy.lib.array_utils import byte_bounds
-from scipy import signal
 
 # Samples per block in a pass over a recording: 2**22 float64 values are 32 MiB. Large enough
 # that ordinary recordings (up to ~4 minutes at 16 kHz) are one block, and per-block overhead
@@ -191,6 +190,10 @@ def resample_blocks(
         for start, _, _, data in iter_read(samples, size, dtype=dtype):
             yield start, np.nan_to_num(data, copy=False) if finite else data
         return
+    # Imported here: scipy.signal takes over a second to import, and most commands that read
+    # media (a report taken from the case, every error path) never resample.
+    from scipy import signal
+
     up, down = _ratio(sample_rate, rate)
     half_len = 10 * max(up, down)  # resample_poly's filter reaches this far (output rate x up)
     margin = (2 * half_len // up // down + 2) * down

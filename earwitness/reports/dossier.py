@@ -24,8 +24,7 @@ import numpy as np
 
 from earwitness.forensics.evaluation.verbal import likelihood_ratio, support_phrase
 from earwitness.forensics.examination import Examination
-from earwitness.forensics.examine import INDICATION, timecode
-from earwitness.forensics.findings import Finding
+from earwitness.forensics.findings import INDICATION, Finding
 from earwitness.reports.dossier_header import (
     DossierExhibit,
     ToolVersions,
@@ -57,6 +56,7 @@ from earwitness.reports.method_validation import CalibrationLike, shipped_calibr
 from earwitness.reports.plots import Timeline, ruler_ticks, short_time
 from earwitness.reports.signoffs import signoffs_of
 from earwitness.speech.types import Transcript
+from earwitness.text import timecode
 from earwitness.vault.custody import Event
 
 esc = html.escape

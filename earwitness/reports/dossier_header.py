@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from earwitness.forensics.examine import timecode
 from earwitness.forensics.recording import ExhibitFacts
 from earwitness.reports.dossier_transcript import number
 from earwitness.reports.signoffs import SIGNOFF_ACTION, signoff_of
-from earwitness.text import shown
+from earwitness.text import shown, timecode
 from earwitness.vault.commitments import PRIVATE_FIELDS
 from earwitness.vault.custody import Event
 

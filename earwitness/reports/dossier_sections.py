@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from earwitness.forensics.examine import timecode
 from earwitness.forensics.findings import Finding
 from earwitness.forensics.registry import check_title, kind_label
 from earwitness.reports.dossier_header import prose_html, text_value
@@ -18,7 +17,7 @@ from earwitness.reports.plots import (
     finding_severity,
     finding_window,
 )
-from earwitness.text import shown
+from earwitness.text import shown, timecode
 
 esc = html.escape
 MAX_FINDING_PLOTS = 12

@@ -11,12 +11,11 @@ import html
 import re
 from typing import Any
 
-from earwitness.forensics.examine import timecode
 from earwitness.formats.speaker_palette import BASE_COLOURS, speaker_palette
 from earwitness.speech.confidence import UNSURE_BELOW, is_unsure, needs_checking
 from earwitness.speech.runtime import runtime_phrase
 from earwitness.speech.types import Segment, Transcript, Word
-from earwitness.text import shown
+from earwitness.text import shown, timecode
 
 # One threshold for every output (see speech.confidence for why it is 0.5).
 UNRELIABLE_PROBABILITY = UNSURE_BELOW

@@ -18,8 +18,7 @@ from typing import Any
 
 from earwitness.forensics.evaluation.verbal import likelihood_ratio
 from earwitness.forensics.examination import Examination
-from earwitness.forensics.examine import INDICATION, timecode
-from earwitness.forensics.findings import Finding
+from earwitness.forensics.findings import INDICATION, Finding
 from earwitness.forensics.metadata import NAME as CONTAINER_CHECK
 from earwitness.forensics.registry import check_title, kind_label
 from earwitness.reports.dossier_header import (
@@ -37,6 +36,7 @@ from earwitness.reports.method_validation import (
 )
 from earwitness.reports.plots import finding_severity
 from earwitness.reports.signoffs import SignOff
+from earwitness.text import timecode
 
 esc = html.escape
 SECTION_IDS = (

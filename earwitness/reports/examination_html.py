@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from earwitness.forensics.examination import Examination
-from earwitness.forensics.examine import timecode
 from earwitness.reports.dossier_header import name_html, prose_html
 from earwitness.reports.evaluative import (
     render_conclusion,
@@ -28,6 +27,7 @@ from earwitness.reports.evaluative import (
 from earwitness.reports.method_validation import CalibrationLike, shipped_calibration_or_reason
 from earwitness.reports.plots import report_figures
 from earwitness.reports.signoffs import SignOff
+from earwitness.text import timecode
 
 _STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}

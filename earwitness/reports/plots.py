@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from earwitness.forensics.examination import Examination
-from earwitness.forensics.examine import INDICATION
+from earwitness.forensics.findings import INDICATION
 from earwitness.media.blocks import BLOCK, extremes, release
 
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
 from earwitness.speech.speaker_encoder import SAMPLE_RATE, SpeakerEncoder
 from earwitness.speech.types import Segment, Word
@@ -129,6 +128,10 @@ def cluster(
     clusters appear (failing that, the largest are kept). Linkage needs memory quadratic in
     the number of windows, so beyond ``MAX_LINKED`` (over an hour of speech) an evenly spread
     subset is linked and the other windows join the nearest centroid too."""
+    # Imported here: scipy.cluster takes most of a second, which every command that reaches
+    # the speech stage's names (export, a transcript taken from the case) would pay.
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     count = len(embeddings)
     if count < 2 or num_speakers == 1:
         return np.zeros(count, dtype=int)

@@ -44,6 +44,20 @@ def test_the_command_line_starts_without_numpy_or_the_speech_stack() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_reading_media_and_the_speech_stage_leave_the_slow_scipy_modules_unloaded() -> None:
+    # scipy.signal (with scipy.stats) and scipy.cluster take over two seconds to import: a
+    # transcript or report taken from the case, an export and every error path never use them.
+    code = (
+        "import sys\n"
+        "import earwitness.media.decode, earwitness.jobs.transcribe, earwitness.jobs.carry_review\n"
+        "import earwitness.cli.export_command, earwitness.reports.dossier_transcript\n"
+        "slow = {'scipy.signal', 'scipy.stats', 'scipy.cluster'} & set(sys.modules)\n"
+        "assert not slow, slow"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 @click.command()
 @speech_options
 @exam_options

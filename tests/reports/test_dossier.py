@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from earwitness.forensics.examination import Examination
-from earwitness.forensics.examine import ExhibitFacts, examine, timecode
+from earwitness.forensics.examine import ExhibitFacts, examine
 from earwitness.reports.dossier import (
     DossierExhibit,
     DossierInputs,
@@ -23,7 +23,7 @@ from earwitness.reports.dossier import (
     write_pdf,
 )
 from earwitness.speech.types import Transcript
-from earwitness.text import shell_word
+from earwitness.text import shell_word, timecode
 from earwitness.vault.custody import Event
 from tests.conftest import shared
 
