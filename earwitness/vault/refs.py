@@ -9,8 +9,9 @@ references costs one check of the log.
 
 from __future__ import annotations
 
+import difflib
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from earwitness.errors import AmbiguousReference, ExhibitNotFound
 from earwitness.vault.case import Case
@@ -37,13 +38,27 @@ def resolve_exhibit(case: Case, reference: str) -> str:
                 f"{reference}: this file's content (SHA-256 {digest[:12]}…) is not in the case"
             )
         return digest
-    matches = exhibits_named(verified_projection(case), reference)
+    logged = verified_projection(case)
+    matches = exhibits_named(logged, reference)
     if not matches:
-        raise ExhibitNotFound(f"{reference}: no exhibit with this hash prefix or file name")
+        near = " or ".join(f"'{name}'" for name in near_names(logged, reference))
+        hint = f" (did you mean {near}?)" if near else ""
+        raise ExhibitNotFound(f"{reference}: no exhibit with this hash prefix or file name{hint}")
     if len(matches) > 1:
         listed = ", ".join(sorted(m[:12] for m in matches))
         raise AmbiguousReference(f"{reference}: names {len(matches)} exhibits ({listed})")
     return matches.pop()
+
+
+def near_names(logged: Projection, reference: str, limit: int = 3) -> list[str]:
+    """Up to ``limit`` names the case's files were ingested under that ``reference`` may have
+    meant: the same name without its extension or in other letter case first (``call`` for
+    ``call.wav``), then names that differ by a few characters."""
+    names = sorted({intake.original_name for intake in logged.intakes.values()})
+    wanted = reference.casefold()
+    same = [n for n in names if wanted in (n.casefold(), PurePath(n).stem.casefold())]
+    close = difflib.get_close_matches(reference, names, n=limit, cutoff=0.75)
+    return list(dict.fromkeys(same + close))[:limit]
 
 
 def exhibits_named(logged: Projection, reference: str) -> set[str]:
