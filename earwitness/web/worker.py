@@ -65,6 +65,47 @@ class WorkerStopped(BaseException):
     """Raised in the worker's main thread by SIGTERM: the job is put back, not failed."""
 
 
+class _Termination:
+    """SIGTERM's stop, raised in the main thread again and again until it lands.
+
+    An exception raised by a signal handler surfaces in whatever the main thread runs next,
+    and Python swallows it when that is a finaliser or a weakref callback ("Exception ignored
+    in ..."): the worker then went on with its job and its loop, deaf to the signal. So the
+    first signal also starts a thread that sends it again every ``RESEND_S`` until
+    ``run_worker`` has caught the stop (``land``); later signals are then ignored, so none
+    can break into the release of the worker's jobs."""
+
+    RESEND_S = 0.5
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.landed = threading.Event()
+        self.resender: threading.Thread | None = None
+
+    def on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.landed.is_set():
+            return
+        self.requested.set()
+        if self.resender is None:
+            self.resender = threading.Thread(
+                target=self._resend, args=(signum,), name="resend-sigterm", daemon=True
+            )
+            self.resender.start()
+        raise WorkerStopped
+
+    def _resend(self, signum: int) -> None:
+        while not self.landed.wait(self.RESEND_S):
+            os.kill(os.getpid(), signum)
+
+    def land(self) -> None:
+        self.landed.set()
+        if self.resender is not None:
+            self.resender.join()
+
+
+_TERMINATION = _Termination()
+
+
 def uploads_root(case_meta: Path) -> Path:
     """Where uploads wait for their ingest job: beside ``tmp``, never in it (every writer of
     the case deletes from ``tmp`` what no live process named)."""
@@ -369,6 +410,7 @@ def run_worker(
     except WorkerStopped:
         # Stopped at any point, even between claiming a job and starting it: every job this
         # worker holds goes back to the queue.
+        _TERMINATION.land()
         job_queue.release(engine, name)
         raise
     finally:
@@ -411,10 +453,6 @@ def stop_worker(process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> No
         process.wait()
 
 
-def _on_term(_signum: int, _frame: FrameType | None) -> None:
-    raise WorkerStopped
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m earwitness.web.worker")
     parser.add_argument("--case", required=True, type=Path, help="the case folder")
@@ -425,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     db_url = args.db or os.environ.get(DB_ENV)
     if not db_url:
         parser.error(f"--db or ${DB_ENV} is required")
-    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGTERM, _TERMINATION.on_signal)
     try:
         run_worker(args.case, db_url, poll_s=args.poll, stale_after_s=args.stale)
     except (WorkerStopped, KeyboardInterrupt):

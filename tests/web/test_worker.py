@@ -424,3 +424,46 @@ def test_sweep_keeps_uploads_a_job_still_needs(case: Case, engine: Engine) -> No
     job_queue.enqueue(engine, "ingest", "alice", None, params)
     assert sweep_uploads(case.paths.meta, engine) == 1
     assert sorted(path.name for path in root.iterdir()) == ["fresh", "needed"]
+
+
+@pytest.mark.timeout(120)  # without the resending, the worker never stops
+def test_a_sigterm_whose_raise_is_swallowed_still_puts_the_job_back(
+    case: Case, engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What happened in CI: the signal arrived while a weakref callback ran, Python printed
+    # "Exception ignored in ..." and the worker went on with its job and its loop, deaf to it.
+    termination = worker_module._Termination()
+    monkeypatch.setattr(worker_module, "_TERMINATION", termination)
+    swallowed: list[type[BaseException] | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: swallowed.append(info.exc_type))
+
+    class Finalised:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.1)  # the handler runs here, inside the finaliser
+
+    set_progress = job_queue.set_progress
+
+    def signalled_mid_job(*args: object, **kwargs: object) -> None:
+        set_progress(*args, **kwargs)  # type: ignore[arg-type]
+        if not swallowed:
+            Finalised()
+            time.sleep(30)  # a long stretch of work: the stop must break into it
+
+    monkeypatch.setattr(job_queue, "set_progress", signalled_mid_job)
+    wav = write_wav(tmp_path / "short.wav", seconds=1.0, seed=3)
+    [outcome] = ingest_paths(case, [wav])
+    job = job_queue.enqueue(engine, "examine", "alice", outcome.sha256)
+    previous = signal.signal(signal.SIGTERM, termination.on_signal)
+    started = time.monotonic()
+    try:
+        with pytest.raises(worker_module.WorkerStopped):
+            run_worker(case.paths.root, db_url, poll_s=0.05)
+    finally:
+        termination.land()  # no more signals to this process before its handler goes back
+        signal.signal(signal.SIGTERM, previous)
+    assert swallowed == [worker_module.WorkerStopped]
+    assert time.monotonic() - started < 10
+    back = job_queue.get(engine, job.id)
+    assert back is not None
+    assert (back.state, back.attempts) == ("queued", 0)
