@@ -17,6 +17,7 @@ from earwitness.cli.options import (
     output_option,
     write_output,
 )
+from earwitness.cli.progress import check_progress
 from earwitness.cli.targets import named_as, resolve_target
 from earwitness.cli.terminal import echo
 from earwitness.errors import EarwitnessError
@@ -121,6 +122,9 @@ def _examine(
     from earwitness.jobs.examine import examine_exhibit, examine_file
 
     target = resolve_target(reference, case_dir, "examined")
-    if target.case is None or target.sha256 is None:
-        return examine_file(target.path or Path(reference), options, want_html)
-    return examine_exhibit(target.case, target.sha256, options, want_html, force=force)
+    with check_progress("Examining") as progress:
+        if target.case is None or target.sha256 is None:
+            return examine_file(target.path or Path(reference), options, want_html, progress)
+        return examine_exhibit(
+            target.case, target.sha256, options, want_html, progress, force=force
+        )

@@ -70,3 +70,26 @@ def stage_progress(labels: dict[str, str]) -> Iterator[Callable[[str, float, flo
             progress.update(tasks[stage], completed=done)
 
         yield update
+
+
+@contextlib.contextmanager
+def check_progress(description: str) -> Iterator[Callable[[str, int, int], None]]:
+    """Yields a callback ``(check, done, total)``: one bar over the examination's checks,
+    naming the one running (the recording is read before the first), shown only when someone
+    is watching."""
+    if not interactive():
+        yield lambda _check, _done, _total: None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} checks"),
+        TextColumn("{task.fields[step]}"),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=1, step="reading the recording")
+
+        def update(check: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, step=check.replace("_", " "))
+
+        yield update

@@ -11,7 +11,7 @@ it. Running out of memory is never a check result: ``MemoryError`` propagates.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, overload
@@ -41,6 +41,7 @@ from earwitness.text import shown, timecode
 __all__ = [
     "INDICATION",
     "SCHEMA_ID",
+    "CheckProgress",
     "ExamOptions",
     "Examination",
     "ExhibitFacts",
@@ -50,6 +51,15 @@ __all__ = [
     "summary_text",
     "timecode",
 ]
+
+
+CheckProgress = Callable[[str, int, int], None]
+"""Told before each check runs (its name, the checks done, the checks in all), and once at the
+end with an empty name: a recording of hours takes minutes to examine."""
+
+
+def no_check_progress(_name: str, _done: int, _total: int) -> None:
+    return None
 
 
 def _failed(name: str, exc: Exception) -> CheckResult:
@@ -86,13 +96,26 @@ def run_check(declared: Declaration, recording: Recording, options: ExamOptions)
         return _failed(declared.name, exc)
 
 
-def run_checks(recording: Recording, options: ExamOptions) -> list[CheckResult]:
+def run_checks(
+    recording: Recording, options: ExamOptions, progress: CheckProgress = no_check_progress
+) -> list[CheckResult]:
     """Every registered check, in registry order."""
-    return [run_check(declared, recording, options) for declared in registry.examinations()]
+    checks = registry.examinations()
+    results = []
+    for done, declared in enumerate(checks):
+        progress(declared.name, done, len(checks))
+        results.append(run_check(declared, recording, options))
+    progress("", len(checks), len(checks))
+    return results
 
 
 @overload
-def examine(recording: Recording, options: ExamOptions | None = None) -> Examination: ...
+def examine(
+    recording: Recording,
+    options: ExamOptions | None = None,
+    *,
+    progress: CheckProgress = no_check_progress,
+) -> Examination: ...
 
 
 @overload
@@ -102,10 +125,17 @@ def examine(
     facts: ExhibitFacts,
     options: ExamOptions | None = None,
     /,
+    *,
+    progress: CheckProgress = no_check_progress,
 ) -> Examination: ...
 
 
-def examine(recording: Any, *args: Any, options: ExamOptions | None = None) -> Examination:
+def examine(
+    recording: Any,
+    *args: Any,
+    options: ExamOptions | None = None,
+    progress: CheckProgress = no_check_progress,
+) -> Examination:
     """Examine a ``Recording`` (mono float samples, −1..1, and the exhibit's facts).
 
     The older form ``examine(samples, sample_rate, facts, options=None)`` is still accepted
@@ -116,12 +146,14 @@ def examine(recording: Any, *args: Any, options: ExamOptions | None = None) -> E
         recording = Recording(recording, sample_rate, facts)
     if args:
         (options,) = args
-    return examine_recording(recording, options or ExamOptions())
+    return examine_recording(recording, options or ExamOptions(), progress)
 
 
-def examine_recording(recording: Recording, options: ExamOptions) -> Examination:
+def examine_recording(
+    recording: Recording, options: ExamOptions, progress: CheckProgress = no_check_progress
+) -> Examination:
     calibration = shipped_calibration()  # verified first: no examination without it
-    checks = run_checks(recording, options)
+    checks = run_checks(recording, options, progress)
     facts = recording.facts
     duration = recording.duration_s
     findings = sorted(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from earwitness.forensics.examination import (
     Examination,
@@ -31,6 +31,9 @@ from earwitness.jobs.engine import (
 )
 from earwitness.jobs.recording import DECODER, exhibit_run, file_run
 from earwitness.vault.case import Case
+
+if TYPE_CHECKING:
+    from earwitness.forensics.examine import CheckProgress
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,14 @@ class ExamParams:
 
 
 def _compute_examination(run: Run, request: Request[Examination]) -> Examination:
-    from earwitness.forensics.examine import examine
+    from earwitness.forensics.examine import examine, no_check_progress
     from earwitness.forensics.recording import Recording
 
     assert isinstance(request.params, ExamParams)
     decoded = run.resource("decoded")
     recording = Recording(decoded.samples, decoded.sample_rate, run.resource("facts"))
-    return examine(recording, request.params.options)
+    progress = run.resources.get("check_progress", lambda: no_check_progress)()
+    return examine(recording, request.params.options, progress=progress)
 
 
 def report_bytes(report: dict[str, Any]) -> bytes:
@@ -201,13 +205,29 @@ def _partial(run: Run, exam: Examination, want_html: bool) -> ExamOutcome:
     return ExamOutcome(exam.report, html, False, data, failed=_failed_checks(exam))
 
 
-def examine_file(path: Path, options: ExamOptions, want_html: bool) -> ExamOutcome:
-    """Examine a file that is not in a case; nothing is stored or logged."""
-    return _outcome(file_run(path), options, want_html)
+def examine_file(
+    path: Path, options: ExamOptions, want_html: bool, progress: CheckProgress | None = None
+) -> ExamOutcome:
+    """Examine a file that is not in a case; nothing is stored or logged. ``progress`` is
+    told of each check as it starts (nothing when the examination comes from the case)."""
+    run = file_run(path)
+    if progress is not None:
+        run.resources["check_progress"] = lambda: progress
+    return _outcome(run, options, want_html)
 
 
 def examine_exhibit(
-    case: Case, sha256: str, options: ExamOptions, want_html: bool, *, force: bool = False
+    case: Case,
+    sha256: str,
+    options: ExamOptions,
+    want_html: bool,
+    progress: CheckProgress | None = None,
+    *,
+    force: bool = False,
 ) -> ExamOutcome:
-    """The examination of an exhibit: verified from the case, or made, stored and logged."""
-    return _outcome(exhibit_run(case, sha256, force=force), options, want_html)
+    """The examination of an exhibit: verified from the case, or made, stored and logged.
+    ``progress`` as for ``examine_file``."""
+    run = exhibit_run(case, sha256, force=force)
+    if progress is not None:
+        run.resources["check_progress"] = lambda: progress
+    return _outcome(run, options, want_html)

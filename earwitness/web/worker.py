@@ -221,7 +221,12 @@ def _examine(case: Case, job: job_queue.Job, report: _Reporter) -> tuple[dict, s
 
     sha256 = str(job.exhibit_sha256)
     report(0.05, "examining")
-    outcome = examine_exhibit(case, sha256, ExamOptions(), want_html=False)
+
+    def progress(check: str, done: int, total: int) -> None:
+        if check:
+            report(0.05 + 0.9 * done / total, f"examining: {check.replace('_', ' ')}")
+
+    outcome = examine_exhibit(case, sha256, ExamOptions(), want_html=False, progress=progress)
     if outcome.failed:
         raise EarwitnessError(
             f"{sha256[:12]}: the examination is incomplete ({outcome.failed}); not stored"

@@ -97,6 +97,16 @@ def test_the_older_call_gives_the_same_report(hum_exam: Examination) -> None:
     assert {**older, "created_at": ""} == {**hum_exam.report, "created_at": ""}
 
 
+def test_progress_is_told_of_each_check_before_it_runs_and_of_the_end() -> None:
+    told: list[tuple[str, int, int]] = []
+    exam = examine(recording(hum_recording(5)), progress=lambda *step: told.append(step))
+    total = len(CHECK_NAMES)
+    assert told == [(name, done, total) for done, name in enumerate(CHECK_NAMES)] + [
+        ("", total, total)
+    ]
+    assert [check["name"] for check in exam.report["checks"]] == CHECK_NAMES
+
+
 def test_summary_is_neutral_and_names_the_file() -> None:
     text = examine(recording(hum_recording(30), "встреча.wav")).report["summary"]["text"]
     assert "встреча.wav" in text

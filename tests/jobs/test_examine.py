@@ -74,6 +74,18 @@ def test_a_whole_examination_is_stored_with_its_series_and_reused(case: Case, ex
     assert examine_exhibit(case, exhibit, ExamOptions(), want_html=True).reused
 
 
+def test_progress_follows_the_checks_of_a_new_examination_only(case: Case, exhibit: str):
+    told: list[tuple[str, int, int]] = []
+    examine_exhibit(case, exhibit, ExamOptions(), False, lambda *step: told.append(step))
+    names = [declared.name for declared in registry.examinations()]
+    assert [name for name, _done, _total in told] == [*names, ""]
+    assert [done for _name, done, _total in told] == list(range(len(names) + 1))
+    told.clear()
+    again = examine_exhibit(case, exhibit, ExamOptions(), False, lambda *step: told.append(step))
+    assert again.reused
+    assert told == []  # taken from the case: nothing ran
+
+
 def test_adding_a_check_means_a_new_examination(
     case: Case, exhibit: str, monkeypatch: pytest.MonkeyPatch
 ):

@@ -467,3 +467,30 @@ def test_a_sigterm_whose_raise_is_swallowed_still_puts_the_job_back(
     back = job_queue.get(engine, job.id)
     assert back is not None
     assert (back.state, back.attempts) == ("queued", 0)
+
+
+def test_an_examine_job_reports_each_check_as_it_runs(
+    case: Case, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wav = write_wav(tmp_path / "call.wav", seconds=2.0, seed=4)
+    [outcome] = ingest_paths(case, [wav])
+    job_queue.enqueue(engine, "examine", "alice", outcome.sha256)
+    claimed = job_queue.claim_next(engine, "here")
+    assert claimed is not None
+    reported: list[tuple[float, str | None]] = []
+    set_progress = job_queue.set_progress
+
+    def recorded(engine: Engine, job_id: int, fraction: float, message: str | None) -> bool:
+        reported.append((fraction, message))
+        return set_progress(engine, job_id, fraction, message)
+
+    monkeypatch.setattr(job_queue, "set_progress", recorded)
+    monkeypatch.setattr(worker_module, "_PROGRESS_EVERY_S", 0.0)
+    worker_module.run_job(case.paths.root, engine, claimed)
+    messages = [message for _fraction, message in reported]
+    assert messages[0] == "examining"
+    assert "examining: duplicated material" in messages and "examining: levels" in messages
+    fractions = [fraction for fraction, _message in reported]
+    assert fractions == sorted(fractions) and fractions[-1] < 1.0
+    done = job_queue.get(engine, claimed.id)
+    assert done is not None and done.state == "done"
