@@ -24,6 +24,9 @@ SPEECH_STAGES = {
     "translate": "Translating",
     "speakers": "Separating speakers",
 }
+# A dossier's stages: the examination counts its checks, the others seconds of speech.
+REPORT_STAGES = {"examination": "Examining", **SPEECH_STAGES}
+_STAGE_UNITS = {"examination": "checks"}
 
 
 def interactive() -> bool:
@@ -50,15 +53,16 @@ def byte_progress(description: str, total_bytes: int) -> Iterator[Callable[[int]
 
 @contextlib.contextmanager
 def stage_progress(labels: dict[str, str]) -> Iterator[Callable[[str, float, float], None]]:
-    """Yields a callback ``(stage, done, total)`` in seconds of audio; one bar per stage, with
-    the time remaining, shown only when someone is watching."""
+    """Yields a callback ``(stage, done, total)`` in seconds of audio (checks for the
+    examination); one bar per stage, with the time remaining, shown only when someone is
+    watching."""
     if not interactive():
         yield lambda _stage, _done, _total: None
         return
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} s of speech"),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} {task.fields[unit]}"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
@@ -66,7 +70,11 @@ def stage_progress(labels: dict[str, str]) -> Iterator[Callable[[str, float, flo
 
         def update(stage: str, done: float, total: float) -> None:
             if stage not in tasks:
-                tasks[stage] = progress.add_task(labels.get(stage, stage), total=max(total, 1e-9))
+                tasks[stage] = progress.add_task(
+                    labels.get(stage, stage),
+                    total=max(total, 1e-9),
+                    unit=_STAGE_UNITS.get(stage, "s of speech"),
+                )
             progress.update(tasks[stage], completed=done)
 
         yield update

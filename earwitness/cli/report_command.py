@@ -54,7 +54,7 @@ def report(
     .vtt and .docx. Every stage result is kept in the case, so running it again after an
     interruption only does what is missing; --force computes every stage again.
     """
-    from earwitness.cli.progress import SPEECH_STAGES, stage_progress
+    from earwitness.cli.progress import REPORT_STAGES, stage_progress
     from earwitness.forensics.evaluation.verbal import support_phrase
     from earwitness.jobs.options import ReportOptions
     from earwitness.jobs.report import report_paths
@@ -70,7 +70,7 @@ def report(
         if outcome.status is not Status.INGESTED:
             echo(shown(f"earwitness: {outcome.status.value}: {outcome.message}"), err=True)
 
-    with stage_progress(SPEECH_STAGES) as progress:
+    with stage_progress(REPORT_STAGES) as progress:
         results = report_paths(
             case, list(paths), out_dir, options, progress=progress, on_outcome=told, source=source
         )

@@ -170,6 +170,7 @@ def report_exhibit(
         decoded=lambda: _timed(seconds, "decode", decode),
         recognizer=lambda: engine.recognizer,
         progress=lambda: progress,
+        check_progress=lambda: lambda _check, done, total: progress("examination", done, total),
     )
     run.resources[DRAWN] = lambda: Drawn.of(run.resource("decoded"))
     facts = run.resource("facts")

@@ -39,27 +39,32 @@ def run_on_a_terminal(*args: str | Path, cwd: Path | None = None) -> tuple[int, 
     """Run with standard error on a pseudo-terminal and outside CI, as someone watching would:
     returns the exit status, standard output and what the terminal was sent."""
     import pty
+    import tempfile
 
     watcher, terminal = pty.openpty()
     environment = {key: value for key, value in os.environ.items() if key != "CI"}
-    process = subprocess.Popen(
-        [*EARWITNESS, *map(str, args)],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=terminal,
-        env={**environment, "COLUMNS": "120", "TERM": "xterm"},
-    )
-    os.close(terminal)
-    shown = bytearray()
-    while True:
-        try:
-            chunk = os.read(watcher, 65536)
-        except OSError:  # the terminal's other end is closed: the command has ended
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(watcher)
-    stdout = process.stdout.read() if process.stdout else b""
-    status = process.wait(timeout=120)
-    return status, stdout.decode("utf-8", "replace"), shown.decode("utf-8", "replace")
+    # Standard output to a file, not a pipe: a full pipe would stop the command while this
+    # side reads the terminal to its end.
+    with tempfile.TemporaryFile() as stdout:
+        process = subprocess.Popen(
+            [*EARWITNESS, *map(str, args)],
+            cwd=cwd,
+            stdout=stdout,
+            stderr=terminal,
+            env={**environment, "COLUMNS": "120", "TERM": "xterm"},
+        )
+        os.close(terminal)
+        shown = bytearray()
+        while True:
+            try:
+                chunk = os.read(watcher, 65536)
+            except OSError:  # the terminal's other end is closed: the command has ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(watcher)
+        status = process.wait(timeout=120)
+        stdout.seek(0)
+        printed = stdout.read()
+    return status, printed.decode("utf-8", "replace"), shown.decode("utf-8", "replace")

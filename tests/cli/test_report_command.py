@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from earwitness.formats.subtitles import read_srt
-from tests.cli.helpers import run, spawn
+from tests.cli.helpers import run, run_on_a_terminal, spawn
 from tests.conftest import REPO, shared
 
 # The whole main job (decode, examine, transcribe, dossier) in a subprocess, test by test.
@@ -88,12 +88,17 @@ def test_report_makes_a_case_and_a_complete_dossier(tmp_path: Path) -> None:
 
 def test_a_truncated_file_says_so_in_its_line(tmp_path: Path) -> None:
     """Half of the sample's bytes: its Xing header still counts every frame, so the line
-    says how long the recording was meant to be, and the examination says what is missing."""
+    says how long the recording was meant to be, and the examination says what is missing.
+    Run on a terminal (the report is the same), whose bars are checked on the way."""
     cut = tmp_path / "cut-briefing.mp3"
     cut.write_bytes(SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 2 + 7])
-    result = run("report", cut, "--speakers", "none", "-o", tmp_path / "out", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    [line] = result.stdout.strip().splitlines()
+    status, stdout, shown = run_on_a_terminal(
+        "report", cut, "--speakers", "none", "-o", tmp_path / "out", cwd=tmp_path
+    )
+    assert status == 0, shown
+    assert "Examining" in shown and "checks" in shown
+    assert "Transcribing" in shown and "s of speech" in shown
+    [line] = stdout.strip().splitlines()
     assert re.match(r"cut-briefing\.mp3: 7\.\d s \(truncated: 14\.\d s declared\), ", line)
     report = json.loads((Path(line.rsplit(" -> ", 1)[1]).parent / "examination.json").read_text())
     assert "The file is truncated: it declares 14." in report["summary"]["text"]
