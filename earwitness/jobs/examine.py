@@ -209,7 +209,7 @@ def examine_file(
     path: Path, options: ExamOptions, want_html: bool, progress: CheckProgress | None = None
 ) -> ExamOutcome:
     """Examine a file that is not in a case; nothing is stored or logged. ``progress`` is
-    told of each check as it starts (nothing when the examination comes from the case)."""
+    told of each check as it starts."""
     run = file_run(path)
     if progress is not None:
         run.resources["check_progress"] = lambda: progress
@@ -226,7 +226,8 @@ def examine_exhibit(
     force: bool = False,
 ) -> ExamOutcome:
     """The examination of an exhibit: verified from the case, or made, stored and logged.
-    ``progress`` as for ``examine_file``."""
+    ``progress`` is told of each check as it starts (of none when the examination comes from
+    the case)."""
     run = exhibit_run(case, sha256, force=force)
     if progress is not None:
         run.resources["check_progress"] = lambda: progress

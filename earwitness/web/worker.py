@@ -62,11 +62,13 @@ _SPEECH_WORDS = {
 
 
 class WorkerStopped(BaseException):
-    """Raised in the worker's main thread by SIGTERM: the job is put back, not failed."""
+    """Raised in the worker's main thread by SIGTERM or SIGINT: the job is put back, not
+    failed."""
 
 
 class _Termination:
-    """SIGTERM's stop, raised in the main thread again and again until it lands.
+    """The stop asked by SIGTERM (the server's) or SIGINT (Ctrl+C on ``serve`` reaches its
+    worker too), raised in the main thread again and again until it lands.
 
     An exception raised by a signal handler surfaces in whatever the main thread runs next,
     and Python swallows it when that is a finaliser or a weakref callback ("Exception ignored
@@ -78,14 +80,12 @@ class _Termination:
     RESEND_S = 0.5
 
     def __init__(self) -> None:
-        self.requested = threading.Event()
         self.landed = threading.Event()
         self.resender: threading.Thread | None = None
 
     def on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.landed.is_set():
             return
-        self.requested.set()
         if self.resender is None:
             self.resender = threading.Thread(
                 target=self._resend, args=(signum,), name="resend-sigterm", daemon=True
@@ -468,10 +468,11 @@ def main(argv: list[str] | None = None) -> int:
     db_url = args.db or os.environ.get(DB_ENV)
     if not db_url:
         parser.error(f"--db or ${DB_ENV} is required")
-    signal.signal(signal.SIGTERM, _TERMINATION.on_signal)
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _TERMINATION.on_signal)
     try:
         run_worker(args.case, db_url, poll_s=args.poll, stale_after_s=args.stale)
-    except (WorkerStopped, KeyboardInterrupt):
+    except WorkerStopped:
         return 0
     except EarwitnessError as problem:
         print(f"earwitness worker: {problem}", file=sys.stderr)

@@ -283,16 +283,19 @@ def test_job_of_a_killed_worker_is_finished_by_the_next(
     assert len(stored) == 1  # made once, by the second worker; the killed one stored nothing
 
 
-def test_sigterm_puts_the_running_job_back(
-    case: Case, engine: Engine, db_url: str, tmp_path: Path
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_puts_the_running_job_back(
+    case: Case, engine: Engine, db_url: str, tmp_path: Path, stop_signal: int
 ) -> None:
+    """SIGTERM is the server's stop; SIGINT is Ctrl+C on ``serve``, which reaches the worker
+    too."""
     wav = write_wav(tmp_path / "long.wav", seconds=30.0, seed=3)
     [outcome] = ingest_paths(case, [wav])
     job = job_queue.enqueue(engine, "examine", "alice", outcome.sha256)
     worker = start_worker(case.paths.root, db_url)
     try:
         wait_for(engine, job.id, lambda found: found.state != "queued", timeout=30)
-        worker.terminate()
+        worker.send_signal(stop_signal)
         assert worker.wait(timeout=20) == 0
     finally:
         stop_worker(worker)
