@@ -447,11 +447,14 @@ def test_a_sigterm_whose_raise_is_swallowed_still_puts_the_job_back(
 
     set_progress = job_queue.set_progress
 
-    def signalled_mid_job(*args: object, **kwargs: object) -> None:
-        set_progress(*args, **kwargs)  # type: ignore[arg-type]
+    def signalled_mid_job(
+        engine: Engine, job_id: int, fraction: float, message: str | None
+    ) -> bool:
+        written = set_progress(engine, job_id, fraction, message)
         if not swallowed:
             Finalised()
             time.sleep(30)  # a long stretch of work: the stop must break into it
+        return written
 
     monkeypatch.setattr(job_queue, "set_progress", signalled_mid_job)
     wav = write_wav(tmp_path / "short.wav", seconds=1.0, seed=3)
