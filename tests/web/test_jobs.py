@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,11 @@ def test_upload_is_kept_under_a_safe_name_and_ingested(
     assert event.details["original_name"] == "evil<script>.wav"
     assert event.details["size_bytes"] == len(data)
     root = uploads_root(workbench.case.paths.meta)
+    # The worker marks the job done, then removes the copy (a crash between them leaves a copy
+    # for the sweep, never a queued job whose upload is gone): wait for the second step.
+    deadline = time.monotonic() + 30
+    while any(root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert list(root.iterdir()) == []  # the uploaded copy is gone once ingested
     assert not (workbench.case.paths.root.parent / "evil<script>.wav").exists()
 
